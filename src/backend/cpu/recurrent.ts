@@ -1,0 +1,260 @@
+/**
+ * Fused recurrent layers for the reference backend: one call runs a whole layer and direction.
+ * The input projection of every step is one gemm, each step adds one gemm with W_hh and the gate
+ * math, and backward through time collects the gate gradients of all steps so that the weight
+ * gradients are again one gemm each.
+ */
+import {
+  allocLike, gateCount,
+  type FloatBuf, type RecurrentBackwardArgs, type RecurrentBackwardResult,
+  type RecurrentForwardArgs, type RecurrentForwardResult, type RecurrentSaved,
+} from "../backend.js";
+import { gemm } from "./gemm.js";
+
+interface CpuSaved extends RecurrentSaved {
+  gates: FloatBuf; // [T, N, G*H] activated gates (GRU: r, z, n; RNN: the new h)
+  hPrev: FloatBuf; // [T, N, Hr] state entering each time step
+  cPrev: FloatBuf | null; // [T, N, H] LSTM cell entering each step
+  c: FloatBuf | null; // [T, N, H] LSTM cell after each step
+  m: FloatBuf | null; // [T, N, H] LSTM output before projection
+  ghn: FloatBuf | null; // [T, N, H] GRU: W_hn h + b_hn, which the reset gate multiplies
+}
+
+const sigmoid = (x: number): number => (x >= 0 ? 1 / (1 + Math.exp(-x)) : Math.exp(x) / (1 + Math.exp(x)));
+
+function isActive(lengths: Int32Array | null, b: number, t: number): boolean {
+  return lengths === null || t < lengths[b]!;
+}
+
+export function recurrentForward(a: RecurrentForwardArgs): RecurrentForwardResult {
+  const { kind, T, N, I, H, P, x, wIh, wHh, bIh, bHh, wHr, reverse, lengths, save } = a;
+  const G = gateCount(kind);
+  const GH = G * H;
+  const Hr = P > 0 ? P : H;
+  const like = x;
+
+  // Input projection of all steps at once; b_hh folds in too, except for the GRU's n gate.
+  const gx = allocLike(like, T * N * GH);
+  gemm(x, 0, wIh, 0, gx, 0, T * N, I, GH, false, true, false);
+  for (let r = 0; r < T * N; r++) {
+    const o = r * GH;
+    if (bIh) for (let j = 0; j < GH; j++) gx[o + j] += bIh[j]!;
+    if (bHh && kind !== "gru") for (let j = 0; j < GH; j++) gx[o + j] += bHh[j]!;
+  }
+
+  const y = allocLike(like, T * N * Hr);
+  const h = allocLike(like, N * Hr);
+  h.set(a.h0);
+  const c = kind === "lstm" ? allocLike(like, N * H) : null;
+  if (c && a.c0) c.set(a.c0);
+  const g = allocLike(like, N * GH);
+  const gh = kind === "gru" ? allocLike(like, N * GH) : null;
+  const m = P > 0 ? allocLike(like, N * H) : null;
+  const hp = P > 0 ? allocLike(like, N * P) : null;
+
+  const saved: CpuSaved | null = save
+    ? {
+        kind,
+        gates: allocLike(like, T * N * GH),
+        hPrev: allocLike(like, T * N * Hr),
+        cPrev: c ? allocLike(like, T * N * H) : null,
+        c: c ? allocLike(like, T * N * H) : null,
+        m: m ? allocLike(like, T * N * H) : null,
+        ghn: gh ? allocLike(like, T * N * H) : null,
+      }
+    : null;
+
+  for (let s = 0; s < T; s++) {
+    const t = reverse ? T - 1 - s : s;
+    if (saved) {
+      saved.hPrev.set(h, t * N * Hr);
+      if (c) saved.cPrev!.set(c, t * N * H);
+    }
+    if (kind === "gru") {
+      gemm(h, 0, wHh, 0, gh!, 0, N, Hr, GH, false, true, false);
+      for (let b = 0; b < N; b++) {
+        if (!isActive(lengths, b, t)) continue;
+        const go = b * GH;
+        const xo = (t * N + b) * GH;
+        const ho = b * H;
+        for (let j = 0; j < H; j++) {
+          const hr = gh![go + j]! + (bHh ? bHh[j]! : 0);
+          const hz = gh![go + H + j]! + (bHh ? bHh[H + j]! : 0);
+          const hn = gh![go + 2 * H + j]! + (bHh ? bHh[2 * H + j]! : 0);
+          const r = sigmoid(gx[xo + j]! + hr);
+          const z = sigmoid(gx[xo + H + j]! + hz);
+          const n = Math.tanh(gx[xo + 2 * H + j]! + r * hn);
+          const hv = (1 - z) * n + z * h[ho + j]!;
+          g[go + j] = r; g[go + H + j] = z; g[go + 2 * H + j] = n;
+          if (saved) saved.ghn![(t * N + b) * H + j] = hn;
+          h[ho + j] = hv;
+        }
+      }
+    } else {
+      g.set(gx.subarray(t * N * GH, (t + 1) * N * GH));
+      gemm(h, 0, wHh, 0, g, 0, N, Hr, GH, false, true, true);
+      for (let b = 0; b < N; b++) {
+        if (!isActive(lengths, b, t)) continue;
+        const go = b * GH;
+        if (kind === "lstm") {
+          const co = b * H;
+          for (let j = 0; j < H; j++) {
+            const ig = sigmoid(g[go + j]!);
+            const fg = sigmoid(g[go + H + j]!);
+            const gg = Math.tanh(g[go + 2 * H + j]!);
+            const og = sigmoid(g[go + 3 * H + j]!);
+            const cv = fg * c![co + j]! + ig * gg;
+            c![co + j] = cv;
+            g[go + j] = ig; g[go + H + j] = fg; g[go + 2 * H + j] = gg; g[go + 3 * H + j] = og;
+            const mv = og * Math.tanh(cv);
+            if (m) m[co + j] = mv;
+            else h[b * Hr + j] = mv;
+          }
+        } else {
+          const relu = kind === "rnn_relu";
+          for (let j = 0; j < H; j++) {
+            const v = g[go + j]!;
+            const hv = relu ? (v > 0 ? v : 0) : Math.tanh(v);
+            g[go + j] = hv;
+            h[b * H + j] = hv;
+          }
+        }
+      }
+      if (m) {
+        gemm(m, 0, wHr!, 0, hp!, 0, N, H, P, false, true, false);
+        for (let b = 0; b < N; b++) if (isActive(lengths, b, t)) h.set(hp!.subarray(b * P, (b + 1) * P), b * P);
+      }
+    }
+    for (let b = 0; b < N; b++) {
+      if (!isActive(lengths, b, t)) continue;
+      const tb = t * N + b;
+      y.set(h.subarray(b * Hr, (b + 1) * Hr), tb * Hr);
+      if (saved) {
+        saved.gates.set(g.subarray(b * GH, (b + 1) * GH), tb * GH);
+        if (c) saved.c!.set(c.subarray(b * H, (b + 1) * H), tb * H);
+        if (m) saved.m!.set(m.subarray(b * H, (b + 1) * H), tb * H);
+      }
+    }
+  }
+  return { y, hN: h, cN: c, saved };
+}
+
+export function recurrentBackward(args: RecurrentBackwardArgs): RecurrentBackwardResult {
+  const a = args.forward;
+  const sv = args.saved as CpuSaved;
+  const { kind, T, N, I, H, P, x, wIh, wHh, wHr, reverse, lengths } = a;
+  const G = gateCount(kind);
+  const GH = G * H;
+  const Hr = P > 0 ? P : H;
+  const like = x;
+
+  const dh = allocLike(like, N * Hr);
+  if (args.dhN) dh.set(args.dhN);
+  const dc = kind === "lstm" ? allocLike(like, N * H) : null;
+  if (dc && args.dcN) dc.set(args.dcN);
+  const dG = allocLike(like, T * N * GH); // gradient w.r.t. the input-side pre-activations
+  const dGh = kind === "gru" ? allocLike(like, T * N * GH) : dG; // and the hidden-side ones
+  const dHall = P > 0 ? allocLike(like, T * N * P) : null;
+  const dm = P > 0 ? allocLike(like, N * H) : null;
+  const dhNext = allocLike(like, N * Hr);
+  const dy = args.dy;
+
+  for (let s = T - 1; s >= 0; s--) {
+    const t = reverse ? T - 1 - s : s;
+    const tN = t * N;
+    if (dy) {
+      for (let b = 0; b < N; b++) {
+        if (!isActive(lengths, b, t)) continue;
+        const o = (tN + b) * Hr;
+        for (let j = 0; j < Hr; j++) dh[b * Hr + j] += dy[o + j]!;
+      }
+    }
+    if (kind === "lstm") {
+      if (dm) {
+        for (let b = 0; b < N; b++) {
+          if (isActive(lengths, b, t)) dHall!.set(dh.subarray(b * P, (b + 1) * P), (tN + b) * P);
+        }
+        gemm(dh, 0, wHr!, 0, dm, 0, N, P, H, false, false, false);
+      }
+      for (let b = 0; b < N; b++) {
+        if (!isActive(lengths, b, t)) continue;
+        const go = (tN + b) * GH;
+        const co = (tN + b) * H;
+        for (let j = 0; j < H; j++) {
+          const ig = sv.gates[go + j]!, fg = sv.gates[go + H + j]!, gg = sv.gates[go + 2 * H + j]!, og = sv.gates[go + 3 * H + j]!;
+          const tc = Math.tanh(sv.c![co + j]!);
+          const dmv = dm ? dm[b * H + j]! : dh[b * H + j]!;
+          const dct = dc![b * H + j]! + dmv * og * (1 - tc * tc);
+          dG[go + j] = dct * gg * ig * (1 - ig);
+          dG[go + H + j] = dct * sv.cPrev![co + j]! * fg * (1 - fg);
+          dG[go + 2 * H + j] = dct * ig * (1 - gg * gg);
+          dG[go + 3 * H + j] = dmv * tc * og * (1 - og);
+          dc![b * H + j] = dct * fg;
+        }
+      }
+      gemm(dG, tN * GH, wHh, 0, dhNext, 0, N, GH, Hr, false, false, false);
+    } else if (kind === "gru") {
+      for (let b = 0; b < N; b++) {
+        if (!isActive(lengths, b, t)) continue;
+        const go = (tN + b) * GH;
+        const ho = (tN + b) * H;
+        for (let j = 0; j < H; j++) {
+          const r = sv.gates[go + j]!, z = sv.gates[go + H + j]!, n = sv.gates[go + 2 * H + j]!;
+          const dhv = dh[b * H + j]!;
+          const dnp = dhv * (1 - z) * (1 - n * n);
+          const dzp = dhv * (sv.hPrev[ho + j]! - n) * z * (1 - z);
+          const drp = dnp * sv.ghn![ho + j]! * r * (1 - r);
+          dG[go + j] = drp; dG[go + H + j] = dzp; dG[go + 2 * H + j] = dnp;
+          dGh[go + j] = drp; dGh[go + H + j] = dzp; dGh[go + 2 * H + j] = dnp * r;
+        }
+      }
+      gemm(dGh, tN * GH, wHh, 0, dhNext, 0, N, GH, Hr, false, false, false);
+      for (let b = 0; b < N; b++) {
+        if (!isActive(lengths, b, t)) continue;
+        const go = (tN + b) * GH;
+        for (let j = 0; j < H; j++) dhNext[b * H + j] += dh[b * H + j]! * sv.gates[go + H + j]!;
+      }
+    } else {
+      const relu = kind === "rnn_relu";
+      for (let b = 0; b < N; b++) {
+        if (!isActive(lengths, b, t)) continue;
+        const go = (tN + b) * GH;
+        for (let j = 0; j < H; j++) {
+          const hv = sv.gates[go + j]!;
+          dG[go + j] = dh[b * H + j]! * (relu ? (hv > 0 ? 1 : 0) : 1 - hv * hv);
+        }
+      }
+      gemm(dG, tN * GH, wHh, 0, dhNext, 0, N, GH, Hr, false, false, false);
+    }
+    // Sequences already finished at this step pass their state gradient through untouched.
+    for (let b = 0; b < N; b++) {
+      if (isActive(lengths, b, t)) dh.set(dhNext.subarray(b * Hr, (b + 1) * Hr), b * Hr);
+    }
+  }
+
+  const TN = T * N;
+  const dx = allocLike(like, TN * I);
+  gemm(dG, 0, wIh, 0, dx, 0, TN, GH, I, false, false, false);
+  const dwIh = allocLike(like, GH * I);
+  gemm(dG, 0, x, 0, dwIh, 0, GH, TN, I, true, false, false);
+  const dwHh = allocLike(like, GH * Hr);
+  gemm(dGh, 0, sv.hPrev, 0, dwHh, 0, GH, TN, Hr, true, false, false);
+  let dbIh: FloatBuf | null = null;
+  let dbHh: FloatBuf | null = null;
+  if (a.bIh || a.bHh) {
+    dbIh = allocLike(like, GH);
+    dbHh = allocLike(like, GH);
+    for (let r = 0; r < TN; r++) {
+      for (let j = 0; j < GH; j++) {
+        dbIh[j] += dG[r * GH + j]!;
+        dbHh[j] += dGh[r * GH + j]!;
+      }
+    }
+  }
+  let dwHr: FloatBuf | null = null;
+  if (P > 0) {
+    dwHr = allocLike(like, P * H);
+    gemm(dHall!, 0, sv.m!, 0, dwHr, 0, P, TN, H, true, false, false);
+  }
+  return { dx, dh0: dh, dc0: dc, dwIh, dwHh, dbIh: a.bIh ? dbIh : null, dbHh: a.bHh ? dbHh : null, dwHr };
+}

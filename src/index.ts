@@ -1,0 +1,11 @@
+/** seqtorch: tensors with autograd and PyTorch-faithful recurrent networks. */
+export {
+  Tensor, tensor, zeros, ones, full, zerosLike, onesLike, rand, randn, randint, randperm, arange,
+  type DType, type NestedArray, type TensorLike, type TensorOptions, type RandomOptions,
+} from "./tensor.js";
+export { noGrad, enableGrad, isGradEnabled } from "./autograd.js";
+export { manualSeed, Generator, defaultGenerator } from "./random.js";
+export { ShapeError, fmtShape, type Shape } from "./shape.js";
+export { setBackend, getBackend, listBackends, registerBackend, type Backend } from "./backend/index.js";
+export { cat, stack, matmul, softmax, logSoftmax } from "./ops/index.js";
+export { gradcheck, type GradcheckOptions, type GradcheckResult } from "./gradcheck.js";
