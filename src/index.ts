@@ -9,3 +9,4 @@ export { ShapeError, fmtShape, type Shape } from "./shape.js";
 export { setBackend, getBackend, listBackends, registerBackend, type Backend } from "./backend/index.js";
 export { cat, stack, matmul, softmax, logSoftmax } from "./ops/index.js";
 export { gradcheck, type GradcheckOptions, type GradcheckResult } from "./gradcheck.js";
+export * as nn from "./nn/index.js";

@@ -81,8 +81,10 @@ export function argReduce(x: Tensor, op: "argmax" | "argmin", dim?: number, keep
 /** `log(sum(exp(x)))` over `dim`, computed stably by subtracting the (detached) maximum. */
 export function logsumexp(x: Tensor, dim: number, keepdim = false): Tensor {
   const d = normalizeDim("logsumexp", dim, x.ndim);
-  const m = x.detach().max(d, true);
-  const safe = m.mul(m.abs().lt(Infinity)); // an all -inf row keeps -inf instead of NaN
+  const safe = x.detach().max(d, true);
+  // An infinite maximum is replaced by 0, as PyTorch does, so an all -inf row gives -inf, not NaN
+  // (multiplying by a finiteness mask would give inf * 0 = NaN).
+  for (let i = 0; i < safe.numel(); i++) if (Math.abs(safe.data[i]!) === Infinity) safe.data[i] = 0;
   const y = x.sub(safe).exp().sum(d, true).log().add(safe);
   return keepdim ? y : y.squeeze(d);
 }

@@ -1,0 +1,200 @@
+/**
+ * `Module`: the base of every layer. It owns named parameters, buffers and child modules, and gives
+ * them PyTorch's dotted state-dict keys (`encoder.weight_ih_l0`), `train`/`eval` and a PyTorch-like repr.
+ */
+import { noGrad } from "../autograd.js";
+import { fmtShape, shapesEqual, ShapeError } from "../shape.js";
+import { Tensor, tensor } from "../tensor.js";
+
+/** A state dict: keys as in PyTorch, values tensors (or `{ shape, data }` records, e.g. parsed JSON). */
+export type StateDict = Record<string, Tensor>;
+export type StateDictInput = Record<string, Tensor | { shape: readonly number[]; data: ArrayLike<number> }>;
+
+export interface LoadResult {
+  missingKeys: string[];
+  unexpectedKeys: string[];
+}
+
+export class Module {
+  /** True in training mode (dropout active); see `train()` and `eval()`. */
+  training = true;
+  private readonly _parameters = new Map<string, Tensor | null>();
+  private readonly _buffers = new Map<string, Tensor | null>();
+  private readonly _nonPersistent = new Set<string>();
+  private readonly _modules = new Map<string, Module>();
+
+  /** Registers a parameter under `name` (a leaf that requires grad); `null` records an absent one. */
+  registerParameter<T extends Tensor | null>(name: string, value: T): T {
+    if (value) {
+      if (value.dtype === "int32") throw new Error(`registerParameter: parameter "${name}" must be floating point`);
+      value.requiresGrad = true;
+    }
+    this._parameters.set(name, value);
+    return value;
+  }
+
+  /** Registers a buffer: state that is saved and loaded but not trained (e.g. `running_mean`). */
+  registerBuffer<T extends Tensor | null>(name: string, value: T, persistent = true): T {
+    this._buffers.set(name, value);
+    if (!persistent) this._nonPersistent.add(name);
+    return value;
+  }
+
+  registerModule<M extends Module>(name: string, module: M): M {
+    this._modules.set(name, module);
+    return module;
+  }
+
+  /** The parameter registered as `name` on this module, or undefined. */
+  getParameter(name: string): Tensor | undefined {
+    return this._parameters.get(name) ?? undefined;
+  }
+  getBuffer(name: string): Tensor | undefined {
+    return this._buffers.get(name) ?? undefined;
+  }
+  /** @internal replaces a buffer tensor (modules whose buffers are reassigned, e.g. counters). */
+  protected setBuffer(name: string, value: Tensor): void {
+    this._buffers.set(name, value);
+  }
+
+  *namedChildren(): Generator<[string, Module]> {
+    yield* this._modules.entries();
+  }
+  children(): Module[] {
+    return [...this._modules.values()];
+  }
+  /** This module and all descendants, depth first, with dotted names ("" for this one). */
+  *namedModules(prefix = ""): Generator<[string, Module]> {
+    yield [prefix, this];
+    for (const [name, m] of this._modules) yield* m.namedModules(prefix ? `${prefix}.${name}` : name);
+  }
+  modules(): Module[] {
+    return [...this.namedModules()].map(([, m]) => m);
+  }
+
+  /** Parameters with dotted names; a parameter shared by two modules is listed once. */
+  namedParameters(recurse = true): [string, Tensor][] {
+    const seen = new Set<Tensor>();
+    const out: [string, Tensor][] = [];
+    const mods: [string, Module][] = recurse ? [...this.namedModules()] : [["", this]];
+    for (const [prefix, m] of mods) {
+      for (const [name, p] of m._parameters) {
+        if (!p || seen.has(p)) continue;
+        seen.add(p);
+        out.push([prefix ? `${prefix}.${name}` : name, p]);
+      }
+    }
+    return out;
+  }
+  parameters(recurse = true): Tensor[] {
+    return this.namedParameters(recurse).map(([, p]) => p);
+  }
+  namedBuffers(): [string, Tensor][] {
+    const out: [string, Tensor][] = [];
+    for (const [prefix, m] of this.namedModules()) {
+      for (const [name, b] of m._buffers) if (b) out.push([prefix ? `${prefix}.${name}` : name, b]);
+    }
+    return out;
+  }
+  buffers(): Tensor[] {
+    return this.namedBuffers().map(([, b]) => b);
+  }
+
+  /**
+   * Parameters and persistent buffers by PyTorch key, in PyTorch's order (each module's own
+   * parameters, then its buffers, then its children). The tensors are detached views of the live
+   * storage: copy them before mutating the module if you need a snapshot.
+   */
+  stateDict(): StateDict {
+    const out: StateDict = {};
+    const visit = (m: Module, prefix: string): void => {
+      for (const [name, p] of m._parameters) if (p) out[prefix + name] = p.detach();
+      for (const [name, b] of m._buffers) if (b && !m._nonPersistent.has(name)) out[prefix + name] = b.detach();
+      for (const [name, c] of m._modules) visit(c, `${prefix}${name}.`);
+    };
+    visit(this, "");
+    return out;
+  }
+
+  /**
+   * Copies values into this module's parameters and buffers, in place, so optimizers holding the
+   * parameters keep working. With `strict` (the default) a missing or unexpected key is an error;
+   * a shape mismatch is always one. Nothing is modified unless every check passes.
+   */
+  loadStateDict(stateDict: StateDictInput, strict = true): LoadResult {
+    const own = new Map<string, Tensor>();
+    const visit = (m: Module, prefix: string): void => {
+      for (const [name, p] of m._parameters) if (p) own.set(prefix + name, p);
+      for (const [name, b] of m._buffers) if (b && !m._nonPersistent.has(name)) own.set(prefix + name, b);
+      for (const [name, c] of m._modules) visit(c, `${prefix}${name}.`);
+    };
+    visit(this, "");
+    const keys = Object.keys(stateDict);
+    const missingKeys = [...own.keys()].filter((k) => !(k in stateDict));
+    const unexpectedKeys = keys.filter((k) => !own.has(k));
+    const name = this.constructor.name;
+    if (strict && (missingKeys.length || unexpectedKeys.length)) {
+      const parts: string[] = [];
+      if (missingKeys.length) parts.push(`missing keys: ${missingKeys.map((k) => `"${k}"`).join(", ")}`);
+      if (unexpectedKeys.length) parts.push(`unexpected keys: ${unexpectedKeys.map((k) => `"${k}"`).join(", ")}`);
+      throw new Error(`loadStateDict: error(s) in loading state dict for ${name}: ${parts.join("; ")}`);
+    }
+    const updates: [Tensor, ArrayLike<number>][] = [];
+    for (const k of keys) {
+      const target = own.get(k);
+      if (!target) continue;
+      const v = stateDict[k]!;
+      const shape = v instanceof Tensor ? v.shape : v.shape;
+      if (!shapesEqual(shape, target.shape)) {
+        throw new ShapeError("loadStateDict", `size mismatch for ${k}: copying a param with shape ${fmtShape(shape)}, the shape in the current model is ${fmtShape(target.shape)}`, [shape, target.shape]);
+      }
+      updates.push([target, v instanceof Tensor ? v.data : v.data]);
+    }
+    noGrad(() => {
+      for (const [target, data] of updates) target.data.set(data instanceof Int32Array || target.dtype !== "int32" ? data : Int32Array.from(data));
+    });
+    return { missingKeys, unexpectedKeys };
+  }
+
+  /** Sets training mode on this module and its descendants. */
+  train(mode = true): this {
+    for (const m of this.modules()) m.training = mode;
+    return this;
+  }
+  /** Evaluation mode: dropout off (and batch norm uses running statistics). */
+  eval(): this {
+    return this.train(false);
+  }
+
+  /** Sets every parameter's gradient to null (PyTorch 2's default `set_to_none=True`). */
+  zeroGrad(): void {
+    for (const p of this.parameters()) p.grad = null;
+  }
+
+  /** Calls `fn` on every module, children first, like `nn.Module.apply`. */
+  apply(fn: (m: Module) => void): this {
+    for (const c of this._modules.values()) c.apply(fn);
+    fn(this);
+    return this;
+  }
+
+  /** The text between the parentheses of this module's repr, like PyTorch's `extra_repr`. */
+  extraRepr(): string {
+    return "";
+  }
+
+  toString(): string {
+    const name = this.constructor.name;
+    const extra = this.extraRepr();
+    if (this._modules.size === 0) return `${name}(${extra})`;
+    const lines = [...this._modules].map(([k, m]) => `  (${k}): ${m.toString().replace(/\n/g, "\n  ")}`);
+    if (extra) lines.unshift(`  ${extra}`);
+    return `${name}(\n${lines.join("\n")}\n)`;
+  }
+}
+
+/** Makes a parameter-ready float32 leaf from values (handy for tests and hand-built weights). */
+export function parameter(values: Tensor | number[] | number[][]): Tensor {
+  const t = values instanceof Tensor ? values.detach().contiguousCopy() : tensor(values);
+  return t.requiresGrad_(true);
+}
