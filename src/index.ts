@@ -10,3 +10,4 @@ export { setBackend, getBackend, listBackends, registerBackend, type Backend } f
 export { cat, stack, matmul, softmax, logSoftmax } from "./ops/index.js";
 export { gradcheck, type GradcheckOptions, type GradcheckResult } from "./gradcheck.js";
 export * as nn from "./nn/index.js";
+export * as optim from "./optim/index.js";

@@ -12,4 +12,4 @@ export {
 export { countParameters, tutorialParameterCount, summary } from "./count.js";
 export * as init from "./init.js";
 export * as functional from "./functional.js";
-// utils
+export * as utils from "./utils/index.js";
