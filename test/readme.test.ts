@@ -1,0 +1,25 @@
+/** The README's tour is examples/tour.ts verbatim (but for the import path), and it runs. */
+import { readFileSync } from "node:fs";
+import { expect, test } from "vitest";
+
+const read = (p: string): string => readFileSync(new URL(p, import.meta.url), "utf8");
+
+test("README tour matches examples/tour.ts", () => {
+  const block = /```ts\n([\s\S]*?)```/.exec(read("../README.md"))![1]!;
+  const example = read("../examples/tour.ts")
+    .split("\n")
+    .filter((l) => !l.startsWith("// The README's tour") && !l.startsWith("export {"))
+    .join("\n")
+    .replace('from "../src/index.js"', 'from "seqtorch"');
+  expect(example.trim()).toBe(block.trim());
+});
+
+test("the tour runs and gives the shapes it promises", async () => {
+  const tour = await import("../examples/tour.js");
+  expect(tour.output.shape).toEqual([5, 3, 20]);
+  expect(tour.hN.shape).toEqual([2, 3, 20]);
+  expect(tour.cN.shape).toEqual([2, 3, 20]);
+  expect(tour.a.grad!.tolist()).toEqual([[2, 4], [6, 8]]);
+  expect(Number.isFinite(tour.loss.item())).toBe(true);
+  expect(tour.table).toMatch(/total\s+5,920/);
+});
