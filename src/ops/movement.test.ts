@@ -142,6 +142,10 @@ describe("forward values", () => {
     const c = arange(6).reshape(2, 3).chunk(3, 1);
     expect(c.map((t) => t.tolist())).toEqual([[[0], [3]], [[1], [4]], [[2], [5]]]);
     expect(arange(5).chunk(2).map((t) => t.shape[0])).toEqual([3, 2]);
+    expect(arange(6).chunk(4).map((t) => t.shape[0])).toEqual([2, 2, 2]);
+    expect(() => arange(5).split(0)).toThrow(/split: split size must be a positive integer, got 0/);
+    expect(() => arange(5).split(-1)).toThrow(ShapeError);
+    expect(() => arange(5).chunk(0)).toThrow(/chunk: chunks must be a positive integer/);
   });
 
   test("cat and stack", () => {

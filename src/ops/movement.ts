@@ -86,6 +86,7 @@ export function expand(x: Tensor, shape: readonly number[]): Tensor {
 export function narrow(x: Tensor, dim: number, start: number, length: number): Tensor {
   const d = normalizeDim("narrow", dim, x.ndim);
   const size = x.shape[d]!;
+  if (start < 0 && start >= -size) start += size;
   if (!Number.isInteger(start) || !Number.isInteger(length) || start < 0 || length < 0 || start + length > size) {
     throw new ShapeError("narrow", `start (${start}) + length (${length}) exceeds dimension size (${size}) of dim ${dim} in ${fmtShape(x.shape)}`, [x.shape]);
   }
@@ -124,6 +125,8 @@ export function select(x: Tensor, dim: number, index: number): Tensor {
 
 export function split(x: Tensor, size: number, dim = 0): Tensor[] {
   const d = normalizeDim("split", dim, x.ndim);
+  // A size of 0 or less would never advance the loop below.
+  if (!Number.isInteger(size) || size <= 0) throw new ShapeError("split", `split size must be a positive integer, got ${size} (shape ${fmtShape(x.shape)})`, [x.shape]);
   const out: Tensor[] = [];
   for (let s = 0; s < x.shape[d]!; s += size) out.push(narrow(x, d, s, Math.min(size, x.shape[d]! - s)));
   return out;
@@ -131,6 +134,7 @@ export function split(x: Tensor, size: number, dim = 0): Tensor[] {
 
 export function chunk(x: Tensor, chunks: number, dim = 0): Tensor[] {
   const d = normalizeDim("chunk", dim, x.ndim);
+  if (!Number.isInteger(chunks) || chunks <= 0) throw new ShapeError("chunk", `chunks must be a positive integer, got ${chunks} (shape ${fmtShape(x.shape)})`, [x.shape]);
   return split(x, Math.ceil(x.shape[d]! / chunks), d);
 }
 

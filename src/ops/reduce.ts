@@ -31,7 +31,7 @@ function reduceAxis(op: ReduceOp, x: Tensor, axis: number): Tensor {
 /** Sum over `dim` (all dimensions when omitted). */
 export function sum(x: Tensor, dim?: number | number[], keepdim = false): Tensor {
   const dims = normDims("sum", x, dim);
-  let y = x.detach();
+  let y = dims.length ? x.detach() : x.contiguousCopy();
   for (const d of dims) y = reduceAxis("sum", y, d);
   const kept = keptShape(x.shape, dims);
   const outShape = keepdim ? kept : x.shape.filter((_, i) => !dims.includes(i));

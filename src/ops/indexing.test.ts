@@ -1,0 +1,93 @@
+import { describe, expect, test } from "vitest";
+import { gradcheck } from "../gradcheck.js";
+import { Generator } from "../random.js";
+import { ShapeError, type Shape } from "../shape.js";
+import { randn, tensor, Tensor, type NestedArray } from "../tensor.js";
+import { embedding, gather } from "./indexing.js";
+
+const gen = new Generator(55);
+const r64 = (shape: Shape): Tensor => randn(shape, { dtype: "float64", requiresGrad: true, generator: gen });
+const idx = (values: NestedArray): Tensor => tensor(values, { dtype: "int32" });
+function check(fn: (x: Tensor) => Tensor, x: Tensor): void {
+  const res = gradcheck(fn, [x]);
+  expect(res.ok, res.message).toBe(true);
+}
+
+describe("gather", () => {
+  test("gradcheck along dim 0, 1 and -1, with repeated indices", () => {
+    check((x) => gather(x, 0, idx([[0, 2, 1], [2, 2, 0]])), r64([3, 3]));
+    check((x) => gather(x, 1, idx([[3, 0, 3, 3, 1], [1, 1, 2, 0, 0]])), r64([2, 4]));
+    check((x) => x.gather(-1, idx([[[1], [0]], [[1], [1]]])), r64([2, 2, 2]));
+    check((x) => x.gather(1, idx([[[0, 1]], [[1, 0]]])), r64([2, 3, 2]));
+  });
+
+  test("forward values", () => {
+    const x = tensor([[1, 2, 3], [4, 5, 6]]);
+    expect(x.gather(1, idx([[2, 0], [1, 1]])).tolist()).toEqual([[3, 1], [5, 5]]);
+    expect(x.gather(0, idx([[1, 0, 1]])).tolist()).toEqual([[4, 2, 6]]);
+    expect(x.gather(-1, idx([[0], [2]])).tolist()).toEqual([[1], [6]]);
+  });
+
+  test("repeated indices add their gradients", () => {
+    const x = tensor([1, 2, 3], { requiresGrad: true });
+    x.gather(0, idx([2, 2, 0, 2])).sum().backward();
+    expect(x.grad!.tolist()).toEqual([1, 0, 3]);
+  });
+
+  test("errors", () => {
+    const x = tensor([[1, 2, 3], [4, 5, 6]]);
+    let err: unknown;
+    try {
+      x.gather(1, idx([[3], [0]]));
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(ShapeError);
+    expect((err as ShapeError).op).toBe("gather");
+    expect(() => x.gather(1, idx([[-1], [0]]))).toThrow(/out of range \[0, 3\)/);
+    expect(() => x.gather(1, tensor([[0], [0]]))).toThrow(/int32/);
+    expect(() => x.gather(1, idx([[0], [0], [0]]))).toThrow(/index \[3, 1\] must match input \[2, 3\]/);
+  });
+});
+
+describe("embedding", () => {
+  test("gradcheck, indices of any shape, repeated rows", () => {
+    check((w) => embedding(idx([[0, 3, 3], [1, 0, 4]]), w), r64([5, 3]));
+    check((w) => embedding(idx([2, 2]), w), r64([3, 1]));
+    check((w) => embedding(idx(1), w), r64([3, 2]));
+    // paddingIdx that does not occur changes nothing.
+    check((w) => embedding(idx([0, 1, 1]), w, 2), r64([3, 2]));
+  });
+
+  test("forward values", () => {
+    const w = tensor([[0, 1], [10, 11], [20, 21]]);
+    const y = embedding(idx([[2, 0], [1, 1]]), w);
+    expect(y.shape).toEqual([2, 2, 2]);
+    expect(y.tolist()).toEqual([[[20, 21], [0, 1]], [[10, 11], [10, 11]]]);
+    expect(embedding(idx(1), w).tolist()).toEqual([10, 11]);
+  });
+
+  test("the paddingIdx row gets zero gradient; the others are unchanged", () => {
+    const indices = idx([[0, 2, 1], [2, 2, 3]]);
+    const w = randn([4, 3], { dtype: "float64", generator: gen }).requiresGrad_();
+    const up = randn([2, 3, 3], { dtype: "float64", generator: gen });
+    embedding(indices, w).mul(up).sum().backward();
+    const full = w.grad!.tolist() as number[][];
+    w.grad = null;
+    const y = embedding(indices, w, 2);
+    // The padding row is still looked up in the forward pass, as in PyTorch.
+    expect(y.select(0, 0).select(0, 1).tolist()).toEqual(w.select(0, 2).tolist());
+    y.mul(up).sum().backward();
+    const padded = w.grad!.tolist() as number[][];
+    expect(padded[2]).toEqual([0, 0, 0]);
+    expect(full[2]!.some((v) => v !== 0)).toBe(true);
+    for (const r of [0, 1, 3]) expect(padded[r]).toEqual(full[r]);
+  });
+
+  test("errors", () => {
+    const w = tensor([[0, 1], [10, 11]]);
+    expect(() => embedding(idx([2]), w)).toThrow(/embedding: index 2 is out of range \[0, 2\)/);
+    expect(() => embedding(idx([0]), tensor([1, 2]))).toThrow(/weight must be 2-D/);
+    expect(() => embedding(tensor([0]), w)).toThrow(ShapeError);
+  });
+});

@@ -1,0 +1,243 @@
+import { readFileSync } from "node:fs";
+import { describe, expect, test } from "vitest";
+import type { CellKind } from "../backend/index.js";
+import { gradcheck } from "../gradcheck.js";
+import { Generator } from "../random.js";
+import { ShapeError, type Shape } from "../shape.js";
+import { randn, tensor, Tensor, zeros } from "../tensor.js";
+import { linear } from "./composite.js";
+import { cat, stack } from "./movement.js";
+import { recurrentLayer, type RecurrentWeights } from "./recurrent.js";
+
+const T = 3, I = 2, H = 3;
+const kinds: CellKind[] = ["lstm", "gru", "rnn_tanh", "rnn_relu"];
+const gates = (kind: CellKind): number => (kind === "lstm" ? 4 : kind === "gru" ? 3 : 1);
+
+interface Setup {
+  kind: CellKind;
+  x: Tensor;
+  h0: Tensor;
+  c0: Tensor | null;
+  w: RecurrentWeights;
+  /** Every tensor above, in a fixed order, for gradcheck. */
+  all: Tensor[];
+}
+
+function setup(kind: CellKind, N: number, opts: { bias?: boolean; P?: number; seed?: number } = {}): Setup {
+  const gen = new Generator(opts.seed ?? 88);
+  const r = (shape: Shape, scale = 0.6): Tensor => randn(shape, { dtype: "float64", generator: gen }).mul(scale).requiresGrad_();
+  const G = gates(kind);
+  const P = opts.P ?? 0;
+  const Hr = P || H;
+  const bias = opts.bias ?? true;
+  const w: RecurrentWeights = {
+    wIh: r([G * H, I]),
+    wHh: r([G * H, Hr]),
+    bIh: bias ? r([G * H]) : null,
+    bHh: bias ? r([G * H]) : null,
+    wHr: P ? r([P, H]) : null,
+  };
+  const x = r([T, N, I], 1);
+  const h0 = r([N, Hr], 0.5);
+  const c0 = kind === "lstm" ? r([N, H], 0.5) : null;
+  const all = [x, h0, c0, w.wIh, w.wHh, w.bIh, w.bHh, w.wHr].filter((t): t is Tensor => t !== null);
+  return { kind, x, h0, c0, w, all };
+}
+
+const run = (s: Setup, reverse: boolean, lengths: Int32Array | null = null) =>
+  recurrentLayer(s.kind, s.x, s.h0, s.c0, s.w, { reverse, lengths });
+
+/** The same layer composed from primitive ops, one sequence at a time, PyTorch's cell equations. */
+function reference(s: Setup, reverse: boolean, lengths: Int32Array | null): [Tensor, Tensor, Tensor | null] {
+  const { kind, x, w } = s;
+  const N = x.shape[1]!;
+  const Hr = w.wHr ? w.wHr.shape[0]! : H;
+  const ys: Tensor[] = [], hs: Tensor[] = [], cs: Tensor[] = [];
+  for (let b = 0; b < N; b++) {
+    const L = lengths ? lengths[b]! : T;
+    let h = s.h0.narrow(0, b, 1);
+    let c = s.c0 ? s.c0.narrow(0, b, 1) : null;
+    const out: Tensor[] = new Array<Tensor>(T).fill(zeros([1, Hr], { dtype: "float64" }));
+    for (let k = 0; k < L; k++) {
+      const t = reverse ? L - 1 - k : k;
+      const xt = x.select(0, t).narrow(0, b, 1);
+      const gi = linear(xt, w.wIh, w.bIh);
+      const gh = linear(h, w.wHh, w.bHh);
+      if (kind === "lstm") {
+        const [i, f, g, o] = gi.add(gh).chunk(4, 1) as [Tensor, Tensor, Tensor, Tensor];
+        c = f.sigmoid().mul(c!).add(i.sigmoid().mul(g.tanh()));
+        h = o.sigmoid().mul(c.tanh());
+        if (w.wHr) h = linear(h, w.wHr);
+      } else if (kind === "gru") {
+        const [ir, iz, inn] = gi.chunk(3, 1) as [Tensor, Tensor, Tensor];
+        const [hr, hz, hn] = gh.chunk(3, 1) as [Tensor, Tensor, Tensor];
+        const rg = ir.add(hr).sigmoid();
+        const z = iz.add(hz).sigmoid();
+        const n = inn.add(rg.mul(hn)).tanh();
+        h = z.neg().add(1).mul(n).add(z.mul(h));
+      } else {
+        const pre = gi.add(gh);
+        h = kind === "rnn_relu" ? pre.relu() : pre.tanh();
+      }
+      out[t] = h;
+    }
+    ys.push(cat(out, 0));
+    hs.push(h);
+    if (c) cs.push(c);
+  }
+  return [stack(ys, 1), cat(hs, 0), cs.length ? cat(cs, 0) : null];
+}
+
+function expectClose(a: Tensor | null, b: Tensor | null, tol = 1e-10, what = ""): void {
+  expect(a === null, what).toBe(b === null);
+  if (!a || !b) return;
+  expect(a.shape, what).toEqual(b.shape);
+  let worst = 0;
+  for (let i = 0; i < a.numel(); i++) worst = Math.max(worst, Math.abs(a.data[i]! - b.data[i]!));
+  expect(worst, what).toBeLessThanOrEqual(tol);
+}
+
+const variants: { name: string; N: number; bias: boolean; P: number; lengths: number[] | null }[] = [
+  { name: "bias", N: 2, bias: true, P: 0, lengths: null },
+  { name: "no bias", N: 2, bias: false, P: 0, lengths: null },
+  { name: "bias, lengths [3, 1, 2]", N: 3, bias: true, P: 0, lengths: [3, 1, 2] },
+  { name: "no bias, lengths [2, 3, 1]", N: 3, bias: false, P: 0, lengths: [2, 3, 1] },
+];
+const projVariants = [
+  { name: "projection", N: 2, bias: true, P: 2, lengths: null },
+  { name: "projection, no bias", N: 2, bias: false, P: 2, lengths: null },
+  { name: "projection, lengths [3, 1, 2]", N: 3, bias: true, P: 2, lengths: [3, 1, 2] },
+];
+
+describe("recurrentLayer", () => {
+  for (const kind of kinds) {
+    for (const v of kind === "lstm" ? [...variants, ...projVariants] : variants) {
+      for (const reverse of [false, true]) {
+        const label = `${kind}, ${reverse ? "reverse" : "forward"}, ${v.name}`;
+        const lengths = v.lengths ? Int32Array.from(v.lengths) : null;
+
+        test(`gradcheck: ${label}`, () => {
+          const s = setup(kind, v.N, { bias: v.bias, P: v.P });
+          // Rebuild the call from the gradcheck arguments so every input is checked.
+          const res = gradcheck(() => run(s, reverse, lengths), s.all);
+          expect(res.ok, res.message).toBe(true);
+        });
+
+        test(`matches the composed reference, forward and backward: ${label}`, () => {
+          const s = setup(kind, v.N, { bias: v.bias, P: v.P, seed: 99 });
+          const [y, hN, cN] = run(s, reverse, lengths);
+          const [ry, rhN, rcN] = reference(s, reverse, lengths);
+          expectClose(y, ry, 1e-12, "y");
+          expectClose(hN, rhN, 1e-12, "hN");
+          expectClose(cN, rcN, 1e-12, "cN");
+          const up = (t: Tensor, seed: number) => randn(t.shape, { dtype: "float64", generator: new Generator(seed) });
+          const loss = (o: [Tensor, Tensor, Tensor | null]) => {
+            const l = o[0].mul(up(o[0], 1)).sum().add(o[1].mul(up(o[1], 2)).sum());
+            return o[2] ? l.add(o[2].mul(up(o[2], 3)).sum()) : l;
+          };
+          loss([y, hN, cN]).backward();
+          const fused = s.all.map((t) => t.grad);
+          s.all.forEach((t) => (t.grad = null));
+          loss([ry, rhN, rcN]).backward();
+          s.all.forEach((t, i) => expectClose(fused[i]!, t.grad, 1e-12, `grad of input ${i}`));
+        });
+      }
+    }
+  }
+
+  describe("lengths (packed sequences)", () => {
+    const cases: [CellKind, number][] = [...kinds.map((k): [CellKind, number] => [k, 0]), ["lstm", 2]];
+    for (const [kind, P] of cases) {
+      for (const reverse of [false, true]) {
+        test(`${kind}${P ? " with projection" : ""}, ${reverse ? "reverse" : "forward"}: zero output past the length, hN as if run alone`, () => {
+          const lengths = Int32Array.from([3, 1, 2]);
+          const s = setup(kind, 3, { P, seed: 5 });
+          const [y, hN, cN] = run(s, reverse, lengths);
+          for (let b = 0; b < 3; b++) {
+            const L = lengths[b]!;
+            for (let t = L; t < T; t++) expect(y.select(0, t).select(0, b).tolist()).toEqual(new Array<number>(P || H).fill(0));
+            const alone = recurrentLayer(kind, s.x.narrow(0, 0, L).narrow(1, b, 1), s.h0.narrow(0, b, 1), s.c0 ? s.c0.narrow(0, b, 1) : null, s.w, { reverse });
+            expectClose(hN.narrow(0, b, 1), alone[1], 1e-14, `hN of sequence ${b}`);
+            expectClose(cN ? cN.narrow(0, b, 1) : null, alone[2], 1e-14, `cN of sequence ${b}`);
+            expectClose(y.narrow(0, 0, L).narrow(1, b, 1), alone[0], 1e-14, `y of sequence ${b}`);
+          }
+        });
+      }
+    }
+
+    test("full lengths equal no lengths", () => {
+      const s = setup("lstm", 2, { P: 2 });
+      const a = run(s, true, Int32Array.from([3, 3]));
+      const b = run(s, true);
+      expectClose(a[0], b[0], 0);
+      expectClose(a[1], b[1], 0);
+      expectClose(a[2], b[2], 0);
+    });
+  });
+
+  describe("PyTorch golden values for one step (test/golden/cells.json)", () => {
+    interface G { shape: number[]; data: number[] }
+    interface Case {
+      name: string;
+      module: string;
+      options: { nonlinearity?: string };
+      stateDict: Record<string, G>;
+      inputs: Record<string, G>;
+      outputs: Record<string, G>;
+      upstream: Record<string, G>;
+      grads: Record<string, G>;
+    }
+    const golden = JSON.parse(readFileSync(new URL("../../test/golden/cells.json", import.meta.url), "utf8")) as { cases: Case[] };
+    for (const c of golden.cases) {
+      test(c.name, () => {
+        const kind: CellKind = c.module === "LSTMCell" ? "lstm" : c.module === "GRUCell" ? "gru" : c.options.nonlinearity === "relu" ? "rnn_relu" : "rnn_tanh";
+        const t = (g: G, shape?: number[]): Tensor => tensor(g.data, shape ?? g.shape, { dtype: "float64", requiresGrad: true });
+        const inp = c.inputs.input!;
+        const N = inp.shape.length === 2 ? inp.shape[0]! : 1;
+        const Hs = c.stateDict.weight_hh!.shape[1]!;
+        const x = t(inp, [1, N, inp.shape[inp.shape.length - 1]!]);
+        const h0 = c.inputs.h0 ? t(c.inputs.h0, [N, Hs]) : zeros([N, Hs], { dtype: "float64" });
+        const c0 = kind !== "lstm" ? null : c.inputs.c0 ? t(c.inputs.c0, [N, Hs]) : zeros([N, Hs], { dtype: "float64" });
+        const sd = c.stateDict;
+        const w: RecurrentWeights = {
+          wIh: t(sd.weight_ih!),
+          wHh: t(sd.weight_hh!),
+          bIh: sd.bias_ih ? t(sd.bias_ih) : null,
+          bHh: sd.bias_hh ? t(sd.bias_hh) : null,
+          wHr: null,
+        };
+        const [, hN, cN] = recurrentLayer(kind, x, h0, c0, w);
+        const flat = (g: G): Tensor => tensor(g.data, [g.data.length], { dtype: "float64" });
+        const tol = 2e-6;
+        expectClose(hN.reshape(-1), flat(c.outputs.h!), tol, "h");
+        if (c.outputs.c) expectClose(cN!.reshape(-1), flat(c.outputs.c), tol, "c");
+        let loss = hN.reshape(-1).mul(flat(c.upstream.h!)).sum();
+        if (c.upstream.c) loss = loss.add(cN!.reshape(-1).mul(flat(c.upstream.c)).sum());
+        loss.backward();
+        const byKey: Record<string, Tensor | null> = {
+          input: x, h0, c0, weight_ih: w.wIh, weight_hh: w.wHh, bias_ih: w.bIh, bias_hh: w.bHh,
+        };
+        for (const [key, g] of Object.entries(c.grads)) {
+          expectClose(byKey[key]!.grad!.reshape(-1), flat(g), tol, `grad ${key}`);
+        }
+      });
+    }
+  });
+
+  test("shape errors name the op and shapes", () => {
+    const s = setup("lstm", 2);
+    let err: unknown;
+    try {
+      recurrentLayer("lstm", s.x, s.h0.narrow(0, 0, 1), s.c0, s.w);
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(ShapeError);
+    expect((err as ShapeError).op).toBe("recurrentLayer(lstm)");
+    expect((err as ShapeError).shapes).toEqual([[2, 3], [1, 3]]);
+    expect(() => recurrentLayer("lstm", s.x, s.h0, null, s.w)).toThrow(/needs c0/);
+    expect(() => recurrentLayer("gru", s.x, s.h0, null, s.w)).toThrow(/weight_hh must have shape \[12, 4\], got \[12, 3\]/);
+    expect(() => recurrentLayer("lstm", s.x.reshape(6, 2), s.h0, s.c0, s.w)).toThrow(/expected input \[T, N, I\], got \[6, 2\]/);
+    expect(() => recurrentLayer("lstm", s.x, s.h0, s.c0, s.w, { lengths: Int32Array.from([1]) })).toThrow(/lengths has 1 entries/);
+  });
+});
