@@ -64,9 +64,11 @@ export class Module {
     return [...this._modules.values()];
   }
   /** This module and all descendants, depth first, with dotted names ("" for this one). */
-  *namedModules(prefix = ""): Generator<[string, Module]> {
+  *namedModules(prefix = "", memo: Set<Module> = new Set()): Generator<[string, Module]> {
+    if (memo.has(this)) return;
+    memo.add(this);
     yield [prefix, this];
-    for (const [name, m] of this._modules) yield* m.namedModules(prefix ? `${prefix}.${name}` : name);
+    for (const [name, m] of this._modules) yield* m.namedModules(prefix ? `${prefix}.${name}` : name, memo);
   }
   modules(): Module[] {
     return [...this.namedModules()].map(([, m]) => m);
@@ -148,7 +150,11 @@ export class Module {
       if (!shapesEqual(shape, target.shape)) {
         throw new ShapeError("loadStateDict", `size mismatch for ${k}: copying a param with shape ${fmtShape(shape)}, the shape in the current model is ${fmtShape(target.shape)}`, [shape, target.shape]);
       }
-      updates.push([target, v instanceof Tensor ? v.data : v.data]);
+      // A `{ shape, data }` record can disagree with itself; a Tensor cannot.
+      if (v.data.length !== target.numel()) {
+        throw new ShapeError("loadStateDict", `${k} has shape ${fmtShape(shape)} but ${v.data.length} values, expected ${target.numel()}`, [shape]);
+      }
+      updates.push([target, v.data]);
     }
     noGrad(() => {
       for (const [target, data] of updates) target.data.set(data instanceof Int32Array || target.dtype !== "int32" ? data : Int32Array.from(data));

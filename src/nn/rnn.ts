@@ -128,6 +128,8 @@ export abstract class RNNBase extends Module {
       throw new ShapeError(name, `Expected input to be 2D or 3D, got ${input.ndim}D instead (input ${fmtShape(input.shape)})`, [input.shape]);
     }
     if (input.dtype === "int32") throw new ShapeError(name, "input must be floating point, got int32 (embed token indices with nn.Embedding first)", [input.shape]);
+    const weightDtype = this.getParameter("weight_ih_l0")!.dtype;
+    if (input.dtype !== weightDtype) throw new ShapeError(name, `input dtype ${input.dtype} does not match the parameters' dtype ${weightDtype}`, [input.shape]);
     const batched = input.ndim === 3;
     if (input.shape[input.ndim - 1] !== this.inputSize) {
       throw new ShapeError(name, `input.shape[-1] must equal inputSize. Expected ${this.inputSize}, got ${input.shape[input.ndim - 1]} (input ${fmtShape(input.shape)}, batchFirst=${this.batchFirst})`, [input.shape]);
@@ -193,6 +195,7 @@ export abstract class RNNBase extends Module {
     let s = `${this.inputSize}, ${this.hiddenSize}`;
     if (this.projSize !== 0) s += `, projSize=${this.projSize}`;
     if (this.numLayers !== 1) s += `, numLayers=${this.numLayers}`;
+    // NOTE: PyTorch's repr omits the nonlinearity; seqtorch shows it, since it changes the layer.
     if (this.mode === "RNN_RELU") s += `, nonlinearity='relu'`;
     if (!this.bias) s += `, bias=false`;
     if (this.batchFirst) s += `, batchFirst=true`;
