@@ -11,7 +11,7 @@ import * as E from "./ops/elementwise.js";
 import * as R from "./ops/reduce.js";
 import * as M from "./ops/movement.js";
 import { matmul } from "./ops/matmul.js";
-import { gather } from "./ops/indexing.js";
+import { gather, indexSelect } from "./ops/indexing.js";
 import { logSoftmax, softmax } from "./ops/composite.js";
 
 export type { DType } from "./backend/index.js";
@@ -202,6 +202,8 @@ export class Tensor {
   chunk(chunks: number, dim = 0): Tensor[] { return M.chunk(this, chunks, dim); }
   split(size: number, dim = 0): Tensor[] { return M.split(this, size, dim); }
   gather(dim: number, index: Tensor): Tensor { return gather(this, dim, index); }
+  /** The entries at `index` (int32 tensor or numbers) along `dim`, like `torch.index_select`. */
+  indexSelect(dim: number, index: Tensor | Int32Array | readonly number[]): Tensor { return indexSelect(this, dim, index); }
   matmul(other: Tensor): Tensor { return matmul(this, other); }
 
   /** @internal sums a broadcast gradient back down to `shape`. */

@@ -8,6 +8,8 @@ import type { CellKind } from "../backend/index.js";
 import { dropout, linear } from "../ops/composite.js";
 import { cat, stack } from "../ops/movement.js";
 import { recurrentLayer } from "../ops/recurrent.js";
+import { indexAdd, indexSelect } from "../ops/indexing.js";
+import { PackedSequence, packedRowIndices } from "./utils/rnn.js";
 import { fmtShape, ShapeError, shapesEqual, type Shape } from "../shape.js";
 import { Tensor, zeros } from "../tensor.js";
 import { uniform_ } from "./init.js";
@@ -122,33 +124,48 @@ export abstract class RNNBase extends Module {
    * Shared forward: validates `input` and states, runs the layers, returns the output and the
    * final states in PyTorch's shapes.
    */
-  protected run(input: Tensor, hx: Tensor | null, cx: Tensor | null): [Tensor, Tensor, Tensor | null] {
+  protected run(input: Tensor | PackedSequence, hx: Tensor | null, cx: Tensor | null): [Tensor | PackedSequence, Tensor, Tensor | null] {
     const name = this.displayName;
-    if (input.ndim !== 2 && input.ndim !== 3) {
-      throw new ShapeError(name, `Expected input to be 2D or 3D, got ${input.ndim}D instead (input ${fmtShape(input.shape)})`, [input.shape]);
+    const packed = input instanceof PackedSequence ? input : null;
+    const data = packed ? packed.data : (input as Tensor);
+    const shown = packed ? `packed data ${fmtShape(data.shape)}` : `input ${fmtShape(data.shape)}`;
+    if (packed ? data.ndim !== 2 : data.ndim !== 2 && data.ndim !== 3) {
+      throw new ShapeError(name, packed
+        ? `Expected packed data to be 2D [sum(lengths), inputSize], got ${fmtShape(data.shape)}`
+        : `Expected input to be 2D or 3D, got ${data.ndim}D instead (input ${fmtShape(data.shape)})`, [data.shape]);
     }
-    if (input.dtype === "int32") throw new ShapeError(name, "input must be floating point, got int32 (embed token indices with nn.Embedding first)", [input.shape]);
+    if (data.dtype === "int32") throw new ShapeError(name, `input must be floating point, got int32 (embed token indices with nn.Embedding first)`, [data.shape]);
     const weightDtype = this.getParameter("weight_ih_l0")!.dtype;
-    if (input.dtype !== weightDtype) throw new ShapeError(name, `input dtype ${input.dtype} does not match the parameters' dtype ${weightDtype}`, [input.shape]);
-    const batched = input.ndim === 3;
-    if (input.shape[input.ndim - 1] !== this.inputSize) {
-      throw new ShapeError(name, `input.shape[-1] must equal inputSize. Expected ${this.inputSize}, got ${input.shape[input.ndim - 1]} (input ${fmtShape(input.shape)}, batchFirst=${this.batchFirst})`, [input.shape]);
+    if (data.dtype !== weightDtype) throw new ShapeError(name, `input dtype ${data.dtype} does not match the parameters' dtype ${weightDtype}`, [data.shape]);
+    if (data.shape[data.ndim - 1] !== this.inputSize) {
+      throw new ShapeError(name, `input.shape[-1] must equal inputSize. Expected ${this.inputSize}, got ${data.shape[data.ndim - 1]} (${shown}, batchFirst=${this.batchFirst})`, [data.shape]);
     }
-    // To time-major [T, N, I].
-    let x = batched ? (this.batchFirst ? input.transpose(0, 1) : input) : input.unsqueeze(1);
+    const batched = packed !== null || data.ndim === 3;
+    // To time-major [T, N, I]; a packed batch is unpacked into its sorted order.
+    let x: Tensor;
+    let lengths: Int32Array | null = null;
+    if (packed) {
+      const T = packed.batchSizes.length;
+      const B = packed.batchSizes[0] ?? 0;
+      x = indexAdd(data, 0, packedRowIndices(packed.batchSizes, B), T * B).reshape([T, B, this.inputSize]);
+      lengths = packed.sortedLengths();
+    } else {
+      x = batched ? (this.batchFirst ? data.transpose(0, 1) : data) : data.unsqueeze(1);
+    }
     const N = x.shape[1]!;
     const D = this.bidirectional ? 2 : 1;
     const L = this.numLayers;
-    const stateShape = (size: number): number[] => (batched ? [D * L, N, size] : [D * L, size]);
     const check = (label: string, t: Tensor | null, size: number): Tensor => {
-      const expected = stateShape(size);
-      if (!t) return zeros([D * L, N, size], { dtype: input.dtype });
+      const expected = batched ? [D * L, N, size] : [D * L, size];
+      if (!t) return zeros([D * L, N, size], { dtype: data.dtype });
       if (!shapesEqual(t.shape, expected)) {
         const what = batched ? "(D·numLayers, N, H)" : "(D·numLayers, H) for unbatched input";
-        throw new ShapeError(name, `${label} must have shape ${what}. Expected ${fmtShape(expected)}, got ${fmtShape(t.shape)} (input ${fmtShape(input.shape)})`, [expected, t.shape]);
+        throw new ShapeError(name, `${label} must have shape ${what}. Expected ${fmtShape(expected)}, got ${fmtShape(t.shape)} (${shown})`, [expected, t.shape]);
       }
-      if (t.dtype !== input.dtype) throw new ShapeError(name, `${label} has dtype ${t.dtype} but input has ${input.dtype}`);
-      return batched ? t : t.unsqueeze(1);
+      if (t.dtype !== data.dtype) throw new ShapeError(name, `${label} has dtype ${t.dtype} but input has ${data.dtype}`);
+      if (!batched) return t.unsqueeze(1);
+      // States come in the caller's batch order; a packed batch runs in its sorted order.
+      return packed?.sortedIndices ? t.indexSelect(1, packed.sortedIndices) : t;
     };
     const h0 = check(this.mode === "LSTM" ? "h0" : "hx", hx, this.outSize);
     const c0 = this.mode === "LSTM" ? check("c0", cx, this.hiddenSize) : null;
@@ -168,7 +185,7 @@ export abstract class RNNBase extends Module {
         const [y, h, c] = recurrentLayer(
           kind, x, h0.select(0, idx), c0 ? c0.select(0, idx) : null,
           { wIh: p("weight_ih")!, wHh: p("weight_hh")!, bIh: p("bias_ih"), bHh: p("bias_hh"), wHr: p("weight_hr") },
-          { reverse: dir === 1 },
+          { reverse: dir === 1, lengths },
         );
         outs.push(y);
         hN.push(h);
@@ -178,9 +195,18 @@ export abstract class RNNBase extends Module {
       // ATen's stacked loop: dropout on each layer's whole output but the last, in training only.
       if (this.dropout > 0 && this.training && layer < L - 1) x = dropout(x, this.dropout, true);
     }
-    let output = x;
     let h = stack(hN, 0);
     let c = c0 ? stack(cN, 0) : null;
+    if (packed) {
+      const [T, B, F] = x.shape as [number, number, number];
+      const out = indexSelect(x.reshape([T * B, F]), 0, packedRowIndices(packed.batchSizes, B));
+      if (packed.unsortedIndices) {
+        h = h.indexSelect(1, packed.unsortedIndices);
+        c = c ? c.indexSelect(1, packed.unsortedIndices) : null;
+      }
+      return [packed.withData(out), h, c];
+    }
+    let output = x;
     if (!batched) {
       output = output.squeeze(1);
       h = h.squeeze(1);
@@ -234,7 +260,9 @@ export class RNN extends RNNBase {
     super(nl === "tanh" ? "RNN_TANH" : "RNN_RELU", inputSize, hiddenSize, o);
     this.nonlinearity = nl;
   }
-  forward(input: Tensor, hx?: Tensor | null): [Tensor, Tensor] {
+  forward(input: Tensor, hx?: Tensor | null): [Tensor, Tensor];
+  forward(input: PackedSequence, hx?: Tensor | null): [PackedSequence, Tensor];
+  forward(input: Tensor | PackedSequence, hx?: Tensor | null): [Tensor | PackedSequence, Tensor] {
     const [out, h] = this.run(input, hx ?? null, null);
     return [out, h];
   }
@@ -265,7 +293,9 @@ export class LSTM extends RNNBase {
   constructor(inputSize: number, hiddenSize: number, numLayersOrOptions?: number | LSTMOptions, options?: LSTMOptions) {
     super("LSTM", inputSize, hiddenSize, layerOptions(numLayersOrOptions, options));
   }
-  forward(input: Tensor, hx?: [Tensor, Tensor] | null): [Tensor, [Tensor, Tensor]] {
+  forward(input: Tensor, hx?: [Tensor, Tensor] | null): [Tensor, [Tensor, Tensor]];
+  forward(input: PackedSequence, hx?: [Tensor, Tensor] | null): [PackedSequence, [Tensor, Tensor]];
+  forward(input: Tensor | PackedSequence, hx?: [Tensor, Tensor] | null): [Tensor | PackedSequence, [Tensor, Tensor]] {
     if (hx && (!Array.isArray(hx) || hx.length !== 2)) throw new Error("LSTM: expected hx as a pair [h0, c0]");
     const [out, h, c] = this.run(input, hx ? hx[0] : null, hx ? hx[1] : null);
     return [out, [h, c!]];
@@ -286,7 +316,9 @@ export class GRU extends RNNBase {
   constructor(inputSize: number, hiddenSize: number, numLayersOrOptions?: number | RNNBaseOptions, options?: RNNBaseOptions) {
     super("GRU", inputSize, hiddenSize, layerOptions(numLayersOrOptions, options));
   }
-  forward(input: Tensor, hx?: Tensor | null): [Tensor, Tensor] {
+  forward(input: Tensor, hx?: Tensor | null): [Tensor, Tensor];
+  forward(input: PackedSequence, hx?: Tensor | null): [PackedSequence, Tensor];
+  forward(input: Tensor | PackedSequence, hx?: Tensor | null): [Tensor | PackedSequence, Tensor] {
     const [out, h] = this.run(input, hx ?? null, null);
     return [out, h];
   }

@@ -1,6 +1,6 @@
 export * as elementwise from "./elementwise.js";
 export { matmul, bmm } from "./matmul.js";
-export { gather, embedding } from "./indexing.js";
+export { gather, embedding, indexSelect, indexAdd } from "./indexing.js";
 export { cat, stack } from "./movement.js";
 export { softmax, logSoftmax, linear, dropout } from "./composite.js";
 export { recurrentLayer, type RecurrentWeights, type RecurrentLayerOptions } from "./recurrent.js";

@@ -3,7 +3,7 @@ import { gradcheck } from "../gradcheck.js";
 import { Generator } from "../random.js";
 import { ShapeError, type Shape } from "../shape.js";
 import { randn, tensor, Tensor, type NestedArray } from "../tensor.js";
-import { embedding, gather } from "./indexing.js";
+import { embedding, gather, indexAdd, indexSelect } from "./indexing.js";
 
 const gen = new Generator(55);
 const r64 = (shape: Shape): Tensor => randn(shape, { dtype: "float64", requiresGrad: true, generator: gen });
@@ -89,5 +89,27 @@ describe("embedding", () => {
     expect(() => embedding(idx([2]), w)).toThrow(/embedding: index 2 is out of range \[0, 2\)/);
     expect(() => embedding(idx([0]), tensor([1, 2]))).toThrow(/weight must be 2-D/);
     expect(() => embedding(tensor([0]), w)).toThrow(ShapeError);
+  });
+});
+
+describe("indexSelect and indexAdd", () => {
+  const g = new Generator(77);
+  test("forward values", () => {
+    const x = tensor([[1, 2], [3, 4], [5, 6]]);
+    expect(indexSelect(x, 0, [2, 0, 2]).tolist()).toEqual([[5, 6], [1, 2], [5, 6]]);
+    expect(indexSelect(x, 1, [1]).tolist()).toEqual([[2], [4], [6]]);
+    expect(indexAdd(tensor([[1, 1], [2, 2]]), 0, [2, 2], 3).tolist()).toEqual([[0, 0], [0, 0], [3, 3]]);
+  });
+  test("gradcheck, each the other's adjoint", () => {
+    for (const dim of [0, 1, -1]) {
+      const x = randn([3, 4, 2], { dtype: "float64", requiresGrad: true, generator: g });
+      expect(gradcheck((t) => indexSelect(t, dim, [1, 0, 1]), [x]).ok).toBe(true);
+    }
+    const src = randn([3, 2], { dtype: "float64", requiresGrad: true, generator: g });
+    expect(gradcheck((t) => indexAdd(t, 0, [4, 0, 4], 5), [src]).ok).toBe(true);
+  });
+  test("errors name the index and the shape", () => {
+    expect(() => indexSelect(tensor([1, 2]), 0, [2])).toThrow(/index 2 is out of range \[0, 2\)/);
+    expect(() => indexAdd(tensor([1, 2]), 0, [0], 3)).toThrow(/index has 1 entries but src has 2/);
   });
 });

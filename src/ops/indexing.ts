@@ -57,3 +57,52 @@ export function embedding(indices: Tensor, weight: Tensor, paddingIdx: number | 
     return [new Tensor(dw, weight.shape)];
   })[0];
 }
+
+function axisIndex(op: string, x: Tensor, dim: number, index: Tensor | Int32Array | readonly number[], size: number): [number, Int32Array] {
+  const d = normalizeDim(op, dim, x.ndim);
+  const idx = index instanceof Tensor ? checkIndex(op, index, size, "index") : Int32Array.from(index);
+  if (!(index instanceof Tensor)) {
+    for (const v of idx) if (v < 0 || v >= size) throw new ShapeError(op, `index ${v} is out of range [0, ${size}) for dim ${d} of ${fmtShape(x.shape)}`, [x.shape]);
+  }
+  return [d, idx];
+}
+
+/** Index tensor for the gather kernel: `idx` repeated over `outer` and `inner`. */
+function expandIndex(idx: Int32Array, outer: number, inner: number): Int32Array {
+  const k = idx.length;
+  const full = new Int32Array(outer * k * inner);
+  for (let o = 0; o < outer; o++) for (let j = 0; j < k; j++) full.fill(idx[j]!, (o * k + j) * inner, (o * k + j + 1) * inner);
+  return full;
+}
+
+/** The entries of `x` at positions `index` along `dim`, as `torch.index_select`. */
+export function indexSelect(x: Tensor, dim: number, index: Tensor | Int32Array | readonly number[]): Tensor {
+  const size = x.shape[normalizeDim("indexSelect", dim, x.ndim)]!;
+  const [d, idx] = axisIndex("indexSelect", x, dim, index, size);
+  const outer = numel(x.shape.slice(0, d));
+  const inner = numel(x.shape.slice(d + 1));
+  const k = idx.length;
+  const full = expandIndex(idx, outer, inner);
+  const out = allocBuf(x.dtype, outer * k * inner);
+  getBackend().gather(x.data, outer, size, inner, full, k, out);
+  const y = new Tensor(out, x.shape.map((s, i) => (i === d ? k : s)));
+  return record("indexSelect", [x], [y], ([dy]) => [indexAdd(dy!, d, idx, size)])[0];
+}
+
+/**
+ * The adjoint of `indexSelect`: a tensor with `size` entries along `dim`, zero except that entry
+ * `index[j]` accumulates `src`'s entry `j` (like `zeros(...).index_add_(dim, index, src)`).
+ */
+export function indexAdd(src: Tensor, dim: number, index: Tensor | Int32Array | readonly number[], size: number): Tensor {
+  const d = normalizeDim("indexAdd", dim, src.ndim);
+  const [, idx] = axisIndex("indexAdd", src, d, index, size);
+  if (idx.length !== src.shape[d]) throw new ShapeError("indexAdd", `index has ${idx.length} entries but src has ${src.shape[d]} along dim ${d} (${fmtShape(src.shape)})`, [src.shape]);
+  if (src.dtype === "int32") throw new ShapeError("indexAdd", "src must be floating point");
+  const outer = numel(src.shape.slice(0, d));
+  const inner = numel(src.shape.slice(d + 1));
+  const k = idx.length;
+  const out = allocBuf(src.dtype, outer * size * inner) as FloatBuf;
+  getBackend().scatterAdd(src.data as FloatBuf, outer, size, inner, expandIndex(idx, outer, inner), k, out);
+  const y = new Tensor(out, src.shape.map((s, i) => (i === d ? size : s)));
+  return record("indexAdd", [src], [y], ([dy]) => [indexSelect(dy!, d, idx)])[0];
+}
