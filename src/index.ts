@@ -11,3 +11,7 @@ export { cat, stack, matmul, softmax, logSoftmax } from "./ops/index.js";
 export { gradcheck, type GradcheckOptions, type GradcheckResult } from "./gradcheck.js";
 export * as nn from "./nn/index.js";
 export * as optim from "./optim/index.js";
+export * as io from "./io/index.js";
+export * as text from "./text/index.js";
+export * as data from "./data/index.js";
+export * as models from "./models/index.js";

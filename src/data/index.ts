@@ -1,0 +1,12 @@
+/**
+ * `seqtorch/data`: tables from CSV/TSV/JSON Lines text, seeded splits, and a length-bucketing batch
+ * loader. Browser-safe; reading files from disk lives in `seqtorch/data/node`.
+ */
+export {
+  parseDelimited, parseJsonLines, selectColumns, toNumbers, columnsOf,
+  type Delimiter, type Table, type ParseDelimitedOptions, type SelectColumnsOptions, type TextLabels,
+} from "./table.js";
+export {
+  shuffle, trainValSplit, BucketLoader,
+  type TrainValSplitOptions, type Split, type BucketLoaderOptions,
+} from "./loader.js";
