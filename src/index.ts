@@ -15,3 +15,4 @@ export * as io from "./io/index.js";
 export * as text from "./text/index.js";
 export * as data from "./data/index.js";
 export * as models from "./models/index.js";
+export * as train from "./train/index.js";

@@ -1,9 +1,28 @@
 #!/usr/bin/env node
 /**
- * The `seqtorch` command. For now it runs the tutorial's example: an `nn.LSTM(10, 20, 2)` over a
- * `[5, 3, 10]` input with `h0` and `c0` of `[2, 3, 20]`, printing the shapes and the parameter count.
+ * The `seqtorch` command: argument parsing only; the work is done by the public API.
+ * With no command it trains the default model (`npm start`).
  */
+import { Command, InvalidArgumentError, Option } from "commander";
+import { createRequire } from "node:module";
 import { fmtShape, manualSeed, nn, randn } from "../index.js";
+import { runCommand } from "./output.js";
+import { trainCommand, type TrainArgs } from "./train.js";
+import { evalCommand, paramsCommand, predictCommand } from "./use.js";
+
+const version = (createRequire(import.meta.url)("../../package.json") as { version: string }).version;
+
+const int = (name: string, min = 1) => (v: string): number => {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < min) throw new InvalidArgumentError(`${name} must be an integer >= ${min}, got "${v}"`);
+  return n;
+};
+const num = (name: string, check: (n: number) => boolean, what: string) => (v: string): number => {
+  const n = Number(v);
+  if (v.trim() === "" || !Number.isFinite(n) || !check(n)) throw new InvalidArgumentError(`${name} must be ${what}, got "${v}"`);
+  return n;
+};
+const positive = (name: string): ((v: string) => number) => num(name, (n) => n > 0, "a positive number");
 
 function tutorial(): void {
   manualSeed(0);
@@ -12,29 +31,119 @@ function tutorial(): void {
   const h0 = randn([2, 3, 20]);
   const c0 = randn([2, 3, 20]);
   const [output, [hN, cN]] = lstm.forward(input, [h0, c0]);
-
   console.log(`${lstm.toString()} on input ${fmtShape(input.shape)} with h0, c0 ${fmtShape(h0.shape)}`);
   console.log(`output, hN, cN: ${fmtShape(output.shape)} ${fmtShape(hN.shape)} ${fmtShape(cN.shape)}`);
   console.log();
   console.log(nn.summary(lstm));
-  const exact = nn.countParameters(lstm);
-  const formula = nn.tutorialParameterCount(lstm)!;
   console.log();
-  console.log(`${exact} parameters (PyTorch's count: b_ih and b_hh are two bias vectors per layer)`);
-  console.log(`${formula} by the tutorial's formula 4((X+H)H+H) summed over the layers, which counts one bias vector`);
+  console.log(`${nn.countParameters(lstm)} parameters (PyTorch's count: b_ih and b_hh are two bias vectors per layer)`);
+  console.log(`${nn.tutorialParameterCount(lstm)!} by the tutorial's formula 4((X+H)H+H) summed over the layers, which counts one bias vector`);
 }
 
-function usage(): void {
-  console.log(`usage: seqtorch [tutorial]
-
-  tutorial   run nn.LSTM(10, 20, 2) on a [5, 3, 10] input and print shapes and parameter counts`);
+function addModelOptions(cmd: Command): Command {
+  return cmd
+    .addOption(new Option("--cell <type>", "recurrent cell").choices(["rnn", "lstm", "gru"]).default("lstm"))
+    .option("--embedding-dim <n>", "embedding size", int("--embedding-dim"), 32)
+    .option("--hidden-size <n>", "hidden size", int("--hidden-size"), 64)
+    .option("--layers <n>", "stacked recurrent layers", int("--layers"), 1)
+    .option("--no-bidirectional", "run one direction only (default: bidirectional)");
 }
 
-const [command = "tutorial", ...rest] = process.argv.slice(2);
-if (command === "tutorial" && rest.length === 0) tutorial();
-else if (command === "--help" || command === "-h" || command === "help") usage();
-else {
-  console.error(`seqtorch: unknown command "${[command, ...rest].join(" ")}"`);
-  usage();
-  process.exitCode = 2;
-}
+const program = new Command("seqtorch")
+  .description("Train, evaluate and run recurrent text models (PyTorch-faithful RNN, LSTM and GRU in TypeScript).")
+  .version(version)
+  .showHelpAfterError("(run with --help for usage)")
+  .configureOutput({ outputError: (str, write) => write(str.replace(/^error: /, "seqtorch: ")) });
+
+const trainCmd = addModelOptions(
+  program
+    .command("train", { isDefault: true })
+    .description("train a text classifier (or regressor) on a CSV/TSV/JSONL file, or on the embedded first-names data when --data is omitted")
+    .option("--data <file>", "training data (.csv, .tsv, .jsonl); default: the embedded first-names dataset")
+    .option("--text-col <name>", "column holding the text", "text")
+    .option("--label-col <name>", "column holding the label (or the target value)", "label")
+    .addOption(new Option("--task <task>", "what to predict").choices(["classification", "regression"]).default("classification"))
+    .addOption(new Option("--tokenizer <kind>", "how to split text; default: char for the names data, word otherwise").choices(["char", "word", "whitespace"]))
+    .option("--locale <tag>", "locale for word segmentation (e.g. zh, ja, en)", "en")
+    .option("--no-lowercase", "keep case (default: lowercase)"),
+)
+  .option("--dropout <p>", "dropout on embeddings, between layers and before the head", num("--dropout", (n) => n >= 0 && n < 1, "in [0, 1)"), 0)
+  .addOption(new Option("--pooling <kind>", "sequence summary: final hidden state or mean over steps").choices(["last", "mean"]).default("last"))
+  .option("--epochs <n>", "passes over the training data", int("--epochs"), 10)
+  .option("--batch-size <n>", "examples per batch", int("--batch-size"), 64)
+  .addOption(new Option("--optimizer <name>", "optimizer").choices(["adam", "adamw", "sgd", "rmsprop"]).default("adam"))
+  .option("--lr <rate>", "learning rate", positive("--lr"), 3e-3)
+  .option("--weight-decay <w>", "weight decay", num("--weight-decay", (n) => n >= 0, "non-negative"), 0)
+  .option("--clip-norm <max>", "clip the global gradient norm", positive("--clip-norm"))
+  .option("--clip-value <max>", "clamp each gradient element to [-max, max]", positive("--clip-value"))
+  .option("--max-len <n>", "truncate texts to this many tokens", int("--max-len"))
+  .option("--min-freq <n>", "drop tokens seen fewer times from the vocabulary", int("--min-freq"), 1)
+  .option("--max-vocab <n>", "largest vocabulary, specials included", int("--max-vocab", 2))
+  .option("--val-fraction <f>", "fraction held out for validation", num("--val-fraction", (n) => n > 0 && n < 1, "in (0, 1)"), 0.1)
+  .option("--seed <n>", "random seed (split, init, batches, dropout)", int("--seed", 0), 0)
+  .option("--backend <name>", "compute backend", "cpu")
+  .option("--checkpoint <dir>", "where to keep the best model; default: checkpoints/<data name>")
+  .option("--json", "print one JSON summary instead of text", false)
+  .option("--quiet", "no progress output", false)
+  .action((o: Record<string, unknown>) =>
+    runCommand(() =>
+      trainCommand({
+        ...(o as unknown as TrainArgs),
+        tokenizer: (o.tokenizer as TrainArgs["tokenizer"] | undefined) ?? (o.data ? "word" : "char"),
+        layers: o.layers as number,
+      }),
+    ),
+  );
+void trainCmd;
+
+program
+  .command("predict")
+  .description("label texts given as arguments, or one per line on standard input")
+  .argument("[texts...]", "texts to label")
+  .requiredOption("--checkpoint <dir>", "a directory written by seqtorch train")
+  .option("--json", "one JSON object per text", false)
+  .action((texts: string[], o: { checkpoint: string; json: boolean }) => runCommand(() => predictCommand(texts, o)));
+
+program
+  .command("eval")
+  .description("evaluate a checkpoint on a labelled file: accuracy, macro-F1, per-class report, confusion matrix")
+  .requiredOption("--checkpoint <dir>", "a directory written by seqtorch train")
+  .requiredOption("--data <file>", "labelled data (.csv, .tsv, .jsonl)")
+  .option("--text-col <name>", "column holding the text", "text")
+  .option("--label-col <name>", "column holding the label", "label")
+  .option("--json", "print JSON", false)
+  .action((o: { checkpoint: string; data: string; textCol: string; labelCol: string; json: boolean }) => runCommand(() => evalCommand(o)));
+
+addModelOptions(
+  program
+    .command("params")
+    .description("parameter table of a checkpoint (or of a model described by the options), with the tutorial's formula beside PyTorch's exact count")
+    .option("--checkpoint <dir>", "a directory written by seqtorch train")
+    .option("--vocab-size <n>", "vocabulary size", int("--vocab-size", 2), 100)
+    .option("--num-classes <n>", "number of classes", int("--num-classes", 2), 2),
+)
+  .option("--json", "print JSON", false)
+  .action((o: Record<string, unknown>) =>
+    runCommand(() =>
+      paramsCommand({
+        checkpoint: o.checkpoint as string | undefined,
+        json: o.json as boolean,
+        model: {
+          vocabSize: o.vocabSize as number,
+          numClasses: o.numClasses as number,
+          embeddingDim: o.embeddingDim as number,
+          hiddenSize: o.hiddenSize as number,
+          cell: o.cell as "rnn" | "lstm" | "gru",
+          numLayers: o.layers as number,
+          bidirectional: o.bidirectional as boolean,
+        },
+      }),
+    ),
+  );
+
+program
+  .command("tutorial")
+  .description("run nn.LSTM(10, 20, 2) on a [5, 3, 10] input and print the shapes and parameter counts")
+  .action(() => tutorial());
+
+await program.parseAsync(process.argv);

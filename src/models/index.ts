@@ -3,3 +3,7 @@ export {
   type CellType, type Pooling, type SequenceEncoderOptions, type ResolvedEncoderOptions,
   type TextClassifierOptions, type SequenceRegressorOptions,
 } from "./text.js";
+export {
+  bundleToParts, bundleFromParts, encodeTexts, BUNDLE_FORMAT, BUNDLE_VERSION,
+  type TextModel, type TextModelBundle, type BundleConfig,
+} from "./bundle.js";

@@ -1,0 +1,226 @@
+/**
+ * The training loop behind `seqtorch train`, usable on its own: batches bucketed by length, a
+ * chosen optimizer, optional clipping, per-batch progress and per-epoch validation through
+ * callbacks, and a clean stop on an AbortSignal. Browser-safe.
+ */
+import { noGrad } from "../autograd.js";
+import { BucketLoader } from "../data/loader.js";
+import * as nn from "../nn/index.js";
+import * as optim from "../optim/index.js";
+import { manualSeed } from "../random.js";
+import { tensor, type Tensor } from "../tensor.js";
+import { padSequences } from "../text/pad.js";
+
+/** A model that maps padded token ids `[N, L]` and lengths to outputs `[N, K]`. */
+export interface SequenceModel extends nn.Module {
+  forward(tokens: Tensor, lengths: readonly number[] | Int32Array): Tensor;
+}
+
+export type Task = "classification" | "regression";
+
+/** Encoded examples: token ids per example, and a class index (classification) or target values (regression). */
+export interface EncodedDataset {
+  ids: number[][];
+  targets: number[] | number[][];
+}
+
+export type OptimizerName = "adam" | "adamw" | "sgd" | "rmsprop";
+
+export interface FitOptions {
+  task: Task;
+  epochs: number;
+  batchSize: number;
+  optimizer?: OptimizerName;
+  lr?: number;
+  weightDecay?: number;
+  /** Clip the global gradient norm to this value before each step. */
+  clipNorm?: number | null;
+  /** Clamp every gradient element to [-clipValue, clipValue] before each step. */
+  clipValue?: number | null;
+  /** Truncate longer sequences to this many tokens. */
+  maxLen?: number;
+  seed?: number;
+  /** Stops training between batches; the result says `stopped: true`. */
+  signal?: AbortSignal;
+  onBatch?: (p: BatchProgress) => void;
+  /** Called after each epoch's validation; may be async (e.g. to save a checkpoint). */
+  onEpoch?: (e: EpochResult) => void | Promise<void>;
+}
+
+export interface BatchProgress {
+  epoch: number;
+  batch: number;
+  batches: number;
+  /** Running mean loss over the epoch so far. */
+  loss: number;
+  /** Running accuracy (classification) over the epoch so far. */
+  accuracy: number | null;
+  examples: number;
+  elapsedMs: number;
+}
+
+export interface Evaluation {
+  loss: number;
+  /** Classification only. */
+  accuracy: number | null;
+  /** Predicted class per example (classification) or predicted values (regression). */
+  predictions: number[] | number[][];
+  /** Class probabilities per example (classification only). */
+  probabilities: number[][] | null;
+}
+
+export interface EpochResult {
+  epoch: number;
+  trainLoss: number;
+  trainAccuracy: number | null;
+  val: Evaluation | null;
+  seconds: number;
+  /** True when this epoch is the best so far by validation accuracy (classification) or loss. */
+  best: boolean;
+}
+
+export interface FitResult {
+  history: EpochResult[];
+  bestEpoch: number;
+  stopped: boolean;
+}
+
+export function makeOptimizer(name: OptimizerName, params: Tensor[], lr?: number, weightDecay = 0): optim.Optimizer {
+  switch (name) {
+    case "adam": return new optim.Adam(params, { lr: lr ?? 1e-3, weightDecay });
+    case "adamw": return new optim.AdamW(params, { lr: lr ?? 1e-3, weightDecay: weightDecay || 0.01 });
+    case "sgd": return new optim.SGD(params, { lr: lr ?? 0.1, momentum: 0.9, weightDecay });
+    case "rmsprop": return new optim.RMSprop(params, { lr: lr ?? 1e-2, weightDecay });
+    default: throw new Error(`unknown optimizer "${String(name)}"; choose adam, adamw, sgd or rmsprop`);
+  }
+}
+
+/** Pads the examples `idx` of `data` into one batch. */
+export function makeBatch(data: EncodedDataset, idx: readonly number[], task: Task, maxLen?: number): { input: Tensor; lengths: number[]; target: Tensor } {
+  const seqs = idx.map((i) => data.ids[i]!);
+  const longest = Math.max(1, ...seqs.map((s) => s.length));
+  const { input, lengths } = padSequences(seqs, { maxLen: maxLen ? Math.min(maxLen, longest) : longest });
+  const target = task === "classification"
+    ? tensor(idx.map((i) => data.targets[i] as number), { dtype: "int32" })
+    : tensor(idx.map((i) => {
+      const t = data.targets[i]!;
+      return Array.isArray(t) ? t : [t];
+    }));
+  return { input, lengths, target };
+}
+
+function lossOf(task: Task, out: Tensor, target: Tensor): Tensor {
+  return task === "classification" ? nn.functional.crossEntropy(out, target) : nn.functional.mseLoss(out, target);
+}
+
+const tick = (): Promise<void> => new Promise((resolve) => setTimeout(resolve, 0));
+
+/** Runs `model` over `data` without gradients: mean loss, accuracy, predictions and probabilities. */
+export function evaluate(model: SequenceModel, data: EncodedDataset, options: { task: Task; batchSize?: number; maxLen?: number }): Evaluation {
+  const { task, batchSize = 256 } = options;
+  const wasTraining = model.training;
+  model.eval();
+  let lossSum = 0;
+  let correct = 0;
+  const n = data.ids.length;
+  const predictions: (number | number[])[] = new Array(n);
+  const probabilities: number[][] | null = task === "classification" ? new Array(n) : null;
+  noGrad(() => {
+    for (let start = 0; start < n; start += batchSize) {
+      const idx = Array.from({ length: Math.min(batchSize, n - start) }, (_, i) => start + i);
+      const { input, lengths, target } = makeBatch(data, idx, task, options.maxLen);
+      const out = model.forward(input, lengths);
+      lossSum += lossOf(task, out, target).item() * idx.length;
+      if (task === "classification") {
+        const probs = out.softmax(1).tolist() as number[][];
+        const pred = out.argmax(1).data;
+        idx.forEach((i, j) => {
+          predictions[i] = pred[j]!;
+          probabilities![i] = probs[j]!;
+          if (pred[j] === target.data[j]) correct++;
+        });
+      } else {
+        const rows = out.tolist() as number[][];
+        idx.forEach((i, j) => (predictions[i] = rows[j]!));
+      }
+    }
+  });
+  model.train(wasTraining);
+  return {
+    loss: n ? lossSum / n : NaN,
+    accuracy: task === "classification" ? (n ? correct / n : NaN) : null,
+    predictions: predictions as number[] | number[][],
+    probabilities,
+  };
+}
+
+/**
+ * Trains `model` on `train` for `epochs`, validating on `val` after each epoch. Deterministic for a
+ * given seed. Stops early, between batches, when `signal` aborts.
+ */
+export async function fit(model: SequenceModel, train: EncodedDataset, val: EncodedDataset | null, options: FitOptions): Promise<FitResult> {
+  const { task, epochs, batchSize, seed = 0 } = options;
+  if (!Number.isInteger(epochs) || epochs < 1) throw new Error(`fit: epochs must be a positive integer, got ${epochs}`);
+  if (train.ids.length === 0) throw new Error("fit: the training set is empty");
+  if (options.clipNorm != null && !(options.clipNorm > 0)) throw new Error(`fit: clipNorm must be positive, got ${options.clipNorm}`);
+  if (options.clipValue != null && !(options.clipValue > 0)) throw new Error(`fit: clipValue must be positive, got ${options.clipValue}`);
+  manualSeed(seed);
+  const params = model.parameters();
+  const opt = makeOptimizer(options.optimizer ?? "adam", params, options.lr, options.weightDecay);
+  const loader = new BucketLoader(train.ids.map((_, i) => i), { batchSize, lengthOf: (i) => train.ids[i]!.length, seed });
+  const history: EpochResult[] = [];
+  let bestEpoch = 0;
+  let bestScore = -Infinity;
+  let bestLoss = Infinity;
+  for (let epoch = 1; epoch <= epochs; epoch++) {
+    model.train();
+    const t0 = performance.now();
+    let lossSum = 0;
+    let correct = 0;
+    let seen = 0;
+    let b = 0;
+    for (const idx of loader) {
+      if (options.signal?.aborted) return { history, bestEpoch, stopped: true };
+      const { input, lengths, target } = makeBatch(train, idx, task, options.maxLen);
+      const out = model.forward(input, lengths);
+      const loss = lossOf(task, out, target);
+      const l = loss.item();
+      if (!Number.isFinite(l)) throw new Error(`fit: the loss became ${l} at epoch ${epoch}, batch ${b + 1}; try a lower learning rate or clipping`);
+      opt.zeroGrad();
+      loss.backward();
+      if (options.clipValue != null) nn.utils.clipGradValue_(params, options.clipValue);
+      if (options.clipNorm != null) nn.utils.clipGradNorm_(params, options.clipNorm);
+      opt.step();
+      lossSum += l * idx.length;
+      seen += idx.length;
+      if (task === "classification") {
+        const pred = out.argmax(1).data;
+        for (let j = 0; j < idx.length; j++) if (pred[j] === target.data[j]) correct++;
+      }
+      b++;
+      options.onBatch?.({ epoch, batch: b, batches: loader.length, loss: lossSum / seen, accuracy: task === "classification" ? correct / seen : null, examples: seen, elapsedMs: performance.now() - t0 });
+      if (b % 8 === 0) await tick(); // lets a Ctrl-C handler run
+    }
+    const valResult = val && val.ids.length ? evaluate(model, val, { task, maxLen: options.maxLen }) : null;
+    // Best by validation accuracy, ties broken by validation loss (regression: loss alone).
+    const lossNow = valResult ? valResult.loss : lossSum / seen;
+    const score = task === "classification" && valResult ? valResult.accuracy! : -lossNow;
+    const best = score > bestScore || (score === bestScore && lossNow < bestLoss);
+    if (best) {
+      bestScore = score;
+      bestLoss = lossNow;
+      bestEpoch = epoch;
+    }
+    const result: EpochResult = {
+      epoch,
+      trainLoss: lossSum / seen,
+      trainAccuracy: task === "classification" ? correct / seen : null,
+      val: valResult,
+      seconds: (performance.now() - t0) / 1000,
+      best,
+    };
+    history.push(result);
+    await options.onEpoch?.(result);
+  }
+  return { history, bestEpoch, stopped: false };
+}

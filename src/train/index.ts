@@ -1,0 +1,17 @@
+/**
+ * `seqtorch/train`: tools around a training loop — classification metrics and text reports, and
+ * SVG line charts of training curves. Browser-safe.
+ */
+export {
+  confusionMatrix, accuracy, precisionRecallF1, macroF1, majorityBaseline, formatConfusionMatrix,
+  classificationReport, type ClassScores,
+} from "./metrics.js";
+export {
+  svgLineChart, svgSmallMultiples, PALETTE,
+  type LineSeries, type LineChartOptions, type SmallMultiplesOptions,
+} from "./plot.js";
+export {
+  fit, evaluate, makeOptimizer, makeBatch,
+  type SequenceModel, type Task, type EncodedDataset, type OptimizerName, type FitOptions,
+  type BatchProgress, type Evaluation, type EpochResult, type FitResult,
+} from "./fit.js";

@@ -1,0 +1,166 @@
+/**
+ * The `seqtorch` command end to end, as a user runs it: a child process on the TypeScript sources.
+ */
+import { spawn, spawnSync } from "node:child_process";
+import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync, cpSync, existsSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { afterAll, describe, expect, test } from "vitest";
+
+const root = fileURLToPath(new URL("..", import.meta.url));
+const main = join(root, "src/cli/main.ts");
+const fixture = (name: string): string => join(root, "test/fixtures", name);
+const work = mkdtempSync(join(tmpdir(), "seqtorch-cli-"));
+afterAll(() => rmSync(work, { recursive: true, force: true }));
+
+interface Run { status: number | null; stdout: string; stderr: string }
+
+function cli(args: string[], input?: string): Run {
+  const r = spawnSync(process.execPath, ["--import", "tsx", main, ...args], { cwd: root, encoding: "utf8", input, env: { ...process.env, SEQTORCH_DEBUG: "" } });
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+/** A user-facing failure: non-zero exit, one line on stderr naming the problem, no stack trace. */
+function expectCleanError(r: Run, pattern: RegExp): void {
+  expect(r.status, r.stderr).not.toBe(0);
+  const lines = r.stderr.trim().split("\n").filter((l) => !l.startsWith("(run with --help"));
+  expect(lines).toHaveLength(1);
+  expect(lines[0]).toMatch(/^seqtorch: /);
+  expect(lines[0]).toMatch(pattern);
+  expect(r.stderr).not.toMatch(/\n\s+at /);
+}
+
+const enCkpt = join(work, "en");
+
+describe("train, predict, eval, params on a user's CSV", () => {
+  test("train writes a checkpoint and reports metrics", () => {
+    const r = cli(["train", "--data", fixture("en-reviews.csv"), "--epochs", "4", "--batch-size", "4", "--val-fraction", "0.25", "--checkpoint", enCkpt, "--json"]);
+    expect(r.status, r.stderr).toBe(0);
+    const summary = JSON.parse(r.stdout.trim().split("\n").pop()!);
+    expect(summary.checkpoint).toBe(enCkpt);
+    expect(summary.labels).toEqual(["neg", "pos"]);
+    expect(summary.valAccuracy).toBeGreaterThanOrEqual(0);
+    expect(summary.confusionMatrix.flat().reduce((a: number, b: number) => a + b, 0)).toBe(4);
+    expect(readdirSync(enCkpt).sort()).toEqual(["config.json", "curves.svg", "model.safetensors", "vocab.json"]);
+    expect(readFileSync(join(enCkpt, "curves.svg"), "utf8")).toMatch(/^<svg[^>]*xmlns=/);
+    const config = JSON.parse(readFileSync(join(enCkpt, "config.json"), "utf8"));
+    expect(config.format).toBe("seqtorch-text-model");
+    expect(config.tokenizer.kind).toBe("word");
+  });
+
+  test("text output shows epochs, a confusion matrix and the accuracy line", () => {
+    const r = cli(["train", "--data", fixture("en-reviews.csv"), "--epochs", "2", "--batch-size", "8", "--val-fraction", "0.25", "--checkpoint", join(work, "en-text")]);
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/epoch 1\/2 .*train loss .*val loss/);
+    expect(r.stdout).toMatch(/true \\ pred\s+neg\s+pos/);
+    expect(r.stdout).toMatch(/validation accuracy \d+\.\d% \(majority baseline 50\.0%\)/);
+  });
+
+  test("predict labels arguments and standard input", () => {
+    const r = cli(["predict", "--checkpoint", enCkpt, "a wonderful and moving film", "dirty and slow"]);
+    expect(r.status, r.stderr).toBe(0);
+    const lines = r.stdout.trim().split("\n");
+    expect(lines).toHaveLength(2);
+    for (const line of lines) expect(line).toMatch(/^(neg|pos)\t0\.\d{3}\t/);
+    const j = cli(["predict", "--checkpoint", enCkpt, "--json"], "great food\nterrible service\n");
+    const rows = j.stdout.trim().split("\n").map((l) => JSON.parse(l));
+    expect(rows.map((x) => x.text)).toEqual(["great food", "terrible service"]);
+    for (const row of rows) {
+      expect(["neg", "pos"]).toContain(row.label);
+      expect(row.probability).toBeCloseTo(row.scores[row.label], 6);
+      expect(row.scores.neg + row.scores.pos).toBeCloseTo(1, 5);
+    }
+  });
+
+  test("eval and params", () => {
+    const e = cli(["eval", "--checkpoint", enCkpt, "--data", fixture("en-reviews.csv"), "--json"]);
+    expect(e.status, e.stderr).toBe(0);
+    const m = JSON.parse(e.stdout);
+    expect(m.examples).toBe(16);
+    expect(m.confusionMatrix.flat().reduce((a: number, b: number) => a + b, 0)).toBe(16);
+    const p = cli(["params", "--checkpoint", enCkpt]);
+    expect(p.status, p.stderr).toBe(0);
+    expect(p.stdout).toMatch(/encoder\.rnn\.weight_ih_l0_reverse/);
+    expect(p.stdout).toMatch(/PyTorch counts [\d,]+; the one-bias formula G\(\(X\+H\)H\+H\) gives [\d,]+/);
+  });
+});
+
+describe("a Chinese example through word segmentation", () => {
+  test("trains, evaluates and predicts on segmented Chinese text", () => {
+    const dir = join(work, "zh");
+    const t = cli(["train", "--data", fixture("zh-reviews.csv"), "--locale", "zh", "--epochs", "15", "--batch-size", "4", "--val-fraction", "0.2", "--checkpoint", dir, "--json", "--seed", "1"]);
+    expect(t.status, t.stderr).toBe(0);
+    const vocab = JSON.parse(readFileSync(join(dir, "vocab.json"), "utf8")).tokens as string[];
+    // Words, not characters: the segmenter keeps 电影 and 质量 whole.
+    expect(vocab.some((w) => w.length >= 2 && /\p{Script=Han}/u.test(w))).toBe(true);
+    const e = cli(["eval", "--checkpoint", dir, "--data", fixture("zh-reviews.csv"), "--json"]);
+    expect(JSON.parse(e.stdout).accuracy).toBeGreaterThanOrEqual(0.75);
+    const p = cli(["predict", "--checkpoint", dir, "服务态度很差，非常失望"]);
+    expect(p.stdout).toMatch(/^(好评|差评)\t0\.\d{3}\t服务态度很差，非常失望\n$/);
+  });
+});
+
+describe("bad input gets one line and a non-zero exit", () => {
+  test("missing file", () => expectCleanError(cli(["train", "--data", join(work, "nope.csv")]), /file not found: .*nope\.csv/));
+  test("empty file", () => {
+    const f = join(work, "empty.csv");
+    writeFileSync(f, "");
+    expectCleanError(cli(["train", "--data", f]), /file is empty/);
+  });
+  test("missing column", () =>
+    expectCleanError(cli(["train", "--data", fixture("en-reviews.csv"), "--label-col", "sentiment"]), /column "sentiment" not found; available columns: text, label/));
+  test("a label column with one class", () => {
+    const f = join(work, "one.csv");
+    writeFileSync(f, "text,label\nhello,a\nworld,a\n");
+    expectCleanError(cli(["train", "--data", f]), /only one class \("a"\)/);
+  });
+  test("undecodable text", () => {
+    const f = join(work, "bad.csv");
+    writeFileSync(f, Buffer.from([0x74, 0x65, 0x78, 0x74, 0x0a, 0xff, 0xfe, 0xc3, 0x28]));
+    expectCleanError(cli(["train", "--data", f]), /not valid UTF-8/);
+  });
+  test("a checkpoint from a different model", () => {
+    const dir = join(work, "changed");
+    cpSync(enCkpt, dir, { recursive: true });
+    const config = JSON.parse(readFileSync(join(dir, "config.json"), "utf8"));
+    config.model.hiddenSize += 1;
+    writeFileSync(join(dir, "config.json"), JSON.stringify(config));
+    expectCleanError(cli(["predict", "--checkpoint", dir, "hello"]), /weights do not fit the model .*size mismatch/);
+    writeFileSync(join(dir, "config.json"), JSON.stringify({ hello: 1 }));
+    expectCleanError(cli(["predict", "--checkpoint", dir, "hello"]), /not a seqtorch text model/);
+  });
+  test("a missing checkpoint and a bad option", () => {
+    expectCleanError(cli(["predict", "--checkpoint", join(work, "none"), "x"]), /does not exist/);
+    expectCleanError(cli(["train", "--epochs", "zero"]), /--epochs must be an integer/);
+  });
+  test("a diverging run fails cleanly and leaves the saved checkpoint untouched", () => {
+    const dir = join(work, "keep");
+    cpSync(enCkpt, dir, { recursive: true });
+    const before = readFileSync(join(dir, "model.safetensors"));
+    const r = cli(["train", "--data", fixture("en-reviews.csv"), "--epochs", "3", "--batch-size", "2", "--lr", "1e300", "--checkpoint", dir]);
+    expectCleanError(r, /loss became (NaN|Infinity)/);
+    expect(readFileSync(join(dir, "model.safetensors")).equals(before)).toBe(true);
+  });
+});
+
+test("Ctrl-C stops training and leaves the best checkpoint intact", async () => {
+  const dir = join(work, "interrupted");
+  const child = spawn(process.execPath, ["--import", "tsx", main, "train", "--data", fixture("en-reviews.csv"), "--epochs", "100000", "--batch-size", "2", "--checkpoint", dir], { cwd: root });
+  let out = "";
+  let err = "";
+  child.stderr.on("data", (d: Buffer) => (err += d.toString()));
+  const status = await new Promise<number | null>((resolve) => {
+    child.stdout.on("data", (d: Buffer) => {
+      out += d.toString();
+      if ((out.match(/\* best, saved/g) ?? []).length >= 1 && /epoch\s+3\//.test(out) && !child.killed) child.kill("SIGINT");
+    });
+    child.on("exit", (code) => resolve(code));
+  });
+  expect(status, err).toBe(0);
+  expect(out).toMatch(/stopped by Ctrl-C; the best checkpoint \(epoch \d+\) is intact/);
+  expect(existsSync(join(dir, "model.safetensors"))).toBe(true);
+  expect(readdirSync(join(dir, "..")).filter((n) => n.includes(".tmp-") || n.includes(".old-"))).toEqual([]);
+  const p = cli(["predict", "--checkpoint", dir, "great"]);
+  expect(p.status, p.stderr).toBe(0);
+}, 60_000);
