@@ -164,3 +164,12 @@ test("Ctrl-C stops training and leaves the best checkpoint intact", async () => 
   const p = cli(["predict", "--checkpoint", dir, "great"]);
   expect(p.status, p.stderr).toBe(0);
 }, 60_000);
+
+test("the default job (npm start) learns the embedded names: over 80% after two epochs", () => {
+  const r = cli(["train", "--epochs", "2", "--json", "--checkpoint", join(work, "names")]);
+  expect(r.status, r.stderr).toBe(0);
+  const summary = JSON.parse(r.stdout.trim().split("\n").pop()!);
+  expect(summary.labels).toEqual(["female", "male"]);
+  expect(summary.majorityBaseline).toBeCloseTo(0.559, 3);
+  expect(summary.valAccuracy).toBeGreaterThan(0.8);
+}, 120_000);

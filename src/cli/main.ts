@@ -69,7 +69,7 @@ const trainCmd = addModelOptions(
 )
   .option("--dropout <p>", "dropout on embeddings, between layers and before the head", num("--dropout", (n) => n >= 0 && n < 1, "in [0, 1)"), 0)
   .addOption(new Option("--pooling <kind>", "sequence summary: final hidden state or mean over steps").choices(["last", "mean"]).default("last"))
-  .option("--epochs <n>", "passes over the training data", int("--epochs"), 10)
+  .option("--epochs <n>", "passes over the training data", int("--epochs"), 6)
   .option("--batch-size <n>", "examples per batch", int("--batch-size"), 64)
   .addOption(new Option("--optimizer <name>", "optimizer").choices(["adam", "adamw", "sgd", "rmsprop"]).default("adam"))
   .option("--lr <rate>", "learning rate", positive("--lr"), 3e-3)
