@@ -9,7 +9,7 @@ import {
   type FloatBuf, type RecurrentBackwardArgs, type RecurrentBackwardResult,
   type RecurrentForwardArgs, type RecurrentForwardResult, type RecurrentSaved,
 } from "../backend.js";
-import { gemm } from "./gemm.js";
+import { gemm, transpose2d } from "./gemm.js";
 
 interface CpuSaved extends RecurrentSaved {
   gates: FloatBuf; // [T, N, G*H] activated gates (GRU: r, z, n; RNN: the new h)
@@ -158,6 +158,11 @@ export function recurrentBackward(args: RecurrentBackwardArgs): RecurrentBackwar
   const dm = P > 0 ? allocLike(like, N * H) : null;
   const dhNext = allocLike(like, N * Hr);
   const dy = args.dy;
+  // Per-step products dG_t @ W_hh read W_hh column-wise; transpose it once, not at every step.
+  const wHhT = allocLike(like, GH * Hr);
+  transpose2d(wHh, 0, GH, Hr, wHhT);
+  const wHrT = wHr ? allocLike(like, P * H) : null;
+  if (wHr) transpose2d(wHr, 0, P, H, wHrT!);
 
   for (let s = T - 1; s >= 0; s--) {
     const t = reverse ? T - 1 - s : s;
@@ -174,7 +179,7 @@ export function recurrentBackward(args: RecurrentBackwardArgs): RecurrentBackwar
         for (let b = 0; b < N; b++) {
           if (isActive(lengths, b, t)) dHall!.set(dh.subarray(b * P, (b + 1) * P), (tN + b) * P);
         }
-        gemm(dh, 0, wHr!, 0, dm, 0, N, P, H, false, false, false);
+        gemm(dh, 0, wHrT!, 0, dm, 0, N, P, H, false, true, false);
       }
       for (let b = 0; b < N; b++) {
         if (!isActive(lengths, b, t)) continue;
@@ -192,7 +197,7 @@ export function recurrentBackward(args: RecurrentBackwardArgs): RecurrentBackwar
           dc![b * H + j] = dct * fg;
         }
       }
-      gemm(dG, tN * GH, wHh, 0, dhNext, 0, N, GH, Hr, false, false, false);
+      gemm(dG, tN * GH, wHhT, 0, dhNext, 0, N, GH, Hr, false, true, false);
     } else if (kind === "gru") {
       for (let b = 0; b < N; b++) {
         if (!isActive(lengths, b, t)) continue;
@@ -208,7 +213,7 @@ export function recurrentBackward(args: RecurrentBackwardArgs): RecurrentBackwar
           dGh[go + j] = drp; dGh[go + H + j] = dzp; dGh[go + 2 * H + j] = dnp * r;
         }
       }
-      gemm(dGh, tN * GH, wHh, 0, dhNext, 0, N, GH, Hr, false, false, false);
+      gemm(dGh, tN * GH, wHhT, 0, dhNext, 0, N, GH, Hr, false, true, false);
       for (let b = 0; b < N; b++) {
         if (!isActive(lengths, b, t)) continue;
         const go = (tN + b) * GH;
@@ -224,7 +229,7 @@ export function recurrentBackward(args: RecurrentBackwardArgs): RecurrentBackwar
           dG[go + j] = dh[b * H + j]! * (relu ? (hv > 0 ? 1 : 0) : 1 - hv * hv);
         }
       }
-      gemm(dG, tN * GH, wHh, 0, dhNext, 0, N, GH, Hr, false, false, false);
+      gemm(dG, tN * GH, wHhT, 0, dhNext, 0, N, GH, Hr, false, true, false);
     }
     // Sequences already finished at this step pass their state gradient through untouched.
     for (let b = 0; b < N; b++) {
