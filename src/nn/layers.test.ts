@@ -1,20 +1,12 @@
 import { beforeEach, describe, expect, test } from "vitest";
 import { manualSeed, ones, randn, ShapeError, tensor, type Tensor } from "../index.js";
 import * as nn from "./index.js";
+import { thrown } from "../../test/thrown.js";
 
 beforeEach(() => {
   manualSeed(99);
 });
 
-/** The error `fn` throws (fails the test when it throws nothing). */
-function thrown(fn: () => unknown): Error {
-  try {
-    fn();
-  } catch (e) {
-    return e as Error;
-  }
-  return expect.fail("expected an error");
-}
 
 function expectNumbersClose(actual: ArrayLike<number>, expected: number[], label: string, tol = 1e-6): void {
   expect(actual.length, `${label}: length`).toBe(expected.length);

@@ -2,6 +2,7 @@ import { beforeEach, describe, expect, test } from "vitest";
 import { manualSeed, randn, ShapeError, tensor, type Tensor } from "../index.js";
 import { SGD } from "../optim/sgd.js";
 import * as nn from "./index.js";
+import { thrown } from "../../test/thrown.js";
 
 /** An encoder-decoder shaped model: own parameter, a nested container, a recurrent child. */
 class Net extends nn.Module {
@@ -28,15 +29,6 @@ class Tied extends nn.Module {
 
 const copy = (t: Tensor): number[] => Array.from(t.data);
 
-/** The error `fn` throws (fails the test when it throws nothing). */
-function thrown(fn: () => unknown): Error {
-  try {
-    fn();
-  } catch (e) {
-    return e as Error;
-  }
-  return expect.fail("expected an error");
-}
 
 beforeEach(() => {
   manualSeed(0);

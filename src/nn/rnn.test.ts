@@ -2,6 +2,7 @@ import { afterEach, beforeEach, describe, expect, test, vi } from "vitest";
 import { cat, manualSeed, randn, ShapeError, stack, zeros, type Tensor } from "../index.js";
 import { linear } from "./functional.js";
 import * as nn from "./index.js";
+import { thrown } from "../../test/thrown.js";
 
 beforeEach(() => {
   manualSeed(1234);
@@ -26,15 +27,6 @@ const shapeOf = (t: Tensor): number[] => [...t.shape];
 const leaf = (shape: number[]): Tensor => randn(shape).requiresGrad_(true);
 const twin = (t: Tensor): Tensor => t.detach().contiguousCopy().requiresGrad_(true);
 
-/** The error `fn` throws (fails the test when it throws nothing). */
-function thrown(fn: () => unknown): Error {
-  try {
-    fn();
-  } catch (e) {
-    return e as Error;
-  }
-  return expect.fail("expected an error");
-}
 
 type Mode = "LSTM" | "GRU" | "RNN_TANH" | "RNN_RELU";
 
