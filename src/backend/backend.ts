@@ -158,3 +158,18 @@ export function allocLike<B extends Buf>(like: B, size: number): B {
 export function dtypeOf(buf: Buf): DType {
   return buf instanceof Float32Array ? "float32" : buf instanceof Float64Array ? "float64" : "int32";
 }
+
+let numThreads = 1;
+
+/**
+ * How many threads a backend may use for large work (default 1). The reference backend is always
+ * single-threaded; a backend that cannot start threads here falls back to one.
+ */
+export function setNumThreads(n: number): void {
+  if (!Number.isInteger(n) || n < 1) throw new Error(`setNumThreads: expected a positive integer, got ${n}`);
+  numThreads = n;
+}
+
+export function getNumThreads(): number {
+  return numThreads;
+}
