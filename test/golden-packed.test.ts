@@ -5,8 +5,8 @@
  *   packed = pack_padded_sequence(x, lengths, enforce_sorted=False); out, (hN, cN) = lstm(packed)
  *   padded, lens = pad_packed_sequence(out); loss = (padded*up).sum() + (hN*up_h).sum() + ...
  */
-import { describe, expect, test } from "vitest";
-import { nn, Tensor } from "../src/index.js";
+import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { getBackend, listBackends, nn, setBackend, Tensor } from "../src/index.js";
 import { expectClose, loadGolden, toTensor, type GoldenTensor } from "./golden-helpers.js";
 
 const { packPaddedSequence, padPackedSequence } = nn.utils;
@@ -28,7 +28,11 @@ interface PackedCase {
 
 const golden = loadGolden<PackedCase>("packed");
 
-describe("packed sequences match PyTorch", () => {
+describe.each(listBackends())("packed sequences match PyTorch (%s backend)", (backend) => {
+  const previous = getBackend().name;
+  beforeAll(() => void setBackend(backend));
+  afterAll(() => void setBackend(previous));
+
   test.each(golden.cases.map((c) => [c.name, c] as const))("%s", (_name, c) => {
     const { inputSize, hiddenSize, ...rest } = c.options;
     const layer = c.module === "LSTM" ? new nn.LSTM(inputSize, hiddenSize, rest) : c.module === "GRU" ? new nn.GRU(inputSize, hiddenSize, rest) : new nn.RNN(inputSize, hiddenSize, rest);

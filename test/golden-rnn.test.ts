@@ -5,8 +5,8 @@
  *   m = nn.LSTM(3, 4, num_layers=2, bidirectional=True); out, (hN, cN) = m(x, (h0, c0))
  *   ((out*up_out).sum() + (hN*up_h).sum() + (cN*up_c).sum()).backward()
  */
-import { describe, expect, test } from "vitest";
-import { nn, Tensor } from "../src/index.js";
+import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { getBackend, listBackends, nn, setBackend, Tensor } from "../src/index.js";
 import { expectClose, loadGolden, toTensor, type GoldenTensor } from "./golden-helpers.js";
 
 interface RnnCase {
@@ -50,7 +50,11 @@ function lossOf(outputs: Record<string, Tensor>, upstream: Record<string, Golden
 const rnnGolden = loadGolden<RnnCase>("rnn");
 const cellGolden = loadGolden<CellCase>("cells");
 
-describe("recurrent layers match PyTorch", () => {
+describe.each(listBackends())("recurrent layers match PyTorch (%s backend)", (backend) => {
+  const previous = getBackend().name;
+  beforeAll(() => void setBackend(backend));
+  afterAll(() => void setBackend(previous));
+
   test("the grid covers every module and option", () => {
     const cases = rnnGolden.cases;
     for (const m of ["LSTM", "GRU", "RNN"]) expect(cases.filter((c) => c.module === m).length).toBeGreaterThan(10);
@@ -90,7 +94,11 @@ describe("recurrent layers match PyTorch", () => {
   });
 });
 
-describe("recurrent cells match PyTorch", () => {
+describe.each(listBackends())("recurrent cells match PyTorch (%s backend)", (backend) => {
+  const previous = getBackend().name;
+  beforeAll(() => void setBackend(backend));
+  afterAll(() => void setBackend(previous));
+
   test.each(cellGolden.cases.map((c) => [c.name, c] as const))("%s", (_name, c) => {
     const { inputSize, hiddenSize, bias, nonlinearity } = c.options;
     const x = toTensor(c.inputs.input, true);

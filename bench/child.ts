@@ -1,0 +1,158 @@
+/**
+ * One seqtorch measurement in a fresh process, started by bench/run.ts as
+ *   node --import tsx bench/child.ts '<ChildArgs JSON>'
+ * `{"mode":"probe"}` prints the registered backends; a "measure" argument builds the workload on the
+ * given backend and thread count, times it with the shared protocol and prints one MeasureResult JSON
+ * line. On an error it prints `failed: <message>` to stderr and exits with status 1.
+ */
+import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import type { ChildArgs, MeasureResult, Phase, Protocol, Workload } from "./workloads.js";
+
+type Lib = typeof import("../src/index.js");
+type Tensor = import("../src/index.js").Tensor;
+
+/**
+ * Imports the library, then any backend folder under src/backend/ that has an index.ts but did not
+ * register itself through the main barrel (e.g. one meant to be imported as a subpath). Returns the
+ * library and the backends that failed to load, with the reason.
+ */
+async function loadLibrary(): Promise<{ lib: Lib; loadErrors: Record<string, string> }> {
+  const lib = await import("../src/index.js");
+  const loadErrors: Record<string, string> = {};
+  const dir = fileURLToPath(new URL("../src/backend/", import.meta.url));
+  for (const name of readdirSync(dir, { withFileTypes: true }).filter((d) => d.isDirectory()).map((d) => d.name)) {
+    if (lib.listBackends().includes(name) || !existsSync(`${dir}${name}/index.ts`)) continue;
+    try {
+      await import(`../src/backend/${name}/index.js`);
+      if (!lib.listBackends().includes(name)) loadErrors[name] = `src/backend/${name}/index.ts loaded but registered no backend "${name}"`;
+    } catch (e) {
+      loadErrors[name] = firstLine(e);
+    }
+  }
+  return { lib, loadErrors };
+}
+
+function firstLine(e: unknown): string {
+  return (e instanceof Error ? e.message : String(e)).split("\n")[0]!;
+}
+
+/** Current and peak resident set size in bytes: /proc/self/status on Linux, else Node's own counters. */
+function rss(): { current: number; peak: number; peakSource: string } {
+  try {
+    const status = readFileSync("/proc/self/status", "utf8");
+    const kb = (key: string): number | undefined => {
+      const m = new RegExp(`^${key}:\\s+(\\d+) kB`, "m").exec(status);
+      return m ? Number(m[1]) * 1024 : undefined;
+    };
+    const current = kb("VmRSS"), peak = kb("VmHWM");
+    if (current !== undefined && peak !== undefined) return { current, peak, peakSource: "VmHWM" };
+  } catch {
+    // not Linux: fall through
+  }
+  return { current: process.memoryUsage().rss, peak: process.resourceUsage().maxRSS * 1024, peakSource: "maxRSS" };
+}
+
+/** Builds the workload's model, inputs (and optimizer) with seed 0 and returns one step of `phase`. */
+function setup(lib: Lib, w: Workload, phase: Phase): () => void {
+  const { nn, optim, manualSeed, randn, randint, noGrad } = lib;
+  manualSeed(0);
+  const r = w.model.rnn;
+  const opts = { numLayers: r.numLayers, bidirectional: r.bidirectional, batchFirst: r.batchFirst };
+  const rnn = r.mode === "LSTM" ? new nn.LSTM(r.inputSize, r.hiddenSize, opts) : new nn.GRU(r.inputSize, r.hiddenSize, opts);
+  const runRnn = (x: Tensor): Tensor => (rnn instanceof nn.LSTM ? rnn.forward(x)[0] : rnn.forward(x)[0]);
+  const T = w.seqLen, N = w.batch, dirs = r.bidirectional ? 2 : 1;
+
+  if (w.model.kind === "rnn") {
+    const x = randn(r.batchFirst ? [N, T, r.inputSize] : [T, N, r.inputSize]);
+    if (phase === "forward") return () => void noGrad(() => runRnn(x));
+    if (phase !== "forwardBackward") throw new Error(`phase ${phase} is not defined for a bare recurrent layer`);
+    const up = randn(r.batchFirst ? [N, T, r.hiddenSize * dirs] : [T, N, r.hiddenSize * dirs]);
+    x.requiresGrad_();
+    return () => {
+      rnn.zeroGrad();
+      x.grad = null;
+      runRnn(x).mul(up).sum().backward();
+    };
+  }
+
+  const { vocab, classes } = w.model;
+  if (!r.batchFirst) throw new Error("the classifier workload takes the last step with select(1, -1), so it needs batchFirst");
+  const embedding = new nn.Embedding(vocab, r.inputSize);
+  const head = new nn.Linear(r.hiddenSize * dirs, classes);
+  const ids = randint(0, vocab, [N, T]);
+  const forward = () => head.forward(runRnn(embedding.forward(ids)).select(1, -1));
+  if (phase === "forward") return () => void noGrad(forward);
+  if (phase !== "trainStep") throw new Error(`phase ${phase} is not defined for the classifier`);
+  const target = randint(0, classes, [N]);
+  const lossFn = new nn.CrossEntropyLoss();
+  const opt = new optim.Adam([...embedding.parameters(), ...rnn.parameters(), ...head.parameters()]);
+  return () => {
+    opt.zeroGrad();
+    lossFn.forward(forward(), target).backward();
+    opt.step();
+  };
+}
+
+/** The shared protocol (see Protocol in workloads.ts); `start` is when this process started, in performance.now() ms. */
+function measure(step: () => void, p: Protocol, start: number): { times: number[]; warmups: number; truncated: boolean } {
+  let last = 0, warmups = 0;
+  while (warmups < Math.max(1, p.warmup)) {
+    const t0 = performance.now();
+    step();
+    last = performance.now() - t0;
+    warmups++;
+    if (last > p.targetSec * 1000) break;
+  }
+  const deadline = start + p.budgetSec * 1000;
+  const times: number[] = [];
+  let truncated = false, elapsed = 0;
+  while (times.length < p.maxReps && (times.length < p.minReps || elapsed < p.targetSec * 1000)) {
+    if (times.length > 0 && performance.now() + times[times.length - 1]! > deadline) {
+      truncated = true;
+      break;
+    }
+    const t0 = performance.now();
+    step();
+    const dt = performance.now() - t0;
+    times.push(dt);
+    elapsed += dt;
+  }
+  return { times, warmups, truncated };
+}
+
+async function main(): Promise<string> {
+  const start = performance.now();
+  const args = JSON.parse(process.argv[2] ?? "null") as ChildArgs | null;
+  if (!args) throw new Error("usage: node --import tsx bench/child.ts '<json args>'");
+  const { lib, loadErrors } = await loadLibrary();
+  if (args.mode === "probe") {
+    return JSON.stringify({ backends: lib.listBackends(), loadErrors });
+  }
+  if (loadErrors[args.backend]) throw new Error(`backend ${args.backend} failed to load: ${loadErrors[args.backend]}`);
+  lib.setBackend(args.backend);
+  lib.setNumThreads(args.threads);
+  const step = setup(lib, args.workload, args.phase);
+  const baseline = rss().current;
+  const { times, warmups, truncated } = measure(step, args.protocol, start);
+  const end = rss();
+  const sorted = [...times].sort((a, b) => a - b);
+  const n = sorted.length;
+  const result: MeasureResult = {
+    case: args.case, backend: args.backend, threads: args.threads,
+    medianMs: n % 2 ? sorted[(n - 1) / 2]! : (sorted[n / 2 - 1]! + sorted[n / 2]!) / 2,
+    minMs: sorted[0]!, reps: n, warmups, truncated,
+    baselineRssBytes: baseline, peakRssBytes: end.peak, peakSource: end.peakSource,
+  };
+  return JSON.stringify(result);
+}
+
+main().then(
+  // Exit explicitly (once the line is written): a backend's worker threads must not keep the process alive.
+  (line) => process.stdout.write(`${line}\n`, () => process.exit(0)),
+  (e: unknown) => {
+    if (process.env.BENCH_DEBUG) console.error(e);
+    process.stderr.write(`failed: ${firstLine(e)}\n`);
+    process.exit(1);
+  },
+);

@@ -1,0 +1,546 @@
+// WebAssembly SIMD kernels for seqtorch's wasm backend, in AssemblyScript.
+//
+// Every argument is a byte offset into linear memory or a size; JavaScript owns the memory layout.
+// Matrices are row-major float32. Built by tools/build-wasm.mjs into ../kernels-wasm.ts.
+
+// Register tile of the matrix product: 4 rows of A times 8 columns of B, in eight f32x4
+// accumulators. Larger tiles spill on x64 engines (16 vector registers).
+const MR: i32 = 4;
+const NR: i32 = 8;
+// Rows of A packed at a time; A block MC x K stays in L2 while every B panel sweeps it.
+const MC: i32 = 128;
+const ONE: f32 = 1;
+
+@inline function madd(a: v128, b: v128, c: v128): v128 {
+  if (ASC_FEATURE_RELAXED_SIMD) return f32x4.relaxed_madd(a, b, c);
+  return f32x4.add(f32x4.mul(a, b), c);
+}
+
+@inline function ld(p: usize): f32 {
+  return load<f32>(p);
+}
+@inline function st(p: usize, v: f32): void {
+  store<f32>(p, v);
+}
+
+/** Bytes of scratch `gemm` needs for these sizes (packed B plus one packed A block). */
+export function gemmScratchBytes(m: i32, k: i32, n: i32): i32 {
+  return (packedBFloats(k, n) + packedAFloats(min(m, MC), k)) * 4;
+}
+
+export function packedBFloats(k: i32, n: i32): i32 {
+  return ((n + NR - 1) / NR) * NR * k;
+}
+function packedAFloats(m: i32, k: i32): i32 {
+  return ((m + MR - 1) / MR) * MR * k;
+}
+
+/**
+ * Packs logical B [k, n] into column panels of NR: panel jp holds rows 0..k-1 of columns
+ * jp*NR..jp*NR+NR-1 contiguously, zero-padded. B is stored [n, k] when transB.
+ */
+export function packB(B: usize, k: i32, n: i32, transB: bool, out: usize): void {
+  const panels = (n + NR - 1) / NR;
+  for (let jp = 0; jp < panels; jp++) {
+    const j0 = jp * NR;
+    const w = min(NR, n - j0);
+    let o = out + <usize>(jp * k * NR) * 4;
+    if (!transB) {
+      for (let p = 0; p < k; p++) {
+        const src = B + <usize>(p * n + j0) * 4;
+        if (w == NR) {
+          v128.store(o, v128.load(src));
+          v128.store(o + 16, v128.load(src + 16));
+        } else {
+          for (let jj = 0; jj < NR; jj++) st(o + <usize>jj * 4, jj < w ? ld(src + <usize>jj * 4) : 0);
+        }
+        o += <usize>NR * 4;
+      }
+    } else {
+      for (let jj = 0; jj < NR; jj++) {
+        const src = B + <usize>((j0 + jj) * k) * 4;
+        const dst = out + <usize>(jp * k * NR + jj) * 4;
+        if (jj < w) {
+          for (let p = 0; p < k; p++) st(dst + <usize>(p * NR) * 4, ld(src + <usize>p * 4));
+        } else {
+          for (let p = 0; p < k; p++) st(dst + <usize>(p * NR) * 4, 0);
+        }
+      }
+    }
+  }
+}
+
+/** Packs rows i0..i0+rows-1 of logical A [m, k] into row panels of MR (A stored [k, m] when transA). */
+function packA(A: usize, m: i32, k: i32, transA: bool, i0: i32, rows: i32, out: usize): void {
+  const panels = (rows + MR - 1) / MR;
+  for (let ip = 0; ip < panels; ip++) {
+    const r0 = i0 + ip * MR;
+    const h = min(MR, i0 + rows - r0);
+    const dst = out + <usize>(ip * k * MR) * 4;
+    if (transA) {
+      for (let p = 0; p < k; p++) {
+        const src = A + <usize>(p * m + r0) * 4;
+        const o = dst + <usize>(p * MR) * 4;
+        if (h == MR) v128.store(o, v128.load(src));
+        else for (let ii = 0; ii < MR; ii++) st(o + <usize>ii * 4, ii < h ? ld(src + <usize>ii * 4) : 0);
+      }
+    } else {
+      for (let ii = 0; ii < MR; ii++) {
+        const o = dst + <usize>ii * 4;
+        if (ii < h) {
+          const src = A + <usize>((r0 + ii) * k) * 4;
+          for (let p = 0; p < k; p++) st(o + <usize>(p * MR) * 4, ld(src + <usize>p * 4));
+        } else {
+          for (let p = 0; p < k; p++) st(o + <usize>(p * MR) * 4, 0);
+        }
+      }
+    }
+  }
+}
+
+/**
+ * C[4 x 8 tile] (+)= Apanel[k x 4]^T-ish times Bpanel[k x 8]: the register-tiled inner loop.
+ * Writes only `h` rows and `w` columns of the tile.
+ */
+function microKernel(Ap: usize, Bp: usize, k: i32, C: usize, ldc: i32, h: i32, w: i32, accumulate: bool): void {
+  let c00 = f32x4.splat(0), c01 = f32x4.splat(0);
+  let c10 = f32x4.splat(0), c11 = f32x4.splat(0);
+  let c20 = f32x4.splat(0), c21 = f32x4.splat(0);
+  let c30 = f32x4.splat(0), c31 = f32x4.splat(0);
+  let a = Ap;
+  let b = Bp;
+  for (let p = 0; p < k; p++) {
+    const b0 = v128.load(b);
+    const b1 = v128.load(b, 16);
+    const a0 = v128.load32_splat(a);
+    const a1 = v128.load32_splat(a, 4);
+    const a2 = v128.load32_splat(a, 8);
+    const a3 = v128.load32_splat(a, 12);
+    c00 = madd(a0, b0, c00); c01 = madd(a0, b1, c01);
+    c10 = madd(a1, b0, c10); c11 = madd(a1, b1, c11);
+    c20 = madd(a2, b0, c20); c21 = madd(a2, b1, c21);
+    c30 = madd(a3, b0, c30); c31 = madd(a3, b1, c31);
+    a += 16;
+    b += 32;
+  }
+  const row = <usize>ldc * 4;
+  if (h == MR && w == NR) {
+    let c = C;
+    if (accumulate) {
+      v128.store(c, f32x4.add(v128.load(c), c00)); v128.store(c, f32x4.add(v128.load(c, 16), c01), 16); c += row;
+      v128.store(c, f32x4.add(v128.load(c), c10)); v128.store(c, f32x4.add(v128.load(c, 16), c11), 16); c += row;
+      v128.store(c, f32x4.add(v128.load(c), c20)); v128.store(c, f32x4.add(v128.load(c, 16), c21), 16); c += row;
+      v128.store(c, f32x4.add(v128.load(c), c30)); v128.store(c, f32x4.add(v128.load(c, 16), c31), 16);
+    } else {
+      v128.store(c, c00); v128.store(c, c01, 16); c += row;
+      v128.store(c, c10); v128.store(c, c11, 16); c += row;
+      v128.store(c, c20); v128.store(c, c21, 16); c += row;
+      v128.store(c, c30); v128.store(c, c31, 16);
+    }
+    return;
+  }
+  // Edge tile: spill the accumulators to a small stack buffer and copy the valid part.
+  const tile = memory.data(MR * NR * 4, 16);
+  v128.store(tile, c00); v128.store(tile, c01, 16);
+  v128.store(tile, c10, 32); v128.store(tile, c11, 48);
+  v128.store(tile, c20, 64); v128.store(tile, c21, 80);
+  v128.store(tile, c30, 96); v128.store(tile, c31, 112);
+  for (let i = 0; i < h; i++) {
+    const c = C + <usize>i * row;
+    for (let j = 0; j < w; j++) {
+      const v = ld(tile + <usize>(i * NR + j) * 4);
+      const q = c + <usize>j * 4;
+      st(q, accumulate ? ld(q) + v : v);
+    }
+  }
+}
+
+/**
+ * C[m, n] (+)= op(A) @ Bpacked, where B was packed by `packB` for these k and n. `scratch` holds
+ * one packed block of A (`MC x k` floats).
+ */
+export function gemmPacked(A: usize, transA: bool, Bp: usize, C: usize, m: i32, k: i32, n: i32, accumulate: bool, scratch: usize): void {
+  if (m <= 0 || n <= 0) return;
+  if (k <= 0) {
+    if (!accumulate) memory.fill(C, 0, <usize>(m * n) * 4);
+    return;
+  }
+  const panelsB = (n + NR - 1) / NR;
+  for (let ic = 0; ic < m; ic += MC) {
+    const rows = min(MC, m - ic);
+    packA(A, m, k, transA, ic, rows, scratch);
+    const panelsA = (rows + MR - 1) / MR;
+    for (let jp = 0; jp < panelsB; jp++) {
+      const j0 = jp * NR;
+      const w = min(NR, n - j0);
+      const bp = Bp + <usize>(jp * k * NR) * 4;
+      for (let ip = 0; ip < panelsA; ip++) {
+        const i0 = ic + ip * MR;
+        microKernel(scratch + <usize>(ip * k * MR) * 4, bp, k, C + <usize>(i0 * n + j0) * 4, n, min(MR, m - i0), w, accumulate);
+      }
+    }
+  }
+}
+
+/** C[m, n] (+)= op(A) @ op(B); A stored [k, m] when transA, B stored [n, k] when transB. */
+export function gemm(A: usize, B: usize, C: usize, m: i32, k: i32, n: i32, transA: bool, transB: bool, accumulate: bool, scratch: usize): void {
+  if (m <= 0 || n <= 0) return;
+  if (k <= 0) {
+    if (!accumulate) memory.fill(C, 0, <usize>(m * n) * 4);
+    return;
+  }
+  if (m == 1 && !transB) {
+    // A single row times B [k, n]: stream B's rows, no packing.
+    if (!accumulate) memory.fill(C, 0, <usize>n * 4);
+    const n4 = n & ~3;
+    for (let p = 0; p < k; p++) {
+      const a = ld(A + <usize>p * 4);
+      const av = f32x4.splat(a);
+      const br = B + <usize>(p * n) * 4;
+      let j = 0;
+      for (; j < n4; j += 4) v128.store(C + <usize>j * 4, madd(av, v128.load(br + <usize>j * 4), v128.load(C + <usize>j * 4)));
+      for (; j < n; j++) st(C + <usize>j * 4, ld(C + <usize>j * 4) + a * ld(br + <usize>j * 4));
+    }
+    return;
+  }
+  const Bp = scratch;
+  packB(B, k, n, transB, Bp);
+  gemmPacked(A, transA, Bp, C, m, k, n, accumulate, scratch + <usize>packedBFloats(k, n) * 4);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Fused recurrent layers: one layer, one direction, the whole sequence per call.
+
+const LSTM: i32 = 0;
+const GRU: i32 = 1;
+const RNN_TANH: i32 = 2;
+const RNN_RELU: i32 = 3;
+
+@inline function sigmoid(x: f32): f32 {
+  return x >= 0 ? ONE / (ONE + Mathf.exp(-x)) : Mathf.exp(x) / (ONE + Mathf.exp(x));
+}
+
+@inline function tanhf(x: f32): f32 {
+  return Mathf.tanh(x);
+}
+
+@inline function active(lengths: usize, b: i32, t: i32): bool {
+  return lengths == 0 || t < load<i32>(lengths + <usize>b * 4);
+}
+
+/** Floats of scratch the forward kernel needs beyond its outputs. */
+export function recurrentForwardScratchBytes(kind: i32, T: i32, N: i32, I: i32, H: i32, P: i32): i32 {
+  const G = kind == LSTM ? 4 : kind == GRU ? 3 : 1;
+  const GH = G * H;
+  const Hr = P > 0 ? P : H;
+  let floats = T * N * GH; // gx
+  floats += packedBFloats(Hr, GH); // W_hh^T packed
+  floats += N * GH; // gates of one step (and GRU's hidden-side products)
+  floats += N * GH;
+  if (P > 0) floats += packedBFloats(H, P) + 2 * N * H + N * P;
+  floats += packedAFloats(min(max(T * N, N), MC), max(max(I, Hr), H));
+  floats += packedBFloats(I, GH); // W_ih^T packed for the input projection
+  return floats * 4 + 64 * 4;
+}
+
+/**
+ * Forward over the whole sequence. Inputs: x [T, N, I], h0 [N, Hr], c0 [N, H] (LSTM), weights as in
+ * PyTorch; bias pointers may be 0 (no bias), wHr 0 without projection, lengths 0 for full length.
+ * Outputs: y [T, N, Hr], hN [N, Hr], cN [N, H]. When `save` is set, also gates [T, N, G*H],
+ * hPrev [T, N, Hr], and for the LSTM cPrev, c [T, N, H], m [T, N, H] (projection), for the GRU ghn [T, N, H].
+ */
+export function recurrentForward(
+  kind: i32, T: i32, N: i32, I: i32, H: i32, P: i32, reverse: bool, lengths: usize,
+  x: usize, h0: usize, c0: usize, wIh: usize, wHh: usize, bIh: usize, bHh: usize, wHr: usize,
+  y: usize, hN: usize, cN: usize,
+  sGates: usize, sHPrev: usize, sCPrev: usize, sC: usize, sM: usize, sGhn: usize,
+  scratch: usize,
+): void {
+  const G = kind == LSTM ? 4 : kind == GRU ? 3 : 1;
+  const GH = G * H;
+  const Hr = P > 0 ? P : H;
+  const TN = T * N;
+  // Scratch layout.
+  let s = (scratch + 15) & ~15;
+  const gx = s; s += <usize>(TN * GH) * 4;
+  const whhP = s; s += <usize>packedBFloats(Hr, GH) * 4;
+  const g = s; s += <usize>(N * GH) * 4;
+  const gh = s; s += <usize>(N * GH) * 4;
+  let whrP: usize = 0, m: usize = 0, hp: usize = 0;
+  if (P > 0) {
+    whrP = s; s += <usize>packedBFloats(H, P) * 4;
+    m = s; s += <usize>(N * H) * 4;
+    hp = s; s += <usize>(N * P) * 4;
+    s += <usize>(N * H) * 4;
+  }
+  const aScratch = s; s += <usize>packedAFloats(min(max(TN, N), MC), max(max(I, Hr), H)) * 4;
+  const wihP = s;
+
+  // Input projection of every step at once; b_hh folds in too except for the GRU's n gate.
+  packB(wIh, I, GH, true, wihP);
+  gemmPacked(x, false, wihP, gx, TN, I, GH, false, aScratch);
+  if (bIh != 0 || bHh != 0) {
+    for (let r = 0; r < TN; r++) {
+      const o = gx + <usize>(r * GH) * 4;
+      for (let j = 0; j < GH; j++) {
+        let v = ld(o + <usize>j * 4);
+        if (bIh != 0) v += ld(bIh + <usize>j * 4);
+        if (bHh != 0 && kind != GRU) v += ld(bHh + <usize>j * 4);
+        st(o + <usize>j * 4, v);
+      }
+    }
+  }
+  packB(wHh, Hr, GH, true, whhP);
+  if (P > 0) packB(wHr, H, P, true, whrP);
+
+  memory.copy(hN, h0, <usize>(N * Hr) * 4);
+  if (kind == LSTM) memory.copy(cN, c0, <usize>(N * H) * 4);
+  const h = hN;
+  const c = cN;
+
+  for (let step = 0; step < T; step++) {
+    const t = reverse ? T - 1 - step : step;
+    const tN = t * N;
+    if (sHPrev != 0) {
+      memory.copy(sHPrev + <usize>(tN * Hr) * 4, h, <usize>(N * Hr) * 4);
+      if (kind == LSTM) memory.copy(sCPrev + <usize>(tN * H) * 4, c, <usize>(N * H) * 4);
+    }
+    if (kind == GRU) {
+      gemmPacked(h, false, whhP, gh, N, Hr, GH, false, aScratch);
+      for (let b = 0; b < N; b++) {
+        if (!active(lengths, b, t)) continue;
+        const go = g + <usize>(b * GH) * 4;
+        const hg = gh + <usize>(b * GH) * 4;
+        const xo = gx + <usize>((tN + b) * GH) * 4;
+        const ho = h + <usize>(b * H) * 4;
+        for (let j = 0; j < H; j++) {
+          const jr = <usize>j * 4, jz = <usize>(H + j) * 4, jn = <usize>(2 * H + j) * 4;
+          const hr = ld(hg + jr) + (bHh != 0 ? ld(bHh + jr) : 0);
+          const hz = ld(hg + jz) + (bHh != 0 ? ld(bHh + jz) : 0);
+          const hn = ld(hg + jn) + (bHh != 0 ? ld(bHh + jn) : 0);
+          const r = sigmoid(ld(xo + jr) + hr);
+          const z = sigmoid(ld(xo + jz) + hz);
+          const n = tanhf(ld(xo + jn) + r * hn);
+          const hv = (ONE - z) * n + z * ld(ho + jr);
+          st(go + jr, r); st(go + jz, z); st(go + jn, n);
+          if (sGhn != 0) st(sGhn + <usize>((tN + b) * H + j) * 4, hn);
+          st(ho + jr, hv);
+        }
+      }
+    } else {
+      memory.copy(g, gx + <usize>(tN * GH) * 4, <usize>(N * GH) * 4);
+      gemmPacked(h, false, whhP, g, N, Hr, GH, true, aScratch);
+      for (let b = 0; b < N; b++) {
+        if (!active(lengths, b, t)) continue;
+        const go = g + <usize>(b * GH) * 4;
+        if (kind == LSTM) {
+          const co = c + <usize>(b * H) * 4;
+          for (let j = 0; j < H; j++) {
+            const ji = <usize>j * 4, jf = <usize>(H + j) * 4, jg = <usize>(2 * H + j) * 4, jo = <usize>(3 * H + j) * 4;
+            const ig = sigmoid(ld(go + ji));
+            const fg = sigmoid(ld(go + jf));
+            const gg = tanhf(ld(go + jg));
+            const og = sigmoid(ld(go + jo));
+            const cv = fg * ld(co + ji) + ig * gg;
+            st(co + ji, cv);
+            st(go + ji, ig); st(go + jf, fg); st(go + jg, gg); st(go + jo, og);
+            const mv = og * tanhf(cv);
+            if (P > 0) st(m + <usize>(b * H + j) * 4, mv);
+            else st(h + <usize>(b * Hr + j) * 4, mv);
+          }
+        } else {
+          for (let j = 0; j < H; j++) {
+            const v = ld(go + <usize>j * 4);
+            const hv: f32 = kind == RNN_RELU ? (v > 0 ? v : 0) : tanhf(v);
+            st(go + <usize>j * 4, hv);
+            st(h + <usize>(b * H + j) * 4, hv);
+          }
+        }
+      }
+      if (P > 0) {
+        gemmPacked(m, false, whrP, hp, N, H, P, false, aScratch);
+        for (let b = 0; b < N; b++) {
+          if (active(lengths, b, t)) memory.copy(h + <usize>(b * P) * 4, hp + <usize>(b * P) * 4, <usize>P * 4);
+        }
+      }
+    }
+    for (let b = 0; b < N; b++) {
+      const tb = tN + b;
+      if (!active(lengths, b, t)) {
+        memory.fill(y + <usize>(tb * Hr) * 4, 0, <usize>Hr * 4);
+        continue;
+      }
+      memory.copy(y + <usize>(tb * Hr) * 4, h + <usize>(b * Hr) * 4, <usize>Hr * 4);
+      if (sGates != 0) {
+        memory.copy(sGates + <usize>(tb * GH) * 4, g + <usize>(b * GH) * 4, <usize>GH * 4);
+        if (kind == LSTM) memory.copy(sC + <usize>(tb * H) * 4, c + <usize>(b * H) * 4, <usize>H * 4);
+        if (P > 0) memory.copy(sM + <usize>(tb * H) * 4, m + <usize>(b * H) * 4, <usize>H * 4);
+      }
+    }
+  }
+}
+
+/** Scratch bytes for `recurrentBackward` beyond its outputs. */
+export function recurrentBackwardScratchBytes(kind: i32, T: i32, N: i32, I: i32, H: i32, P: i32): i32 {
+  const G = kind == LSTM ? 4 : kind == GRU ? 3 : 1;
+  const GH = G * H;
+  const Hr = P > 0 ? P : H;
+  const TN = T * N;
+  let floats = TN * GH; // dG
+  if (kind == GRU) floats += TN * GH; // dGh
+  floats += packedBFloats(GH, Hr); // W_hh packed as [GH, Hr]
+  floats += 2 * N * Hr + N * H; // dh, dhNext, dc
+  if (P > 0) floats += TN * P + N * H + packedBFloats(P, H);
+  const biggest = max(max(packedBFloats(TN, max(I, Hr)), packedBFloats(GH, I)), packedBFloats(TN, H));
+  floats += biggest + packedAFloats(MC, max(max(TN, GH), P));
+  return floats * 4 + 64 * 4;
+}
+
+/**
+ * Backward through time for `recurrentForward` (same sizes and saved buffers). dy, dhN, dcN may be
+ * 0 (zero gradient). Writes dx [T, N, I], dh0 [N, Hr], dc0 [N, H], dwIh, dwHh, dbIh, dbHh (0 when no
+ * bias) and dwHr (0 without projection).
+ */
+export function recurrentBackward(
+  kind: i32, T: i32, N: i32, I: i32, H: i32, P: i32, reverse: bool, lengths: usize,
+  x: usize, wIh: usize, wHh: usize, wHr: usize, hasBias: bool,
+  sGates: usize, sHPrev: usize, sCPrev: usize, sC: usize, sM: usize, sGhn: usize,
+  dy: usize, dhN: usize, dcN: usize,
+  dx: usize, dh0: usize, dc0: usize, dwIh: usize, dwHh: usize, dbIh: usize, dbHh: usize, dwHr: usize,
+  scratch: usize,
+): void {
+  const G = kind == LSTM ? 4 : kind == GRU ? 3 : 1;
+  const GH = G * H;
+  const Hr = P > 0 ? P : H;
+  const TN = T * N;
+  let s = (scratch + 15) & ~15;
+  const dG = s; s += <usize>(TN * GH) * 4;
+  let dGh = dG;
+  if (kind == GRU) { dGh = s; s += <usize>(TN * GH) * 4; }
+  const whhP = s; s += <usize>packedBFloats(GH, Hr) * 4;
+  const dh = dh0; // the running state gradient ends as dh0
+  const dhNext = s; s += <usize>(N * Hr) * 4;
+  const dc = dc0;
+  let dHall: usize = 0, dm: usize = 0, whrP: usize = 0;
+  if (P > 0) {
+    dHall = s; s += <usize>(TN * P) * 4;
+    dm = s; s += <usize>(N * H) * 4;
+    whrP = s; s += <usize>packedBFloats(P, H) * 4;
+  }
+  const gemmScratch = s;
+
+  if (dhN != 0) memory.copy(dh, dhN, <usize>(N * Hr) * 4);
+  else memory.fill(dh, 0, <usize>(N * Hr) * 4);
+  if (kind == LSTM) {
+    if (dcN != 0) memory.copy(dc, dcN, <usize>(N * H) * 4);
+    else memory.fill(dc, 0, <usize>(N * H) * 4);
+  }
+  memory.fill(dG, 0, <usize>(TN * GH) * 4);
+  if (kind == GRU) memory.fill(dGh, 0, <usize>(TN * GH) * 4);
+  if (P > 0) memory.fill(dHall, 0, <usize>(TN * P) * 4);
+  // dh_{t-1} = dG_t @ W_hh: W_hh [GH, Hr] is B as stored.
+  packB(wHh, GH, Hr, false, whhP);
+  if (P > 0) packB(wHr, P, H, false, whrP);
+
+  for (let step = T - 1; step >= 0; step--) {
+    const t = reverse ? T - 1 - step : step;
+    const tN = t * N;
+    if (dy != 0) {
+      for (let b = 0; b < N; b++) {
+        if (!active(lengths, b, t)) continue;
+        const d = dh + <usize>(b * Hr) * 4;
+        const src = dy + <usize>((tN + b) * Hr) * 4;
+        for (let j = 0; j < Hr; j++) st(d + <usize>j * 4, ld(d + <usize>j * 4) + ld(src + <usize>j * 4));
+      }
+    }
+    if (kind == LSTM) {
+      if (P > 0) {
+        for (let b = 0; b < N; b++) {
+          if (active(lengths, b, t)) memory.copy(dHall + <usize>((tN + b) * P) * 4, dh + <usize>(b * P) * 4, <usize>P * 4);
+        }
+        gemmPacked(dh, false, whrP, dm, N, P, H, false, gemmScratch);
+      }
+      for (let b = 0; b < N; b++) {
+        if (!active(lengths, b, t)) continue;
+        const go = sGates + <usize>((tN + b) * GH) * 4;
+        const dgo = dG + <usize>((tN + b) * GH) * 4;
+        const co = <usize>((tN + b) * H) * 4;
+        for (let j = 0; j < H; j++) {
+          const ji = <usize>j * 4, jf = <usize>(H + j) * 4, jg = <usize>(2 * H + j) * 4, jo = <usize>(3 * H + j) * 4;
+          const ig = ld(go + ji), fg = ld(go + jf), gg = ld(go + jg), og = ld(go + jo);
+          const tc = tanhf(ld(sC + co + ji));
+          const dmv = P > 0 ? ld(dm + <usize>(b * H + j) * 4) : ld(dh + <usize>(b * H + j) * 4);
+          const dcp = dc + <usize>(b * H + j) * 4;
+          const dct = ld(dcp) + dmv * og * (ONE - tc * tc);
+          st(dgo + ji, dct * gg * ig * (ONE - ig));
+          st(dgo + jf, dct * ld(sCPrev + co + ji) * fg * (ONE - fg));
+          st(dgo + jg, dct * ig * (ONE - gg * gg));
+          st(dgo + jo, dmv * tc * og * (ONE - og));
+          st(dcp, dct * fg);
+        }
+      }
+      gemmPacked(dG + <usize>(tN * GH) * 4, false, whhP, dhNext, N, GH, Hr, false, gemmScratch);
+    } else if (kind == GRU) {
+      for (let b = 0; b < N; b++) {
+        if (!active(lengths, b, t)) continue;
+        const go = sGates + <usize>((tN + b) * GH) * 4;
+        const dgo = dG + <usize>((tN + b) * GH) * 4;
+        const dgho = dGh + <usize>((tN + b) * GH) * 4;
+        const ho = <usize>((tN + b) * H) * 4;
+        for (let j = 0; j < H; j++) {
+          const jr = <usize>j * 4, jz = <usize>(H + j) * 4, jn = <usize>(2 * H + j) * 4;
+          const r = ld(go + jr), z = ld(go + jz), n = ld(go + jn);
+          const dhv = ld(dh + <usize>(b * H + j) * 4);
+          const dnp = dhv * (ONE - z) * (ONE - n * n);
+          const dzp = dhv * (ld(sHPrev + ho + jr) - n) * z * (ONE - z);
+          const drp = dnp * ld(sGhn + ho + jr) * r * (ONE - r);
+          st(dgo + jr, drp); st(dgo + jz, dzp); st(dgo + jn, dnp);
+          st(dgho + jr, drp); st(dgho + jz, dzp); st(dgho + jn, dnp * r);
+        }
+      }
+      gemmPacked(dGh + <usize>(tN * GH) * 4, false, whhP, dhNext, N, GH, Hr, false, gemmScratch);
+      for (let b = 0; b < N; b++) {
+        if (!active(lengths, b, t)) continue;
+        const go = sGates + <usize>((tN + b) * GH) * 4;
+        for (let j = 0; j < H; j++) {
+          const q = dhNext + <usize>(b * H + j) * 4;
+          st(q, ld(q) + ld(dh + <usize>(b * H + j) * 4) * ld(go + <usize>(H + j) * 4));
+        }
+      }
+    } else {
+      for (let b = 0; b < N; b++) {
+        if (!active(lengths, b, t)) continue;
+        const go = sGates + <usize>((tN + b) * GH) * 4;
+        const dgo = dG + <usize>((tN + b) * GH) * 4;
+        for (let j = 0; j < H; j++) {
+          const hv = ld(go + <usize>j * 4);
+          const d = ld(dh + <usize>(b * H + j) * 4);
+          st(dgo + <usize>j * 4, kind == RNN_RELU ? (hv > 0 ? d : 0) : d * (ONE - hv * hv));
+        }
+      }
+      gemmPacked(dG + <usize>(tN * GH) * 4, false, whhP, dhNext, N, GH, Hr, false, gemmScratch);
+    }
+    // Sequences already finished at this step pass their state gradient through untouched.
+    for (let b = 0; b < N; b++) {
+      if (active(lengths, b, t)) memory.copy(dh + <usize>(b * Hr) * 4, dhNext + <usize>(b * Hr) * 4, <usize>Hr * 4);
+    }
+  }
+
+  // Weight and input gradients: one product each over all steps.
+  gemm(dG, wIh, dx, TN, GH, I, false, false, false, gemmScratch);
+  gemm(dG, x, dwIh, GH, TN, I, true, false, false, gemmScratch);
+  gemm(dGh, sHPrev, dwHh, GH, TN, Hr, true, false, false, gemmScratch);
+  if (hasBias) {
+    memory.fill(dbIh, 0, <usize>GH * 4);
+    memory.fill(dbHh, 0, <usize>GH * 4);
+    for (let r = 0; r < TN; r++) {
+      const a = dG + <usize>(r * GH) * 4;
+      const b2 = dGh + <usize>(r * GH) * 4;
+      for (let j = 0; j < GH; j++) {
+        st(dbIh + <usize>j * 4, ld(dbIh + <usize>j * 4) + ld(a + <usize>j * 4));
+        st(dbHh + <usize>j * 4, ld(dbHh + <usize>j * 4) + ld(b2 + <usize>j * 4));
+      }
+    }
+  }
+  if (P > 0) gemm(dHall, sM, dwHr, P, TN, H, true, false, false, gemmScratch);
+}

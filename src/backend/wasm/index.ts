@@ -1,0 +1,150 @@
+/**
+ * The WebAssembly SIMD backend. It runs the matrix products and the fused recurrent layers in
+ * wasm kernels and takes everything else (cheap elementwise work, float64 gradient checks) from the
+ * reference CPU backend, which stays the oracle its kernels are tested against.
+ */
+import {
+  gateCount,
+  type Backend, type CellKind, type FloatBuf, type RecurrentBackwardArgs, type RecurrentBackwardResult,
+  type RecurrentForwardArgs, type RecurrentForwardResult, type RecurrentSaved,
+} from "../backend.js";
+import { cpuBackend } from "../cpu/index.js";
+import { supportedVariants, WasmRuntime, type Variant } from "./runtime.js";
+
+const KIND: Record<CellKind, number> = { lstm: 0, gru: 1, rnn_tanh: 2, rnn_relu: 3 };
+
+/** Products smaller than this many multiply-adds stay in JavaScript: copying in and out costs more. */
+const SMALL_MATMUL = 4096;
+
+interface WasmSaved extends RecurrentSaved {
+  gates: Float32Array;
+  hPrev: Float32Array;
+  cPrev: Float32Array | null;
+  c: Float32Array | null;
+  m: Float32Array | null;
+  ghn: Float32Array | null;
+}
+
+const isF32 = (...bufs: (FloatBuf | null)[]): boolean => bufs.every((b) => b === null || b instanceof Float32Array);
+
+export function createWasmBackend(variant?: Variant): Backend {
+  const available = supportedVariants();
+  const chosen = variant ?? (available.includes("relaxed") ? "relaxed" : "simd");
+  if (!available.includes(chosen)) {
+    throw new Error(`wasm backend: this engine cannot run the ${chosen === "relaxed" ? "relaxed-SIMD" : "SIMD"} kernels (WebAssembly SIMD is required)`);
+  }
+  const rt = new WasmRuntime(chosen);
+  const k = rt.kernels;
+
+  function matmul(a: FloatBuf, b: FloatBuf, out: FloatBuf, m: number, kk: number, n: number, transA: boolean, transB: boolean, batch: number, aStride: number, bStride: number): void {
+    if (!isF32(a, b, out) || m * kk * n < SMALL_MATMUL) {
+      cpuBackend.matmul(a, b, out, m, kk, n, transA, transB, batch, aStride, bStride);
+      return;
+    }
+    rt.reset();
+    const pa = rt.put(a as Float32Array);
+    const pb = rt.put(b as Float32Array);
+    const pc = rt.allocF32(batch * m * n);
+    const scratch = rt.alloc(k.gemmScratchBytes(m, kk, n));
+    for (let i = 0; i < batch; i++) {
+      k.gemm(pa + i * aStride * 4, pb + i * bStride * 4, pc + i * m * n * 4, m, kk, n, transA ? 1 : 0, transB ? 1 : 0, 0, scratch);
+    }
+    (out as Float32Array).set(rt.read(pc, batch * m * n));
+  }
+
+  function recurrentForward(a: RecurrentForwardArgs): RecurrentForwardResult {
+    const { kind, T, N, I, H, P, save } = a;
+    if (!isF32(a.x, a.h0, a.c0, a.wIh, a.wHh, a.bIh, a.bHh, a.wHr)) return cpuBackend.recurrentForward(a);
+    const G = gateCount(kind);
+    const GH = G * H;
+    const Hr = P > 0 ? P : H;
+    const lstm = kind === "lstm";
+    rt.reset();
+    const put = (x: FloatBuf | null): number => (x ? rt.put(x as Float32Array) : 0);
+    const px = put(a.x), ph0 = put(a.h0), pc0 = lstm ? put(a.c0 ?? new Float32Array(N * H)) : 0;
+    const pwIh = put(a.wIh), pwHh = put(a.wHh), pbIh = put(a.bIh), pbHh = put(a.bHh), pwHr = put(a.wHr);
+    const plen = a.lengths ? rt.putI32(a.lengths) : 0;
+    const py = rt.allocF32(T * N * Hr), phN = rt.allocF32(N * Hr), pcN = lstm ? rt.allocF32(N * H) : 0;
+    const sizes = {
+      gates: save ? T * N * GH : 0,
+      hPrev: save ? T * N * Hr : 0,
+      cPrev: save && lstm ? T * N * H : 0,
+      c: save && lstm ? T * N * H : 0,
+      m: save && lstm && P > 0 ? T * N * H : 0,
+      ghn: save && kind === "gru" ? T * N * H : 0,
+    };
+    const ptr = (n: number): number => {
+      if (n === 0) return 0;
+      const p = rt.allocF32(n);
+      // Steps past a sequence's length are never written; keep them finite for the weight products.
+      if (a.lengths) rt.zero(p, n);
+      return p;
+    };
+    const sg = ptr(sizes.gates), shp = ptr(sizes.hPrev), scp = ptr(sizes.cPrev), sc = ptr(sizes.c), sm = ptr(sizes.m), sgh = ptr(sizes.ghn);
+    const scratch = rt.alloc(k.recurrentForwardScratchBytes(KIND[kind], T, N, I, H, P));
+    k.recurrentForward(
+      KIND[kind], T, N, I, H, P, a.reverse ? 1 : 0, plen,
+      px, ph0, pc0, pwIh, pwHh, pbIh, pbHh, pwHr,
+      py, phN, pcN,
+      sg, shp, scp, sc, sm, sgh,
+      scratch,
+    );
+    const saved: WasmSaved | null = save
+      ? {
+          kind,
+          gates: rt.read(sg, sizes.gates),
+          hPrev: rt.read(shp, sizes.hPrev),
+          cPrev: sizes.cPrev ? rt.read(scp, sizes.cPrev) : null,
+          c: sizes.c ? rt.read(sc, sizes.c) : null,
+          m: sizes.m ? rt.read(sm, sizes.m) : null,
+          ghn: sizes.ghn ? rt.read(sgh, sizes.ghn) : null,
+        }
+      : null;
+    return { y: rt.read(py, T * N * Hr), hN: rt.read(phN, N * Hr), cN: lstm ? rt.read(pcN, N * H) : null, saved };
+  }
+
+  function recurrentBackward(args: RecurrentBackwardArgs): RecurrentBackwardResult {
+    const a = args.forward;
+    const sv = args.saved as WasmSaved;
+    if (!isF32(a.x, a.wIh) || !(sv.gates instanceof Float32Array)) return cpuBackend.recurrentBackward(args);
+    const { kind, T, N, I, H, P } = a;
+    const G = gateCount(kind);
+    const GH = G * H;
+    const Hr = P > 0 ? P : H;
+    const lstm = kind === "lstm";
+    const hasBias = a.bIh !== null || a.bHh !== null;
+    rt.reset();
+    const put = (x: FloatBuf | null): number => (x ? rt.put(x as Float32Array) : 0);
+    const px = put(a.x), pwIh = put(a.wIh), pwHh = put(a.wHh), pwHr = put(a.wHr);
+    const plen = a.lengths ? rt.putI32(a.lengths) : 0;
+    const sg = put(sv.gates), shp = put(sv.hPrev), scp = put(sv.cPrev), sc = put(sv.c), sm = put(sv.m), sgh = put(sv.ghn);
+    const pdy = put(args.dy), pdhN = put(args.dhN), pdcN = put(args.dcN);
+    const pdx = rt.allocF32(T * N * I), pdh0 = rt.allocF32(N * Hr), pdc0 = lstm ? rt.allocF32(N * H) : 0;
+    const pdwIh = rt.allocF32(GH * I), pdwHh = rt.allocF32(GH * Hr);
+    const pdbIh = hasBias ? rt.allocF32(GH) : 0, pdbHh = hasBias ? rt.allocF32(GH) : 0;
+    const pdwHr = P > 0 ? rt.allocF32(P * H) : 0;
+    const scratch = rt.alloc(k.recurrentBackwardScratchBytes(KIND[kind], T, N, I, H, P));
+    k.recurrentBackward(
+      KIND[kind], T, N, I, H, P, a.reverse ? 1 : 0, plen,
+      px, pwIh, pwHh, pwHr, hasBias ? 1 : 0,
+      sg, shp, scp, sc, sm, sgh,
+      pdy, pdhN, pdcN,
+      pdx, pdh0, pdc0, pdwIh, pdwHh, pdbIh, pdbHh, pdwHr,
+      scratch,
+    );
+    return {
+      dx: rt.read(pdx, T * N * I),
+      dh0: rt.read(pdh0, N * Hr),
+      dc0: lstm ? rt.read(pdc0, N * H) : null,
+      dwIh: rt.read(pdwIh, GH * I),
+      dwHh: rt.read(pdwHh, GH * Hr),
+      dbIh: a.bIh ? rt.read(pdbIh, GH) : null,
+      dbHh: a.bHh ? rt.read(pdbHh, GH) : null,
+      dwHr: P > 0 ? rt.read(pdwHr, P * H) : null,
+    };
+  }
+
+  return { ...cpuBackend, name: "wasm", matmul, recurrentForward, recurrentBackward };
+}
+
+export { supportedVariants, type Variant };

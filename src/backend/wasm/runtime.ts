@@ -1,0 +1,141 @@
+/**
+ * Loading the WebAssembly kernels and managing their linear memory: a bump arena that is reset at
+ * the start of every kernel call. Inputs are copied in, results copied out, so tensors stay ordinary
+ * garbage-collected typed arrays and nothing ever needs disposing.
+ */
+import * as binaries from "./kernels-wasm.js";
+
+/** The kernels' exports (see assembly/kernels.ts). Pointers are byte offsets; booleans are 0/1. */
+export interface KernelExports {
+  gemmScratchBytes(m: number, k: number, n: number): number;
+  gemm(A: number, B: number, C: number, m: number, k: number, n: number, transA: number, transB: number, accumulate: number, scratch: number): void;
+  recurrentForwardScratchBytes(kind: number, T: number, N: number, I: number, H: number, P: number): number;
+  recurrentForward(
+    kind: number, T: number, N: number, I: number, H: number, P: number, reverse: number, lengths: number,
+    x: number, h0: number, c0: number, wIh: number, wHh: number, bIh: number, bHh: number, wHr: number,
+    y: number, hN: number, cN: number,
+    sGates: number, sHPrev: number, sCPrev: number, sC: number, sM: number, sGhn: number,
+    scratch: number,
+  ): void;
+  recurrentBackwardScratchBytes(kind: number, T: number, N: number, I: number, H: number, P: number): number;
+  recurrentBackward(
+    kind: number, T: number, N: number, I: number, H: number, P: number, reverse: number, lengths: number,
+    x: number, wIh: number, wHh: number, wHr: number, hasBias: number,
+    sGates: number, sHPrev: number, sCPrev: number, sC: number, sM: number, sGhn: number,
+    dy: number, dhN: number, dcN: number,
+    dx: number, dh0: number, dc0: number, dwIh: number, dwHh: number, dbIh: number, dbHh: number, dwHr: number,
+    scratch: number,
+  ): void;
+}
+
+export type Variant = "simd" | "relaxed";
+
+const PAGE = 65536;
+// The kernels' own static data lives in the first page; the arena starts after it.
+const ARENA_BASE = PAGE;
+const MAX_PAGES = 65536;
+
+function decode(base64: string): Uint8Array<ArrayBuffer> {
+  const s = atob(base64);
+  const bytes = new Uint8Array(new ArrayBuffer(s.length));
+  for (let i = 0; i < s.length; i++) bytes[i] = s.charCodeAt(i);
+  return bytes;
+}
+
+/** Which variants this engine can run: SIMD128 is required; relaxed SIMD (FMA) is optional. */
+export function supportedVariants(): Variant[] {
+  if (typeof WebAssembly !== "object") return [];
+  const out: Variant[] = [];
+  try {
+    if (WebAssembly.validate(decode(binaries.simd))) out.push("simd");
+    if (WebAssembly.validate(decode(binaries.relaxed))) out.push("relaxed");
+  } catch {
+    return [];
+  }
+  return out;
+}
+
+export class WasmRuntime {
+  readonly memory: WebAssembly.Memory;
+  readonly kernels: KernelExports;
+  private top = ARENA_BASE;
+  private f32 = new Float32Array(0);
+  private i32 = new Int32Array(0);
+
+  constructor(readonly variant: Variant) {
+    const bytes = decode(variant === "relaxed" ? binaries.relaxed : binaries.simd);
+    this.memory = new WebAssembly.Memory({ initial: 2, maximum: MAX_PAGES });
+    const module = new WebAssembly.Module(bytes);
+    const instance = new WebAssembly.Instance(module, {
+      env: {
+        memory: this.memory,
+        abort: () => {
+          throw new Error("wasm kernel aborted");
+        },
+        seed: () => 0,
+      },
+    });
+    this.kernels = instance.exports as unknown as KernelExports;
+    this.refresh();
+  }
+
+  /** Bytes of linear memory currently reserved (it grows and never shrinks). */
+  get reservedBytes(): number {
+    return this.memory.buffer.byteLength;
+  }
+
+  private refresh(): void {
+    if (this.f32.buffer !== this.memory.buffer) {
+      this.f32 = new Float32Array(this.memory.buffer);
+      this.i32 = new Int32Array(this.memory.buffer);
+    }
+  }
+
+  /** Starts a kernel call: everything allocated before is free again. */
+  reset(): void {
+    this.top = ARENA_BASE;
+  }
+
+  /** Reserves `bytes` (16-byte aligned) and returns the offset. */
+  alloc(bytes: number): number {
+    const ptr = (this.top + 15) & ~15;
+    const end = ptr + bytes;
+    if (end > this.memory.buffer.byteLength) {
+      const pages = Math.ceil((end - this.memory.buffer.byteLength) / PAGE);
+      if (this.memory.buffer.byteLength / PAGE + pages > MAX_PAGES) {
+        throw new RangeError(`wasm backend: a kernel needs ${Math.ceil(end / 2 ** 20)} MiB, above the 4 GiB limit of WebAssembly memory`);
+      }
+      this.memory.grow(pages);
+      this.refresh();
+    }
+    this.top = end;
+    return ptr;
+  }
+
+  allocF32(n: number): number {
+    return this.alloc(n * 4);
+  }
+
+  /** Copies a float32 array in; returns its offset. */
+  put(a: Float32Array): number {
+    const ptr = this.alloc(a.length * 4);
+    this.f32.set(a, ptr >> 2);
+    return ptr;
+  }
+
+  putI32(a: Int32Array): number {
+    const ptr = this.alloc(a.length * 4);
+    this.i32.set(a, ptr >> 2);
+    return ptr;
+  }
+
+  /** Zeroes `n` floats at `ptr`. */
+  zero(ptr: number, n: number): void {
+    this.f32.fill(0, ptr >> 2, (ptr >> 2) + n);
+  }
+
+  /** A fresh copy of `n` floats at `ptr`. */
+  read(ptr: number, n: number): Float32Array {
+    return this.f32.slice(ptr >> 2, (ptr >> 2) + n);
+  }
+}

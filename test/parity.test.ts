@@ -1,0 +1,116 @@
+/**
+ * Every kernel of every fast backend against the reference CPU backend, on odd shapes that cross
+ * the tile (4 x 8), panel and block (128 rows) edges: matrix products in all transpose variants, and
+ * the fused recurrent layers forward and backward for every cell, direction, bias, projection and
+ * packed lengths.
+ */
+import { describe, expect, test } from "vitest";
+import { cpuBackend, getBackend, listBackends, setBackend, type Backend, type CellKind, type FloatBuf } from "../src/backend/index.js";
+import { gateCount } from "../src/backend/backend.js";
+import { Generator } from "../src/random.js";
+
+const fast = listBackends().filter((n) => n !== "cpu");
+const backendOf = (name: string): Backend => {
+  const prev = getBackend().name;
+  const be = setBackend(name);
+  setBackend(prev);
+  return be;
+};
+
+const g = new Generator(2024);
+const rand = (n: number, scale = 1): Float32Array => Float32Array.from({ length: n }, () => (g.random() * 2 - 1) * scale);
+
+function expectNear(actual: FloatBuf | null, expected: FloatBuf | null, label: string, tol = 2e-5): void {
+  expect(actual === null, `${label}: presence`).toBe(expected === null);
+  if (!actual || !expected) return;
+  expect(actual.length, `${label}: length`).toBe(expected.length);
+  for (let i = 0; i < expected.length; i++) {
+    const e: number = expected[i]!;
+    if (!(Math.abs(actual[i]! - e) <= tol * (1 + Math.abs(e)))) {
+      expect.fail(`${label}: element ${i} is ${actual[i]}, reference ${e}`);
+    }
+  }
+}
+
+test("there is a fast backend to test", () => {
+  expect(fast.length).toBeGreaterThan(0);
+});
+
+describe.each(fast)("%s backend against the reference", (name) => {
+  const be = backendOf(name);
+
+  const shapes: [number, number, number][] = [
+    [1, 1, 1], [1, 3, 17], [3, 17, 5], [17, 33, 9], [33, 1, 65], [65, 300, 17], [130, 20, 33], [5, 513, 8], [129, 64, 129],
+  ];
+  test.each(shapes)("matmul %i x %i x %i, every transpose, batched", (m, k, n) => {
+    for (const transA of [false, true]) {
+      for (const transB of [false, true]) {
+        const batch = 2;
+        const a = rand(batch * m * k);
+        const b = rand(k * n);
+        const want = new Float32Array(batch * m * n);
+        const got = new Float32Array(batch * m * n);
+        cpuBackend.matmul(a, b, want, m, k, n, transA, transB, batch, m * k, 0);
+        be.matmul(a, b, got, m, k, n, transA, transB, batch, m * k, 0);
+        expectNear(got, want, `${m}x${k}x${n} transA=${transA} transB=${transB}`, 1e-5);
+      }
+    }
+  });
+
+  const kinds: CellKind[] = ["lstm", "gru", "rnn_tanh", "rnn_relu"];
+  const cases: { T: number; N: number; I: number; H: number; P: number; bias: boolean; reverse: boolean; lengths: number[] | null }[] = [
+    { T: 1, N: 1, I: 1, H: 1, P: 0, bias: true, reverse: false, lengths: null },
+    { T: 7, N: 3, I: 17, H: 5, P: 0, bias: true, reverse: false, lengths: null },
+    { T: 5, N: 5, I: 3, H: 33, P: 0, bias: false, reverse: true, lengths: null },
+    { T: 6, N: 4, I: 9, H: 7, P: 0, bias: true, reverse: true, lengths: [6, 2, 5, 1] },
+    { T: 4, N: 9, I: 8, H: 16, P: 0, bias: true, reverse: false, lengths: [4, 4, 3, 3, 2, 2, 1, 1, 1] },
+  ];
+  const lstmProj = [
+    { T: 5, N: 3, I: 6, H: 9, P: 4, bias: true, reverse: false, lengths: null },
+    { T: 6, N: 3, I: 5, H: 8, P: 3, bias: false, reverse: true, lengths: [2, 6, 4] },
+  ];
+  const all = kinds.flatMap((kind) => [...cases, ...(kind === "lstm" ? lstmProj : [])].map((c) => ({ kind, ...c })));
+
+  test.each(all.map((c) => [`${c.kind} T${c.T} N${c.N} I${c.I} H${c.H} P${c.P}${c.bias ? "" : " nobias"}${c.reverse ? " reverse" : ""}${c.lengths ? " packed" : ""}`, c] as const))("recurrent layer %s", (_label, c) => {
+    const G = gateCount(c.kind);
+    const Hr = c.P > 0 ? c.P : c.H;
+    const scale = 1 / Math.sqrt(c.H);
+    const args = {
+      kind: c.kind, T: c.T, N: c.N, I: c.I, H: c.H, P: c.P,
+      x: rand(c.T * c.N * c.I),
+      h0: rand(c.N * Hr),
+      c0: c.kind === "lstm" ? rand(c.N * c.H) : null,
+      wIh: rand(G * c.H * c.I, scale),
+      wHh: rand(G * c.H * Hr, scale),
+      bIh: c.bias ? rand(G * c.H, scale) : null,
+      bHh: c.bias ? rand(G * c.H, scale) : null,
+      wHr: c.P > 0 ? rand(c.P * c.H, scale) : null,
+      reverse: c.reverse,
+      lengths: c.lengths ? Int32Array.from(c.lengths) : null,
+      save: true,
+    };
+    const ref = cpuBackend.recurrentForward(args);
+    const got = be.recurrentForward(args);
+    expectNear(got.y, ref.y, "y");
+    expectNear(got.hN, ref.hN, "hN");
+    expectNear(got.cN, ref.cN, "cN");
+    const upstream = { dy: rand(c.T * c.N * Hr), dhN: rand(c.N * Hr), dcN: c.kind === "lstm" ? rand(c.N * c.H) : null };
+    const refG = cpuBackend.recurrentBackward({ forward: args, saved: ref.saved!, ...upstream });
+    const gotG = be.recurrentBackward({ forward: args, saved: got.saved!, ...upstream });
+    for (const key of ["dx", "dh0", "dc0", "dwIh", "dwHh", "dbIh", "dbHh", "dwHr"] as const) expectNear(gotG[key], refG[key], key, 5e-5);
+    // Only the final-state gradients, as when the output is not used.
+    const refH = cpuBackend.recurrentBackward({ forward: args, saved: ref.saved!, dy: null, dhN: upstream.dhN, dcN: null });
+    const gotH = be.recurrentBackward({ forward: args, saved: got.saved!, dy: null, dhN: upstream.dhN, dcN: null });
+    expectNear(gotH.dwHh, refH.dwHh, "dwHh (hN only)", 5e-5);
+  });
+
+  test("float64 inputs fall back to the reference kernels", () => {
+    const a = Float64Array.from(rand(6 * 40));
+    const b = Float64Array.from(rand(40 * 7));
+    const want = new Float64Array(42);
+    const got = new Float64Array(42);
+    cpuBackend.matmul(a, b, want, 6, 40, 7, false, false, 1, 0, 0);
+    be.matmul(a, b, got, 6, 40, 7, false, false, 1, 0, 0);
+    expect(Array.from(got)).toEqual(Array.from(want));
+  });
+});
