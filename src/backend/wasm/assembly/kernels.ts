@@ -224,6 +224,34 @@ const RNN_RELU: i32 = 3;
   return Mathf.tanh(x);
 }
 
+// Vector exp by range reduction (x = n ln2 + r) and a degree-6 polynomial for exp(r) (the Cephes
+// expf coefficients); ~1 ulp in the range that matters for gates. Saturates to 0 / Inf beyond +-88.
+@inline function exp4(x: v128): v128 {
+  x = f32x4.max(f32x4.min(x, f32x4.splat(88.0)), f32x4.splat(-88.0));
+  const fx = f32x4.nearest(f32x4.mul(x, f32x4.splat(1.44269504088896341)));
+  let r = f32x4.sub(x, f32x4.mul(fx, f32x4.splat(0.693359375)));
+  r = f32x4.add(r, f32x4.mul(fx, f32x4.splat(2.12194440e-4)));
+  let y = f32x4.splat(1.9875691500e-4);
+  y = madd(y, r, f32x4.splat(1.3981999507e-3));
+  y = madd(y, r, f32x4.splat(8.3334519073e-3));
+  y = madd(y, r, f32x4.splat(4.1665795894e-2));
+  y = madd(y, r, f32x4.splat(1.6666665459e-1));
+  y = madd(y, r, f32x4.splat(5.0000001201e-1));
+  y = madd(y, f32x4.mul(r, r), f32x4.add(r, f32x4.splat(1)));
+  const pow2n = i32x4.shl(i32x4.add(i32x4.trunc_sat_f32x4_s(fx), i32x4.splat(127)), 23);
+  return f32x4.mul(y, pow2n);
+}
+
+@inline function sigmoid4(x: v128): v128 {
+  return f32x4.div(f32x4.splat(1), f32x4.add(f32x4.splat(1), exp4(f32x4.neg(x))));
+}
+
+// tanh(x) = 1 - 2 / (exp(2x) + 1): absolute error ~1e-7, saturating cleanly at +-1.
+@inline function tanh4(x: v128): v128 {
+  const e = exp4(f32x4.add(x, x));
+  return f32x4.sub(f32x4.splat(1), f32x4.div(f32x4.splat(2), f32x4.add(e, f32x4.splat(1))));
+}
+
 @inline function active(lengths: usize, b: i32, t: i32): bool {
   return lengths == 0 || t < load<i32>(lengths + <usize>b * 4);
 }
@@ -313,7 +341,19 @@ export function recurrentForward(
         const hg = gh + <usize>(b * GH) * 4;
         const xo = gx + <usize>((tN + b) * GH) * 4;
         const ho = h + <usize>(b * H) * 4;
-        for (let j = 0; j < H; j++) {
+        const H4 = bHh != 0 ? H & ~3 : 0;
+        for (let j = 0; j < H4; j += 4) {
+          const jr = <usize>j * 4, jz = <usize>(H + j) * 4, jn = <usize>(2 * H + j) * 4;
+          const hn = f32x4.add(v128.load(hg + jn), v128.load(bHh + jn));
+          const r = sigmoid4(f32x4.add(v128.load(xo + jr), f32x4.add(v128.load(hg + jr), v128.load(bHh + jr))));
+          const z = sigmoid4(f32x4.add(v128.load(xo + jz), f32x4.add(v128.load(hg + jz), v128.load(bHh + jz))));
+          const n = tanh4(madd(r, hn, v128.load(xo + jn)));
+          const hv = madd(z, f32x4.sub(v128.load(ho + jr), n), n);
+          v128.store(go + jr, r); v128.store(go + jz, z); v128.store(go + jn, n);
+          if (sGhn != 0) v128.store(sGhn + <usize>((tN + b) * H + j) * 4, hn);
+          v128.store(ho + jr, hv);
+        }
+        for (let j = H4; j < H; j++) {
           const jr = <usize>j * 4, jz = <usize>(H + j) * 4, jn = <usize>(2 * H + j) * 4;
           const hr = ld(hg + jr) + (bHh != 0 ? ld(bHh + jr) : 0);
           const hz = ld(hg + jz) + (bHh != 0 ? ld(bHh + jz) : 0);
@@ -335,7 +375,20 @@ export function recurrentForward(
         const go = g + <usize>(b * GH) * 4;
         if (kind == LSTM) {
           const co = c + <usize>(b * H) * 4;
-          for (let j = 0; j < H; j++) {
+          const out = P > 0 ? m + <usize>(b * H) * 4 : h + <usize>(b * Hr) * 4;
+          const H4 = H & ~3;
+          for (let j = 0; j < H4; j += 4) {
+            const ji = <usize>j * 4, jf = <usize>(H + j) * 4, jg = <usize>(2 * H + j) * 4, jo = <usize>(3 * H + j) * 4;
+            const ig = sigmoid4(v128.load(go + ji));
+            const fg = sigmoid4(v128.load(go + jf));
+            const gg = tanh4(v128.load(go + jg));
+            const og = sigmoid4(v128.load(go + jo));
+            const cv = madd(fg, v128.load(co + ji), f32x4.mul(ig, gg));
+            v128.store(co + ji, cv);
+            v128.store(go + ji, ig); v128.store(go + jf, fg); v128.store(go + jg, gg); v128.store(go + jo, og);
+            v128.store(out + ji, f32x4.mul(og, tanh4(cv)));
+          }
+          for (let j = H4; j < H; j++) {
             const ji = <usize>j * 4, jf = <usize>(H + j) * 4, jg = <usize>(2 * H + j) * 4, jo = <usize>(3 * H + j) * 4;
             const ig = sigmoid(ld(go + ji));
             const fg = sigmoid(ld(go + jf));
@@ -349,11 +402,19 @@ export function recurrentForward(
             else st(h + <usize>(b * Hr + j) * 4, mv);
           }
         } else {
-          for (let j = 0; j < H; j++) {
+          const H4 = H & ~3;
+          const hb = h + <usize>(b * H) * 4;
+          for (let j = 0; j < H4; j += 4) {
+            const v = v128.load(go + <usize>j * 4);
+            const hv = kind == RNN_RELU ? f32x4.max(v, f32x4.splat(0)) : tanh4(v);
+            v128.store(go + <usize>j * 4, hv);
+            v128.store(hb + <usize>j * 4, hv);
+          }
+          for (let j = H4; j < H; j++) {
             const v = ld(go + <usize>j * 4);
             const hv: f32 = kind == RNN_RELU ? (v > 0 ? v : 0) : tanhf(v);
             st(go + <usize>j * 4, hv);
-            st(h + <usize>(b * H + j) * 4, hv);
+            st(hb + <usize>j * 4, hv);
           }
         }
       }
@@ -465,7 +526,23 @@ export function recurrentBackward(
         const go = sGates + <usize>((tN + b) * GH) * 4;
         const dgo = dG + <usize>((tN + b) * GH) * 4;
         const co = <usize>((tN + b) * H) * 4;
-        for (let j = 0; j < H; j++) {
+        const H4 = H & ~3;
+        const dmb = P > 0 ? dm + <usize>(b * H) * 4 : dh + <usize>(b * H) * 4;
+        const one = f32x4.splat(1);
+        for (let j = 0; j < H4; j += 4) {
+          const ji = <usize>j * 4, jf = <usize>(H + j) * 4, jg = <usize>(2 * H + j) * 4, jo = <usize>(3 * H + j) * 4;
+          const ig = v128.load(go + ji), fg = v128.load(go + jf), gg = v128.load(go + jg), og = v128.load(go + jo);
+          const tc = tanh4(v128.load(sC + co + ji));
+          const dmv = v128.load(dmb + ji);
+          const dcp = dc + <usize>(b * H + j) * 4;
+          const dct = madd(f32x4.mul(dmv, og), f32x4.sub(one, f32x4.mul(tc, tc)), v128.load(dcp));
+          v128.store(dgo + ji, f32x4.mul(f32x4.mul(dct, gg), f32x4.mul(ig, f32x4.sub(one, ig))));
+          v128.store(dgo + jf, f32x4.mul(f32x4.mul(dct, v128.load(sCPrev + co + ji)), f32x4.mul(fg, f32x4.sub(one, fg))));
+          v128.store(dgo + jg, f32x4.mul(f32x4.mul(dct, ig), f32x4.sub(one, f32x4.mul(gg, gg))));
+          v128.store(dgo + jo, f32x4.mul(f32x4.mul(dmv, tc), f32x4.mul(og, f32x4.sub(one, og))));
+          v128.store(dcp, f32x4.mul(dct, fg));
+        }
+        for (let j = H4; j < H; j++) {
           const ji = <usize>j * 4, jf = <usize>(H + j) * 4, jg = <usize>(2 * H + j) * 4, jo = <usize>(3 * H + j) * 4;
           const ig = ld(go + ji), fg = ld(go + jf), gg = ld(go + jg), og = ld(go + jo);
           const tc = tanhf(ld(sC + co + ji));
