@@ -8,13 +8,35 @@ import { describe, expect, test } from "vitest";
 import { cpuBackend, getBackend, listBackends, setBackend, type Backend, type CellKind, type FloatBuf } from "../src/backend/index.js";
 import { gateCount } from "../src/backend/backend.js";
 import { Generator } from "../src/random.js";
+import { createWasmBackend, supportedVariants } from "../src/backend/wasm/index.js";
+import { setNumThreads } from "../src/index.js";
 
-const fast = listBackends().filter((n) => n !== "cpu");
+// The registered fast backends, plus every wasm variant this engine runs, on one thread and on two.
+const registered = listBackends().filter((n) => n !== "cpu");
+const variants = supportedVariants();
+const fast = [...registered, ...variants.map((v) => `wasm-${v}`), ...variants.map((v) => `wasm-${v} 2 threads`)];
+const made = new Map<string, Backend>();
 const backendOf = (name: string): Backend => {
-  const prev = getBackend().name;
-  const be = setBackend(name);
-  setBackend(prev);
-  return be;
+  if (registered.includes(name)) {
+    const prev = getBackend().name;
+    const be = setBackend(name);
+    setBackend(prev);
+    return be;
+  }
+  const variant = name.replace(/^wasm-/, "").replace(/ 2 threads$/, "") as "simd" | "relaxed";
+  if (!made.has(variant)) made.set(variant, createWasmBackend(variant));
+  const be = made.get(variant)!;
+  if (!name.endsWith("2 threads")) return be;
+  // The same kernels with a thread budget of two for each call.
+  const wrap = <A extends unknown[], R>(f: (...a: A) => R) => (...a: A): R => {
+    setNumThreads(2);
+    try {
+      return f(...a);
+    } finally {
+      setNumThreads(1);
+    }
+  };
+  return { ...be, matmul: wrap(be.matmul), recurrentForward: wrap(be.recurrentForward), recurrentBackward: wrap(be.recurrentBackward) };
 };
 
 const g = new Generator(2024);
@@ -40,7 +62,7 @@ describe.each(fast)("%s backend against the reference", (name) => {
   const be = backendOf(name);
 
   const shapes: [number, number, number][] = [
-    [1, 1, 1], [1, 3, 17], [3, 17, 5], [17, 33, 9], [33, 1, 65], [65, 300, 17], [130, 20, 33], [5, 513, 8], [129, 64, 129],
+    [1, 1, 1], [1, 3, 17], [3, 17, 5], [17, 33, 9], [33, 1, 65], [65, 300, 17], [130, 20, 33], [5, 513, 8], [129, 64, 129], [70, 90, 260],
   ];
   test.each(shapes)("matmul %i x %i x %i, every transpose, batched", (m, k, n) => {
     for (const transA of [false, true]) {
@@ -64,6 +86,8 @@ describe.each(fast)("%s backend against the reference", (name) => {
     { T: 5, N: 5, I: 3, H: 33, P: 0, bias: false, reverse: true, lengths: null },
     { T: 6, N: 4, I: 9, H: 7, P: 0, bias: true, reverse: true, lengths: [6, 2, 5, 1] },
     { T: 4, N: 9, I: 8, H: 16, P: 0, bias: true, reverse: false, lengths: [4, 4, 3, 3, 2, 2, 1, 1, 1] },
+    // Large enough for the products to be split across threads.
+    { T: 3, N: 20, I: 40, H: 64, P: 0, bias: true, reverse: true, lengths: null },
   ];
   const lstmProj = [
     { T: 5, N: 3, I: 6, H: 9, P: 4, bias: true, reverse: false, lengths: null },
@@ -102,6 +126,14 @@ describe.each(fast)("%s backend against the reference", (name) => {
     const refH = cpuBackend.recurrentBackward({ forward: args, saved: ref.saved!, dy: null, dhN: upstream.dhN, dcN: null });
     const gotH = be.recurrentBackward({ forward: args, saved: got.saved!, dy: null, dhN: upstream.dhN, dcN: null });
     expectNear(gotH.dwHh, refH.dwHh, "dwHh (hN only)", 5e-5);
+  });
+
+  test("threads really ran when two were asked for", () => {
+    if (!name.endsWith("2 threads")) return;
+    const variant = name.replace(/^wasm-/, "").replace(/ 2 threads$/, "");
+    const info = (made.get(variant) as ReturnType<typeof createWasmBackend>).info();
+    expect(info.sharedMemory).toBe(true);
+    expect(info.workers).toBe(1);
   });
 
   test("float64 inputs fall back to the reference kernels", () => {

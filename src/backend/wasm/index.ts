@@ -27,7 +27,20 @@ interface WasmSaved extends RecurrentSaved {
 
 const isF32 = (...bufs: (FloatBuf | null)[]): boolean => bufs.every((b) => b === null || b instanceof Float32Array);
 
-export function createWasmBackend(variant?: Variant): Backend {
+export interface WasmBackendInfo {
+  /** "relaxed" uses fused multiply-add (relaxed SIMD); "simd" plain SIMD128. */
+  variant: Variant;
+  /** Whether kernels can share memory with worker threads here (Node). */
+  sharedMemory: boolean;
+  /** Worker threads started so far (they start on the first call with `setNumThreads(n > 1)`). */
+  workers: number;
+  /** Bytes of WebAssembly memory reserved; it grows to the largest call and is reused. */
+  memoryBytes: number;
+}
+
+export type WasmBackend = Backend & { info(): WasmBackendInfo };
+
+export function createWasmBackend(variant?: Variant): WasmBackend {
   const available = supportedVariants();
   const chosen = variant ?? (available.includes("relaxed") ? "relaxed" : "simd");
   if (!available.includes(chosen)) {
@@ -41,7 +54,7 @@ export function createWasmBackend(variant?: Variant): Backend {
       cpuBackend.matmul(a, b, out, m, kk, n, transA, transB, batch, aStride, bStride);
       return;
     }
-    rt.reset();
+    rt.begin(kk);
     const pa = rt.put(a as Float32Array);
     const pb = rt.put(b as Float32Array);
     const pc = rt.allocF32(batch * m * n);
@@ -59,7 +72,7 @@ export function createWasmBackend(variant?: Variant): Backend {
     const GH = G * H;
     const Hr = P > 0 ? P : H;
     const lstm = kind === "lstm";
-    rt.reset();
+    rt.begin(Math.max(I, Hr, H));
     const put = (x: FloatBuf | null): number => (x ? rt.put(x as Float32Array) : 0);
     const px = put(a.x), ph0 = put(a.h0), pc0 = lstm ? put(a.c0 ?? new Float32Array(N * H)) : 0;
     const pwIh = put(a.wIh), pwHh = put(a.wHh), pbIh = put(a.bIh), pbHh = put(a.bHh), pwHr = put(a.wHr);
@@ -113,7 +126,7 @@ export function createWasmBackend(variant?: Variant): Backend {
     const Hr = P > 0 ? P : H;
     const lstm = kind === "lstm";
     const hasBias = a.bIh !== null || a.bHh !== null;
-    rt.reset();
+    rt.begin(Math.max(GH, T * N, P));
     const put = (x: FloatBuf | null): number => (x ? rt.put(x as Float32Array) : 0);
     const px = put(a.x), pwIh = put(a.wIh), pwHh = put(a.wHh), pwHr = put(a.wHr);
     const plen = a.lengths ? rt.putI32(a.lengths) : 0;
@@ -144,7 +157,8 @@ export function createWasmBackend(variant?: Variant): Backend {
     };
   }
 
-  return { ...cpuBackend, name: "wasm", matmul, recurrentForward, recurrentBackward };
+  const info = (): WasmBackendInfo => ({ variant: chosen, sharedMemory: rt.shared, workers: rt.workerCount, memoryBytes: rt.reservedBytes });
+  return { ...cpuBackend, name: "wasm", matmul, recurrentForward, recurrentBackward, info };
 }
 
 export { supportedVariants, type Variant };

@@ -3,12 +3,18 @@
  * the start of every kernel call. Inputs are copied in, results copied out, so tensors stay ordinary
  * garbage-collected typed arrays and nothing ever needs disposing.
  */
+import { getNumThreads } from "../backend.js";
 import * as binaries from "./kernels-wasm.js";
+import { allowRelaxedSimd, startWorkers, threadsSupported } from "./host.js";
 
 /** The kernels' exports (see assembly/kernels.ts). Pointers are byte offsets; booleans are 0/1. */
 export interface KernelExports {
+  threadScratchBytes(maxK: number): number;
+  configureThreads(threads: number, scratch: number, stride: number): void;
+  readyWorkers(): number;
+  workerLoop(id: number): void;
   gemmScratchBytes(m: number, k: number, n: number): number;
-  gemm(A: number, B: number, C: number, m: number, k: number, n: number, transA: number, transB: number, accumulate: number, scratch: number): void;
+  gemm(A: number, B: number, C: number, m: number, k: number, n: number, transA: number, transB: number, accumulate: number, packedB: number): void;
   recurrentForwardScratchBytes(kind: number, T: number, N: number, I: number, H: number, P: number): number;
   recurrentForward(
     kind: number, T: number, N: number, I: number, H: number, P: number, reverse: number, lengths: number,
@@ -45,9 +51,12 @@ function decode(base64: string): Uint8Array<ArrayBuffer> {
 /** Which variants this engine can run: SIMD128 is required; relaxed SIMD (FMA) is optional. */
 export function supportedVariants(): Variant[] {
   if (typeof WebAssembly !== "object") return [];
+  allowRelaxedSimd();
   const out: Variant[] = [];
   try {
     if (WebAssembly.validate(decode(binaries.simd))) out.push("simd");
+    // NOTE: relaxed SIMD (fused multiply-add) is used only where the engine validates it (Node 20
+    // needs --experimental-wasm-relaxed-simd); its results can differ from the reference in the last bit.
     if (WebAssembly.validate(decode(binaries.relaxed))) out.push("relaxed");
   } catch {
     return [];
@@ -58,25 +67,27 @@ export function supportedVariants(): Variant[] {
 export class WasmRuntime {
   readonly memory: WebAssembly.Memory;
   readonly kernels: KernelExports;
+  /** Shared memory: worker threads can join the kernels. */
+  readonly shared: boolean;
+  private readonly module: WebAssembly.Module;
+  private workers = 0;
   private top = ARENA_BASE;
   private f32 = new Float32Array(0);
   private i32 = new Int32Array(0);
 
   constructor(readonly variant: Variant) {
-    const bytes = decode(variant === "relaxed" ? binaries.relaxed : binaries.simd);
-    this.memory = new WebAssembly.Memory({ initial: 2, maximum: MAX_PAGES });
-    const module = new WebAssembly.Module(bytes);
-    const instance = new WebAssembly.Instance(module, {
-      env: {
-        memory: this.memory,
-        abort: () => {
-          throw new Error("wasm kernel aborted");
-        },
-        seed: () => 0,
-      },
-    });
+    this.shared = threadsSupported();
+    const name = `${variant === "relaxed" ? "relaxed" : "simd"}${this.shared ? "Shared" : ""}` as keyof typeof binaries;
+    this.memory = new WebAssembly.Memory({ initial: 2, maximum: MAX_PAGES, shared: this.shared });
+    this.module = new WebAssembly.Module(decode(binaries[name]));
+    const instance = new WebAssembly.Instance(this.module, { env: { memory: this.memory, abort: abortKernel } });
     this.kernels = instance.exports as unknown as KernelExports;
     this.refresh();
+  }
+
+  /** Worker threads started so far. */
+  get workerCount(): number {
+    return this.workers;
   }
 
   /** Bytes of linear memory currently reserved (it grows and never shrinks). */
@@ -84,16 +95,32 @@ export class WasmRuntime {
     return this.memory.buffer.byteLength;
   }
 
+  /** Threads the next call will use: `getNumThreads()`, when this engine can run workers. */
+  get threads(): number {
+    return this.shared ? getNumThreads() : 1;
+  }
+
   private refresh(): void {
-    if (this.f32.buffer !== this.memory.buffer) {
+    if (this.f32.buffer !== this.memory.buffer || this.f32.length * 4 !== this.memory.buffer.byteLength) {
       this.f32 = new Float32Array(this.memory.buffer);
       this.i32 = new Int32Array(this.memory.buffer);
     }
   }
 
-  /** Starts a kernel call: everything allocated before is free again. */
-  reset(): void {
+  /**
+   * Starts a kernel call: frees the arena, starts workers if more threads were asked for, and
+   * gives every thread scratch for products with inner size up to `maxK`.
+   */
+  begin(maxK: number): void {
     this.top = ARENA_BASE;
+    const threads = this.threads;
+    if (threads - 1 > this.workers) {
+      startWorkers(this.module, this.memory, this.workers + 1, threads - 1 - this.workers, () => this.kernels.readyWorkers());
+      this.workers = threads - 1;
+    }
+    const stride = this.kernels.threadScratchBytes(maxK);
+    const base = this.alloc(threads * stride);
+    this.kernels.configureThreads(threads, base, stride);
   }
 
   /** Reserves `bytes` (16-byte aligned) and returns the offset. */
@@ -134,8 +161,14 @@ export class WasmRuntime {
     this.f32.fill(0, ptr >> 2, (ptr >> 2) + n);
   }
 
-  /** A fresh copy of `n` floats at `ptr`. */
+  /** A fresh copy of `n` floats at `ptr` (never a view of shared memory). */
   read(ptr: number, n: number): Float32Array {
-    return this.f32.slice(ptr >> 2, (ptr >> 2) + n);
+    const out = new Float32Array(n);
+    out.set(this.f32.subarray(ptr >> 2, (ptr >> 2) + n));
+    return out;
   }
+}
+
+function abortKernel(): never {
+  throw new Error("wasm kernel aborted");
 }

@@ -23,9 +23,9 @@ const ONE: f32 = 1;
   store<f32>(p, v);
 }
 
-/** Bytes of scratch `gemm` needs for these sizes (packed B plus one packed A block). */
+/** Bytes of scratch `gemm` needs for packed B. */
 export function gemmScratchBytes(m: i32, k: i32, n: i32): i32 {
-  return (packedBFloats(k, n) + packedAFloats(min(m, MC), k)) * 4;
+  return packedBFloats(k, n) * 4;
 }
 
 export function packedBFloats(k: i32, n: i32): i32 {
@@ -99,10 +99,10 @@ function packA(A: usize, m: i32, k: i32, transA: bool, i0: i32, rows: i32, out: 
 }
 
 /**
- * C[4 x 8 tile] (+)= Apanel[k x 4]^T-ish times Bpanel[k x 8]: the register-tiled inner loop.
- * Writes only `h` rows and `w` columns of the tile.
+ * C[4 x 8 tile] (+)= Apanel[k][4] times Bpanel[k][8]: the register-tiled inner loop. Writes only
+ * `h` rows and `w` columns of the tile; an edge tile goes through the thread's `tile` buffer.
  */
-function microKernel(Ap: usize, Bp: usize, k: i32, C: usize, ldc: i32, h: i32, w: i32, accumulate: bool): void {
+function microKernel(Ap: usize, Bp: usize, k: i32, C: usize, ldc: i32, h: i32, w: i32, accumulate: bool, tile: usize): void {
   let c00 = f32x4.splat(0), c01 = f32x4.splat(0);
   let c10 = f32x4.splat(0), c11 = f32x4.splat(0);
   let c20 = f32x4.splat(0), c21 = f32x4.splat(0);
@@ -139,8 +139,6 @@ function microKernel(Ap: usize, Bp: usize, k: i32, C: usize, ldc: i32, h: i32, w
     }
     return;
   }
-  // Edge tile: spill the accumulators to a small stack buffer and copy the valid part.
-  const tile = memory.data(MR * NR * 4, 16);
   v128.store(tile, c00); v128.store(tile, c01, 16);
   v128.store(tile, c10, 32); v128.store(tile, c11, 48);
   v128.store(tile, c20, 64); v128.store(tile, c21, 80);
@@ -155,57 +153,142 @@ function microKernel(Ap: usize, Bp: usize, k: i32, C: usize, ldc: i32, h: i32, w
   }
 }
 
-/**
- * C[m, n] (+)= op(A) @ Bpacked, where B was packed by `packB` for these k and n. `scratch` holds
- * one packed block of A (`MC x k` floats).
- */
-export function gemmPacked(A: usize, transA: bool, Bp: usize, C: usize, m: i32, k: i32, n: i32, accumulate: bool, scratch: usize): void {
-  if (m <= 0 || n <= 0) return;
-  if (k <= 0) {
-    if (!accumulate) memory.fill(C, 0, <usize>(m * n) * 4);
-    return;
-  }
-  const panelsB = (n + NR - 1) / NR;
+/** All rows of C against B panels [jp0, jp1): A is packed block by block into `scratch`. */
+function gemmPanels(A: usize, transA: bool, Bp: usize, C: usize, m: i32, k: i32, n: i32, accumulate: bool, jp0: i32, jp1: i32, scratch: usize): void {
+  const tile = scratch;
+  const packed = scratch + <usize>(MR * NR) * 4;
   for (let ic = 0; ic < m; ic += MC) {
     const rows = min(MC, m - ic);
-    packA(A, m, k, transA, ic, rows, scratch);
+    packA(A, m, k, transA, ic, rows, packed);
     const panelsA = (rows + MR - 1) / MR;
-    for (let jp = 0; jp < panelsB; jp++) {
+    for (let jp = jp0; jp < jp1; jp++) {
       const j0 = jp * NR;
       const w = min(NR, n - j0);
       const bp = Bp + <usize>(jp * k * NR) * 4;
       for (let ip = 0; ip < panelsA; ip++) {
         const i0 = ic + ip * MR;
-        microKernel(scratch + <usize>(ip * k * MR) * 4, bp, k, C + <usize>(i0 * n + j0) * 4, n, min(MR, m - i0), w, accumulate);
+        microKernel(packed + <usize>(ip * k * MR) * 4, bp, k, C + <usize>(i0 * n + j0) * 4, n, min(MR, m - i0), w, accumulate, tile);
       }
     }
   }
 }
 
-/** C[m, n] (+)= op(A) @ op(B); A stored [k, m] when transA, B stored [n, k] when transB. */
-export function gemm(A: usize, B: usize, C: usize, m: i32, k: i32, n: i32, transA: bool, transB: bool, accumulate: bool, scratch: usize): void {
+// ---------------------------------------------------------------------------------------------
+// Threads. Workers sit in `workerLoop` (in their own instance over the same shared memory); a
+// parallel product publishes its arguments in CTRL, bumps the generation and wakes them, then every
+// thread takes chunks of B panels from an atomic counter until none are left.
+
+const CTRL = memory.data(128, 64);
+const GEN = 0, NEXT = 4, DONE = 8, THREADS = 12, SCRATCH = 16, STRIDE = 20, READY = 24;
+const TA = 32, TTRANS = 36, TBP = 40, TC = 44, TM = 48, TK = 52, TN_ = 56, TACC = 60, TCHUNK = 64, TPANELS = 68;
+// Below this many multiply-adds a product is not worth waking another thread for.
+const PARALLEL_MIN = 1 << 17;
+const SPIN = 200000;
+
+/** Bytes of per-thread scratch for products with inner size up to `maxK`. */
+export function threadScratchBytes(maxK: i32): i32 {
+  return (MR * NR + packedAFloats(MC, max(maxK, 1))) * 4 + 64;
+}
+
+/** Sets the threads the next kernel calls may use and their scratch (`threads` regions of `stride` bytes). */
+export function configureThreads(threads: i32, scratch: usize, stride: i32): void {
+  store<i32>(CTRL + THREADS, threads);
+  store<i32>(CTRL + SCRATCH, <i32>scratch);
+  store<i32>(CTRL + STRIDE, stride);
+}
+
+/** Workers that have started and are waiting for work. */
+export function readyWorkers(): i32 {
+  if (ASC_FEATURE_THREADS) return atomic.load<i32>(CTRL + READY);
+  return 0;
+}
+
+@inline function threadScratch(id: i32): usize {
+  return ((<usize>load<i32>(CTRL + SCRATCH) + <usize>(id * load<i32>(CTRL + STRIDE))) + 15) & ~15;
+}
+
+function runChunks(id: i32): void {
+  const A = <usize>load<i32>(CTRL + TA);
+  const transA = load<i32>(CTRL + TTRANS) != 0;
+  const Bp = <usize>load<i32>(CTRL + TBP);
+  const C = <usize>load<i32>(CTRL + TC);
+  const m = load<i32>(CTRL + TM), k = load<i32>(CTRL + TK), n = load<i32>(CTRL + TN_);
+  const accumulate = load<i32>(CTRL + TACC) != 0;
+  const chunk = load<i32>(CTRL + TCHUNK), panels = load<i32>(CTRL + TPANELS);
+  const scratch = threadScratch(id);
+  while (true) {
+    let c: i32;
+    if (ASC_FEATURE_THREADS) c = atomic.add<i32>(CTRL + NEXT, 1);
+    else { c = load<i32>(CTRL + NEXT); store<i32>(CTRL + NEXT, c + 1); }
+    const jp0 = c * chunk;
+    if (jp0 >= panels) break;
+    gemmPanels(A, transA, Bp, C, m, k, n, accumulate, jp0, min(panels, jp0 + chunk), scratch);
+  }
+}
+
+/** A worker's life: wait for a generation, help with its chunks, report, repeat. */
+export function workerLoop(id: i32): void {
+  if (!ASC_FEATURE_THREADS) return;
+  let seen = atomic.load<i32>(CTRL + GEN);
+  atomic.add<i32>(CTRL + READY, 1);
+  while (true) {
+    let spins = 0;
+    while (atomic.load<i32>(CTRL + GEN) == seen) {
+      if (++spins > SPIN) {
+        atomic.wait<i32>(CTRL + GEN, seen, -1);
+        spins = 0;
+      }
+    }
+    seen = atomic.load<i32>(CTRL + GEN);
+    if (id < load<i32>(CTRL + THREADS)) runChunks(id);
+    atomic.add<i32>(CTRL + DONE, 1);
+  }
+}
+
+/** C[m, n] (+)= op(A) @ Bpacked over every configured thread (or just this one when small). */
+function pgemm(A: usize, transA: bool, Bp: usize, C: usize, m: i32, k: i32, n: i32, accumulate: bool): void {
   if (m <= 0 || n <= 0) return;
   if (k <= 0) {
     if (!accumulate) memory.fill(C, 0, <usize>(m * n) * 4);
     return;
   }
-  if (m == 1 && !transB) {
-    // A single row times B [k, n]: stream B's rows, no packing.
-    if (!accumulate) memory.fill(C, 0, <usize>n * 4);
-    const n4 = n & ~3;
-    for (let p = 0; p < k; p++) {
-      const a = ld(A + <usize>p * 4);
-      const av = f32x4.splat(a);
-      const br = B + <usize>(p * n) * 4;
-      let j = 0;
-      for (; j < n4; j += 4) v128.store(C + <usize>j * 4, madd(av, v128.load(br + <usize>j * 4), v128.load(C + <usize>j * 4)));
-      for (; j < n; j++) st(C + <usize>j * 4, ld(C + <usize>j * 4) + a * ld(br + <usize>j * 4));
-    }
+  const panels = (n + NR - 1) / NR;
+  let threads = load<i32>(CTRL + THREADS);
+  if (!ASC_FEATURE_THREADS || threads < 2 || <i64>m * <i64>k * <i64>n < PARALLEL_MIN || panels < 2) {
+    gemmPanels(A, transA, Bp, C, m, k, n, accumulate, 0, panels, threadScratch(0));
     return;
   }
-  const Bp = scratch;
+  if (ASC_FEATURE_THREADS) {
+    const workers = atomic.load<i32>(CTRL + READY);
+    store<i32>(CTRL + TA, <i32>A);
+    store<i32>(CTRL + TTRANS, transA ? 1 : 0);
+    store<i32>(CTRL + TBP, <i32>Bp);
+    store<i32>(CTRL + TC, <i32>C);
+    store<i32>(CTRL + TM, m);
+    store<i32>(CTRL + TK, k);
+    store<i32>(CTRL + TN_, n);
+    store<i32>(CTRL + TACC, accumulate ? 1 : 0);
+    // About four chunks per thread, so a slow thread does not hold the others up.
+    store<i32>(CTRL + TCHUNK, max(1, (panels + threads * 4 - 1) / (threads * 4)));
+    store<i32>(CTRL + TPANELS, panels);
+    atomic.store<i32>(CTRL + NEXT, 0);
+    atomic.store<i32>(CTRL + DONE, 0);
+    atomic.add<i32>(CTRL + GEN, 1);
+    atomic.notify(CTRL + GEN, workers);
+    runChunks(0);
+    while (atomic.load<i32>(CTRL + DONE) < workers) {}
+  }
+}
+
+/** C[m, n] (+)= op(A) @ op(B); A stored [k, m] when transA, B stored [n, k] when transB. `Bp` is scratch for packed B. */
+export function gemm(A: usize, B: usize, C: usize, m: i32, k: i32, n: i32, transA: bool, transB: bool, accumulate: bool, Bp: usize): void {
+  if (m <= 0 || n <= 0) return;
+  if (k <= 0) {
+    if (!accumulate) memory.fill(C, 0, <usize>(m * n) * 4);
+    return;
+  }
   packB(B, k, n, transB, Bp);
-  gemmPacked(A, transA, Bp, C, m, k, n, accumulate, scratch + <usize>packedBFloats(k, n) * 4);
+  pgemm(A, transA, Bp, C, m, k, n, accumulate);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -266,7 +349,6 @@ export function recurrentForwardScratchBytes(kind: i32, T: i32, N: i32, I: i32, 
   floats += N * GH; // gates of one step (and GRU's hidden-side products)
   floats += N * GH;
   if (P > 0) floats += packedBFloats(H, P) + 2 * N * H + N * P;
-  floats += packedAFloats(min(max(T * N, N), MC), max(max(I, Hr), H));
   floats += packedBFloats(I, GH); // W_ih^T packed for the input projection
   return floats * 4 + 64 * 4;
 }
@@ -301,12 +383,11 @@ export function recurrentForward(
     hp = s; s += <usize>(N * P) * 4;
     s += <usize>(N * H) * 4;
   }
-  const aScratch = s; s += <usize>packedAFloats(min(max(TN, N), MC), max(max(I, Hr), H)) * 4;
   const wihP = s;
 
   // Input projection of every step at once; b_hh folds in too except for the GRU's n gate.
   packB(wIh, I, GH, true, wihP);
-  gemmPacked(x, false, wihP, gx, TN, I, GH, false, aScratch);
+  pgemm(x, false, wihP, gx, TN, I, GH, false);
   if (bIh != 0 || bHh != 0) {
     for (let r = 0; r < TN; r++) {
       const o = gx + <usize>(r * GH) * 4;
@@ -334,7 +415,7 @@ export function recurrentForward(
       if (kind == LSTM) memory.copy(sCPrev + <usize>(tN * H) * 4, c, <usize>(N * H) * 4);
     }
     if (kind == GRU) {
-      gemmPacked(h, false, whhP, gh, N, Hr, GH, false, aScratch);
+      pgemm(h, false, whhP, gh, N, Hr, GH, false);
       for (let b = 0; b < N; b++) {
         if (!active(lengths, b, t)) continue;
         const go = g + <usize>(b * GH) * 4;
@@ -369,7 +450,7 @@ export function recurrentForward(
       }
     } else {
       memory.copy(g, gx + <usize>(tN * GH) * 4, <usize>(N * GH) * 4);
-      gemmPacked(h, false, whhP, g, N, Hr, GH, true, aScratch);
+      pgemm(h, false, whhP, g, N, Hr, GH, true);
       for (let b = 0; b < N; b++) {
         if (!active(lengths, b, t)) continue;
         const go = g + <usize>(b * GH) * 4;
@@ -419,7 +500,7 @@ export function recurrentForward(
         }
       }
       if (P > 0) {
-        gemmPacked(m, false, whrP, hp, N, H, P, false, aScratch);
+        pgemm(m, false, whrP, hp, N, H, P, false);
         for (let b = 0; b < N; b++) {
           if (active(lengths, b, t)) memory.copy(h + <usize>(b * P) * 4, hp + <usize>(b * P) * 4, <usize>P * 4);
         }
@@ -453,7 +534,7 @@ export function recurrentBackwardScratchBytes(kind: i32, T: i32, N: i32, I: i32,
   floats += 2 * N * Hr + N * H; // dh, dhNext, dc
   if (P > 0) floats += TN * P + N * H + packedBFloats(P, H);
   const biggest = max(max(packedBFloats(TN, max(I, Hr)), packedBFloats(GH, I)), packedBFloats(TN, H));
-  floats += biggest + packedAFloats(MC, max(max(TN, GH), P));
+  floats += biggest;
   return floats * 4 + 64 * 4;
 }
 
@@ -519,7 +600,7 @@ export function recurrentBackward(
         for (let b = 0; b < N; b++) {
           if (active(lengths, b, t)) memory.copy(dHall + <usize>((tN + b) * P) * 4, dh + <usize>(b * P) * 4, <usize>P * 4);
         }
-        gemmPacked(dh, false, whrP, dm, N, P, H, false, gemmScratch);
+        pgemm(dh, false, whrP, dm, N, P, H, false);
       }
       for (let b = 0; b < N; b++) {
         if (!active(lengths, b, t)) continue;
@@ -556,7 +637,7 @@ export function recurrentBackward(
           st(dcp, dct * fg);
         }
       }
-      gemmPacked(dG + <usize>(tN * GH) * 4, false, whhP, dhNext, N, GH, Hr, false, gemmScratch);
+      pgemm(dG + <usize>(tN * GH) * 4, false, whhP, dhNext, N, GH, Hr, false);
     } else if (kind == GRU) {
       for (let b = 0; b < N; b++) {
         if (!active(lengths, b, t)) continue;
@@ -575,7 +656,7 @@ export function recurrentBackward(
           st(dgho + jr, drp); st(dgho + jz, dzp); st(dgho + jn, dnp * r);
         }
       }
-      gemmPacked(dGh + <usize>(tN * GH) * 4, false, whhP, dhNext, N, GH, Hr, false, gemmScratch);
+      pgemm(dGh + <usize>(tN * GH) * 4, false, whhP, dhNext, N, GH, Hr, false);
       for (let b = 0; b < N; b++) {
         if (!active(lengths, b, t)) continue;
         const go = sGates + <usize>((tN + b) * GH) * 4;
@@ -595,7 +676,7 @@ export function recurrentBackward(
           st(dgo + <usize>j * 4, kind == RNN_RELU ? (hv > 0 ? d : 0) : d * (ONE - hv * hv));
         }
       }
-      gemmPacked(dG + <usize>(tN * GH) * 4, false, whhP, dhNext, N, GH, Hr, false, gemmScratch);
+      pgemm(dG + <usize>(tN * GH) * 4, false, whhP, dhNext, N, GH, Hr, false);
     }
     // Sequences already finished at this step pass their state gradient through untouched.
     for (let b = 0; b < N; b++) {

@@ -1,0 +1,65 @@
+/**
+ * What the wasm backend takes from its host when that host is Node: worker threads, and V8's switch
+ * for relaxed SIMD. A worker instantiates the same module over the same shared memory and then lives
+ * inside `workerLoop`, woken by the kernels themselves through atomics, so a parallel product costs
+ * no message passing. In browsers the kernels run on one thread (shared memory there needs
+ * cross-origin isolation) and relaxed SIMD is used where the browser ships it.
+ */
+
+type WorkerThreads = typeof import("node:worker_threads");
+type V8 = typeof import("node:v8");
+
+const isNode = typeof process !== "undefined" && typeof process.versions?.node === "string";
+let workerThreads: WorkerThreads | null = null;
+let v8: V8 | null = null;
+if (isNode) {
+  try {
+    workerThreads = await import("node:worker_threads");
+    v8 = await import("node:v8");
+  } catch {
+    workerThreads = null;
+  }
+}
+
+/**
+ * Lets V8 compile relaxed-SIMD code where it ships behind a flag (Node 20; Node 22 has it on).
+ * NOTE: this sets a process-wide V8 flag, which only makes a finished, standard WebAssembly feature
+ * available; set SEQTORCH_WASM_RELAXED=0 to keep Node 20's defaults.
+ */
+export function allowRelaxedSimd(): void {
+  if (!v8 || process.env.SEQTORCH_WASM_RELAXED === "0") return;
+  const major = Number(process.versions.node.split(".")[0]);
+  if (major < 22) v8.setFlagsFromString("--experimental-wasm-relaxed-simd");
+}
+
+/** Whether kernels here can share memory with worker threads. */
+export function threadsSupported(): boolean {
+  return workerThreads !== null && typeof SharedArrayBuffer === "function";
+}
+
+// Runs in the worker (CommonJS, evaluated from this string).
+const WORKER_SOURCE = `
+const { workerData } = require("node:worker_threads");
+const { module, memory, id } = workerData;
+const instance = new WebAssembly.Instance(module, { env: { memory, abort() { throw new Error("wasm kernel aborted"); } } });
+instance.exports.workerLoop(id);
+`;
+
+/**
+ * Starts `count` workers with ids `firstId`, `firstId + 1`, ... and waits (up to 10 s) until every
+ * worker is ready, as counted by `ready()`. Workers do not keep the process alive.
+ */
+export function startWorkers(module: WebAssembly.Module, memory: WebAssembly.Memory, firstId: number, count: number, ready: () => number): void {
+  if (!workerThreads) throw new Error("wasm backend: worker threads are not available here");
+  const target = firstId - 1 + count;
+  for (let i = 0; i < count; i++) {
+    const worker = new workerThreads.Worker(WORKER_SOURCE, { eval: true, workerData: { module, memory, id: firstId + i } });
+    worker.unref();
+  }
+  const deadline = Date.now() + 10_000;
+  const nap = new Int32Array(new SharedArrayBuffer(4));
+  while (ready() < target) {
+    if (Date.now() > deadline) throw new Error(`wasm backend: only ${ready()} of ${target} worker threads started within 10 s`);
+    Atomics.wait(nap, 0, 0, 1);
+  }
+}
