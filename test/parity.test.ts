@@ -122,10 +122,22 @@ describe.each(fast)("%s backend against the reference", (name) => {
     const refG = cpuBackend.recurrentBackward({ forward: args, saved: ref.saved!, ...upstream });
     const gotG = be.recurrentBackward({ forward: args, saved: got.saved!, ...upstream });
     for (const key of ["dx", "dh0", "dc0", "dwIh", "dwHh", "dbIh", "dbHh", "dwHr"] as const) expectNear(gotG[key], refG[key], key, 5e-5);
-    // Only the final-state gradients, as when the output is not used.
-    const refH = cpuBackend.recurrentBackward({ forward: args, saved: ref.saved!, dy: null, dhN: upstream.dhN, dcN: null });
-    const gotH = be.recurrentBackward({ forward: args, saved: got.saved!, dy: null, dhN: upstream.dhN, dcN: null });
+    // Only the final-state gradients, as when the output is not used (a fresh forward: backward
+    // may consume what its forward saved).
+    const refH = cpuBackend.recurrentBackward({ forward: args, saved: cpuBackend.recurrentForward(args).saved!, dy: null, dhN: upstream.dhN, dcN: null });
+    const gotH = be.recurrentBackward({ forward: args, saved: be.recurrentForward(args).saved!, dy: null, dhN: upstream.dhN, dcN: null });
     expectNear(gotH.dwHh, refH.dwHh, "dwHh (hN only)", 5e-5);
+  });
+
+  test("a second backward over the same saved activations is refused, not wrong", () => {
+    if (name === "cpu") return;
+    const args = {
+      kind: "lstm" as const, T: 2, N: 1, I: 2, H: 3, P: 0, x: rand(4), h0: rand(3), c0: rand(3), wIh: rand(24), wHh: rand(36),
+      bIh: null, bHh: null, wHr: null, reverse: false, lengths: null, save: true,
+    };
+    const f = be.recurrentForward(args);
+    be.recurrentBackward({ forward: args, saved: f.saved!, dy: null, dhN: rand(3), dcN: null });
+    expect(() => be.recurrentBackward({ forward: args, saved: f.saved!, dy: null, dhN: rand(3), dcN: null })).toThrow(/second time/);
   });
 
   test("threads really ran when two were asked for", () => {

@@ -23,7 +23,11 @@ interface WasmSaved extends RecurrentSaved {
   c: Float32Array | null;
   m: Float32Array | null;
   ghn: Float32Array | null;
+  /** Set once backward has consumed (and dropped) the buffers. */
+  released: boolean;
 }
+
+const EMPTY = new Float32Array(0);
 
 const isF32 = (...bufs: (FloatBuf | null)[]): boolean => bufs.every((b) => b === null || b instanceof Float32Array);
 
@@ -94,7 +98,7 @@ export function createWasmBackend(variant?: Variant): WasmBackend {
       return p;
     };
     const sg = ptr(sizes.gates), shp = ptr(sizes.hPrev), scp = ptr(sizes.cPrev), sc = ptr(sizes.c), sm = ptr(sizes.m), sgh = ptr(sizes.ghn);
-    const scratch = rt.alloc(k.recurrentForwardScratchBytes(KIND[kind], T, N, I, H, P));
+    const scratch = rt.alloc(k.recurrentForwardScratchBytes(KIND[kind], T, N, I, H, P, save ? 1 : 0));
     k.recurrentForward(
       KIND[kind], T, N, I, H, P, a.reverse ? 1 : 0, plen,
       px, ph0, pc0, pwIh, pwHh, pbIh, pbHh, pwHr,
@@ -111,6 +115,7 @@ export function createWasmBackend(variant?: Variant): WasmBackend {
           c: sizes.c ? rt.read(sc, sizes.c) : null,
           m: sizes.m ? rt.read(sm, sizes.m) : null,
           ghn: sizes.ghn ? rt.read(sgh, sizes.ghn) : null,
+          released: false,
         }
       : null;
     return { y: rt.read(py, T * N * Hr), hN: rt.read(phN, N * Hr), cN: lstm ? rt.read(pcN, N * H) : null, saved };
@@ -120,6 +125,9 @@ export function createWasmBackend(variant?: Variant): WasmBackend {
     const a = args.forward;
     const sv = args.saved as WasmSaved;
     if (!isF32(a.x, a.wIh) || !(sv.gates instanceof Float32Array)) return cpuBackend.recurrentBackward(args);
+    if (sv.released) {
+      throw new Error("backward: trying to backward through a recurrent layer a second time; its saved activations were freed after the first backward (run the forward pass again)");
+    }
     const { kind, T, N, I, H, P } = a;
     const G = gateCount(kind);
     const GH = G * H;
@@ -131,6 +139,11 @@ export function createWasmBackend(variant?: Variant): WasmBackend {
     const px = put(a.x), pwIh = put(a.wIh), pwHh = put(a.wHh), pwHr = put(a.wHr);
     const plen = a.lengths ? rt.putI32(a.lengths) : 0;
     const sg = put(sv.gates), shp = put(sv.hPrev), scp = put(sv.cPrev), sc = put(sv.c), sm = put(sv.m), sgh = put(sv.ghn);
+    // The kernel works on its own copies (overwriting the gates with their gradients); dropping
+    // ours now lets the collector reclaim them while backward runs, as PyTorch frees its graph.
+    sv.released = true;
+    sv.gates = sv.hPrev = EMPTY;
+    sv.cPrev = sv.c = sv.m = sv.ghn = null;
     const pdy = put(args.dy), pdhN = put(args.dhN), pdcN = put(args.dcN);
     const pdx = rt.allocF32(T * N * I), pdh0 = rt.allocF32(N * Hr), pdc0 = lstm ? rt.allocF32(N * H) : 0;
     const pdwIh = rt.allocF32(GH * I), pdwHh = rt.allocF32(GH * Hr);

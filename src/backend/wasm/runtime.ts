@@ -15,7 +15,7 @@ export interface KernelExports {
   workerLoop(id: number): void;
   gemmScratchBytes(m: number, k: number, n: number): number;
   gemm(A: number, B: number, C: number, m: number, k: number, n: number, transA: number, transB: number, accumulate: number, packedB: number): void;
-  recurrentForwardScratchBytes(kind: number, T: number, N: number, I: number, H: number, P: number): number;
+  recurrentForwardScratchBytes(kind: number, T: number, N: number, I: number, H: number, P: number, save: number): number;
   recurrentForward(
     kind: number, T: number, N: number, I: number, H: number, P: number, reverse: number, lengths: number,
     x: number, h0: number, c0: number, wIh: number, wHh: number, bIh: number, bHh: number, wHr: number,

@@ -340,14 +340,15 @@ const RNN_RELU: i32 = 3;
 }
 
 /** Floats of scratch the forward kernel needs beyond its outputs. */
-export function recurrentForwardScratchBytes(kind: i32, T: i32, N: i32, I: i32, H: i32, P: i32): i32 {
+export function recurrentForwardScratchBytes(kind: i32, T: i32, N: i32, I: i32, H: i32, P: i32, save: bool): i32 {
   const G = kind == LSTM ? 4 : kind == GRU ? 3 : 1;
   const GH = G * H;
   const Hr = P > 0 ? P : H;
-  let floats = T * N * GH; // gx
+  // The input projection lives in the saved gates buffer when there is one (and is overwritten
+  // there by the activated gates step by step); inference needs its own.
+  let floats = save ? 0 : T * N * GH;
   floats += packedBFloats(Hr, GH); // W_hh^T packed
-  floats += N * GH; // gates of one step (and GRU's hidden-side products)
-  floats += N * GH;
+  floats += N * GH; // GRU: the hidden-side products of one step
   if (P > 0) floats += packedBFloats(H, P) + 2 * N * H + N * P;
   floats += packedBFloats(I, GH); // W_ih^T packed for the input projection
   return floats * 4 + 64 * 4;
@@ -372,9 +373,9 @@ export function recurrentForward(
   const TN = T * N;
   // Scratch layout.
   let s = (scratch + 15) & ~15;
-  const gx = s; s += <usize>(TN * GH) * 4;
+  const gx = sGates != 0 ? sGates : s;
+  if (sGates == 0) s += <usize>(TN * GH) * 4;
   const whhP = s; s += <usize>packedBFloats(Hr, GH) * 4;
-  const g = s; s += <usize>(N * GH) * 4;
   const gh = s; s += <usize>(N * GH) * 4;
   let whrP: usize = 0, m: usize = 0, hp: usize = 0;
   if (P > 0) {
@@ -418,9 +419,10 @@ export function recurrentForward(
       pgemm(h, false, whhP, gh, N, Hr, GH, false);
       for (let b = 0; b < N; b++) {
         if (!active(lengths, b, t)) continue;
-        const go = g + <usize>(b * GH) * 4;
-        const hg = gh + <usize>(b * GH) * 4;
+        // Gates replace the input projection in place, entry by entry.
         const xo = gx + <usize>((tN + b) * GH) * 4;
+        const go = xo;
+        const hg = gh + <usize>(b * GH) * 4;
         const ho = h + <usize>(b * H) * 4;
         const H4 = bHh != 0 ? H & ~3 : 0;
         for (let j = 0; j < H4; j += 4) {
@@ -449,11 +451,10 @@ export function recurrentForward(
         }
       }
     } else {
-      memory.copy(g, gx + <usize>(tN * GH) * 4, <usize>(N * GH) * 4);
-      pgemm(h, false, whhP, g, N, Hr, GH, true);
+      pgemm(h, false, whhP, gx + <usize>(tN * GH) * 4, N, Hr, GH, true);
       for (let b = 0; b < N; b++) {
         if (!active(lengths, b, t)) continue;
-        const go = g + <usize>(b * GH) * 4;
+        const go = gx + <usize>((tN + b) * GH) * 4;
         if (kind == LSTM) {
           const co = c + <usize>(b * H) * 4;
           const out = P > 0 ? m + <usize>(b * H) * 4 : h + <usize>(b * Hr) * 4;
@@ -514,7 +515,6 @@ export function recurrentForward(
       }
       memory.copy(y + <usize>(tb * Hr) * 4, h + <usize>(b * Hr) * 4, <usize>Hr * 4);
       if (sGates != 0) {
-        memory.copy(sGates + <usize>(tb * GH) * 4, g + <usize>(b * GH) * 4, <usize>GH * 4);
         if (kind == LSTM) memory.copy(sC + <usize>(tb * H) * 4, c + <usize>(b * H) * 4, <usize>H * 4);
         if (P > 0) memory.copy(sM + <usize>(tb * H) * 4, m + <usize>(b * H) * 4, <usize>H * 4);
       }
@@ -528,7 +528,8 @@ export function recurrentBackwardScratchBytes(kind: i32, T: i32, N: i32, I: i32,
   const GH = G * H;
   const Hr = P > 0 ? P : H;
   const TN = T * N;
-  let floats = TN * GH; // dG
+  // dG overwrites the saved gates in place, step by step; the GRU's hidden side needs its own.
+  let floats = 0;
   if (kind == GRU) floats += TN * GH; // dGh
   floats += packedBFloats(GH, Hr); // W_hh packed as [GH, Hr]
   floats += 2 * N * Hr + N * H; // dh, dhNext, dc
@@ -556,12 +557,13 @@ export function recurrentBackward(
   const Hr = P > 0 ? P : H;
   const TN = T * N;
   let s = (scratch + 15) & ~15;
-  const dG = s; s += <usize>(TN * GH) * 4;
+  const dG = sGates;
   let dGh = dG;
   if (kind == GRU) { dGh = s; s += <usize>(TN * GH) * 4; }
   const whhP = s; s += <usize>packedBFloats(GH, Hr) * 4;
   const dh = dh0; // the running state gradient ends as dh0
   const dhNext = s; s += <usize>(N * Hr) * 4;
+  const dhz = s; s += <usize>(N * H) * 4; // GRU: dh * z, kept before dG overwrites z
   const dc = dc0;
   let dHall: usize = 0, dm: usize = 0, whrP: usize = 0;
   if (P > 0) {
@@ -577,7 +579,6 @@ export function recurrentBackward(
     if (dcN != 0) memory.copy(dc, dcN, <usize>(N * H) * 4);
     else memory.fill(dc, 0, <usize>(N * H) * 4);
   }
-  memory.fill(dG, 0, <usize>(TN * GH) * 4);
   if (kind == GRU) memory.fill(dGh, 0, <usize>(TN * GH) * 4);
   if (P > 0) memory.fill(dHall, 0, <usize>(TN * P) * 4);
   // dh_{t-1} = dG_t @ W_hh: W_hh [GH, Hr] is B as stored.
@@ -603,9 +604,13 @@ export function recurrentBackward(
         pgemm(dh, false, whrP, dm, N, P, H, false);
       }
       for (let b = 0; b < N; b++) {
-        if (!active(lengths, b, t)) continue;
         const go = sGates + <usize>((tN + b) * GH) * 4;
         const dgo = dG + <usize>((tN + b) * GH) * 4;
+        // A finished sequence contributes nothing at this step (its gate rows hold stale values).
+        if (!active(lengths, b, t)) {
+          memory.fill(dgo, 0, <usize>GH * 4);
+          continue;
+        }
         const co = <usize>((tN + b) * H) * 4;
         const H4 = H & ~3;
         const dmb = P > 0 ? dm + <usize>(b * H) * 4 : dh + <usize>(b * H) * 4;
@@ -640,9 +645,13 @@ export function recurrentBackward(
       pgemm(dG + <usize>(tN * GH) * 4, false, whhP, dhNext, N, GH, Hr, false);
     } else if (kind == GRU) {
       for (let b = 0; b < N; b++) {
-        if (!active(lengths, b, t)) continue;
         const go = sGates + <usize>((tN + b) * GH) * 4;
         const dgo = dG + <usize>((tN + b) * GH) * 4;
+        // A finished sequence contributes nothing at this step (its gate rows hold stale values).
+        if (!active(lengths, b, t)) {
+          memory.fill(dgo, 0, <usize>GH * 4);
+          continue;
+        }
         const dgho = dGh + <usize>((tN + b) * GH) * 4;
         const ho = <usize>((tN + b) * H) * 4;
         for (let j = 0; j < H; j++) {
@@ -652,6 +661,7 @@ export function recurrentBackward(
           const dnp = dhv * (ONE - z) * (ONE - n * n);
           const dzp = dhv * (ld(sHPrev + ho + jr) - n) * z * (ONE - z);
           const drp = dnp * ld(sGhn + ho + jr) * r * (ONE - r);
+          st(dhz + <usize>(b * H + j) * 4, dhv * z);
           st(dgo + jr, drp); st(dgo + jz, dzp); st(dgo + jn, dnp);
           st(dgho + jr, drp); st(dgho + jz, dzp); st(dgho + jn, dnp * r);
         }
@@ -659,17 +669,20 @@ export function recurrentBackward(
       pgemm(dGh + <usize>(tN * GH) * 4, false, whhP, dhNext, N, GH, Hr, false);
       for (let b = 0; b < N; b++) {
         if (!active(lengths, b, t)) continue;
-        const go = sGates + <usize>((tN + b) * GH) * 4;
         for (let j = 0; j < H; j++) {
           const q = dhNext + <usize>(b * H + j) * 4;
-          st(q, ld(q) + ld(dh + <usize>(b * H + j) * 4) * ld(go + <usize>(H + j) * 4));
+          st(q, ld(q) + ld(dhz + <usize>(b * H + j) * 4));
         }
       }
     } else {
       for (let b = 0; b < N; b++) {
-        if (!active(lengths, b, t)) continue;
         const go = sGates + <usize>((tN + b) * GH) * 4;
         const dgo = dG + <usize>((tN + b) * GH) * 4;
+        // A finished sequence contributes nothing at this step (its gate rows hold stale values).
+        if (!active(lengths, b, t)) {
+          memory.fill(dgo, 0, <usize>GH * 4);
+          continue;
+        }
         for (let j = 0; j < H; j++) {
           const hv = ld(go + <usize>j * 4);
           const d = ld(dh + <usize>(b * H + j) * 4);
