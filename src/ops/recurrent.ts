@@ -3,7 +3,7 @@
  * and one backward. The cells in `nn/` compose the same step from primitive ops; tests assert the two
  * agree.
  */
-import { record } from "../autograd.js";
+import { isGradEnabled, record } from "../autograd.js";
 import { gateCount, getBackend, type CellKind, type FloatBuf, type RecurrentForwardArgs } from "../backend/index.js";
 import { fmtShape, ShapeError, shapesEqual } from "../shape.js";
 import { Tensor } from "../tensor.js";
@@ -66,7 +66,7 @@ export function recurrentLayer(kind: CellKind, x: Tensor, h0: Tensor, c0: Tensor
     wHr: w.wHr ? (w.wHr.data as FloatBuf) : null,
     reverse: options.reverse ?? false,
     lengths,
-    save: inputs.some((t) => t?.requiresGrad),
+    save: isGradEnabled() && inputs.some((t) => t?.requiresGrad),
   };
   const be = getBackend();
   const res = be.recurrentForward(args);

@@ -16,18 +16,19 @@ const KIND: Record<CellKind, number> = { lstm: 0, gru: 1, rnn_tanh: 2, rnn_relu:
 /** Products smaller than this many multiply-adds stay in JavaScript: copying in and out costs more. */
 const SMALL_MATMUL = 4096;
 
+/** Saved activations stay in wasm memory (no copy out and back in): offsets of persistent blocks. */
 interface WasmSaved extends RecurrentSaved {
-  gates: Float32Array;
-  hPrev: Float32Array;
-  cPrev: Float32Array | null;
-  c: Float32Array | null;
-  m: Float32Array | null;
-  ghn: Float32Array | null;
-  /** Set once backward has consumed (and dropped) the buffers. */
+  readonly runtime: WasmRuntime;
+  readonly blocks: { gates: number; hPrev: number; cPrev: number; c: number; m: number; ghn: number };
+  readonly base: number;
+  readonly bytes: number;
+  /** Set once backward has consumed (and freed) the blocks. */
   released: boolean;
 }
 
-const EMPTY = new Float32Array(0);
+/** A saved record that is dropped without a backward pass gives its blocks back when collected. */
+interface Held { runtime: WasmRuntime; base: number; bytes: number }
+const unreleased = new FinalizationRegistry<Held>((h) => h.runtime.release(h.base, h.bytes));
 
 const isF32 = (...bufs: (FloatBuf | null)[]): boolean => bufs.every((b) => b === null || b instanceof Float32Array);
 
@@ -76,12 +77,7 @@ export function createWasmBackend(variant?: Variant): WasmBackend {
     const GH = G * H;
     const Hr = P > 0 ? P : H;
     const lstm = kind === "lstm";
-    rt.begin(Math.max(I, Hr, H));
-    const put = (x: FloatBuf | null): number => (x ? rt.put(x as Float32Array) : 0);
-    const px = put(a.x), ph0 = put(a.h0), pc0 = lstm ? put(a.c0 ?? new Float32Array(N * H)) : 0;
-    const pwIh = put(a.wIh), pwHh = put(a.wHh), pbIh = put(a.bIh), pbHh = put(a.bHh), pwHr = put(a.wHr);
-    const plen = a.lengths ? rt.putI32(a.lengths) : 0;
-    const py = rt.allocF32(T * N * Hr), phN = rt.allocF32(N * Hr), pcN = lstm ? rt.allocF32(N * H) : 0;
+    // What backward needs goes in one persistent block, allocated before the call's arena.
     const sizes = {
       gates: save ? T * N * GH : 0,
       hPrev: save ? T * N * Hr : 0,
@@ -90,41 +86,44 @@ export function createWasmBackend(variant?: Variant): WasmBackend {
       m: save && lstm && P > 0 ? T * N * H : 0,
       ghn: save && kind === "gru" ? T * N * H : 0,
     };
-    const ptr = (n: number): number => {
+    const savedBytes = 4 * Object.values(sizes).reduce((x, y) => x + ((y + 3) & ~3), 0);
+    const base = save ? rt.allocPersistent(savedBytes) : 0;
+    let cursor = base;
+    const block = (n: number): number => {
       if (n === 0) return 0;
-      const p = rt.allocF32(n);
+      const p = cursor;
+      cursor += ((n + 3) & ~3) * 4;
       // Steps past a sequence's length are never written; keep them finite for the weight products.
       if (a.lengths) rt.zero(p, n);
       return p;
     };
-    const sg = ptr(sizes.gates), shp = ptr(sizes.hPrev), scp = ptr(sizes.cPrev), sc = ptr(sizes.c), sm = ptr(sizes.m), sgh = ptr(sizes.ghn);
+    const blocks = { gates: block(sizes.gates), hPrev: block(sizes.hPrev), cPrev: block(sizes.cPrev), c: block(sizes.c), m: block(sizes.m), ghn: block(sizes.ghn) };
+    rt.begin(Math.max(I, Hr, H));
+    const put = (x: FloatBuf | null): number => (x ? rt.put(x as Float32Array) : 0);
+    const px = put(a.x), ph0 = put(a.h0), pc0 = lstm ? put(a.c0 ?? new Float32Array(N * H)) : 0;
+    const pwIh = put(a.wIh), pwHh = put(a.wHh), pbIh = put(a.bIh), pbHh = put(a.bHh), pwHr = put(a.wHr);
+    const plen = a.lengths ? rt.putI32(a.lengths) : 0;
+    const py = rt.allocF32(T * N * Hr), phN = rt.allocF32(N * Hr), pcN = lstm ? rt.allocF32(N * H) : 0;
     const scratch = rt.alloc(k.recurrentForwardScratchBytes(KIND[kind], T, N, I, H, P, save ? 1 : 0));
     k.recurrentForward(
       KIND[kind], T, N, I, H, P, a.reverse ? 1 : 0, plen,
       px, ph0, pc0, pwIh, pwHh, pbIh, pbHh, pwHr,
       py, phN, pcN,
-      sg, shp, scp, sc, sm, sgh,
+      blocks.gates, blocks.hPrev, blocks.cPrev, blocks.c, blocks.m, blocks.ghn,
       scratch,
     );
-    const saved: WasmSaved | null = save
-      ? {
-          kind,
-          gates: rt.read(sg, sizes.gates),
-          hPrev: rt.read(shp, sizes.hPrev),
-          cPrev: sizes.cPrev ? rt.read(scp, sizes.cPrev) : null,
-          c: sizes.c ? rt.read(sc, sizes.c) : null,
-          m: sizes.m ? rt.read(sm, sizes.m) : null,
-          ghn: sizes.ghn ? rt.read(sgh, sizes.ghn) : null,
-          released: false,
-        }
-      : null;
+    let saved: WasmSaved | null = null;
+    if (save) {
+      saved = { kind, runtime: rt, blocks, base, bytes: savedBytes, released: false };
+      unreleased.register(saved, { runtime: rt, base, bytes: savedBytes }, saved);
+    }
     return { y: rt.read(py, T * N * Hr), hN: rt.read(phN, N * Hr), cN: lstm ? rt.read(pcN, N * H) : null, saved };
   }
 
   function recurrentBackward(args: RecurrentBackwardArgs): RecurrentBackwardResult {
     const a = args.forward;
     const sv = args.saved as WasmSaved;
-    if (!isF32(a.x, a.wIh) || !(sv.gates instanceof Float32Array)) return cpuBackend.recurrentBackward(args);
+    if (!isF32(a.x, a.wIh) || sv.runtime !== rt) return cpuBackend.recurrentBackward(args);
     if (sv.released) {
       throw new Error("backward: trying to backward through a recurrent layer a second time; its saved activations were freed after the first backward (run the forward pass again)");
     }
@@ -138,12 +137,7 @@ export function createWasmBackend(variant?: Variant): WasmBackend {
     const put = (x: FloatBuf | null): number => (x ? rt.put(x as Float32Array) : 0);
     const px = put(a.x), pwIh = put(a.wIh), pwHh = put(a.wHh), pwHr = put(a.wHr);
     const plen = a.lengths ? rt.putI32(a.lengths) : 0;
-    const sg = put(sv.gates), shp = put(sv.hPrev), scp = put(sv.cPrev), sc = put(sv.c), sm = put(sv.m), sgh = put(sv.ghn);
-    // The kernel works on its own copies (overwriting the gates with their gradients); dropping
-    // ours now lets the collector reclaim them while backward runs, as PyTorch frees its graph.
-    sv.released = true;
-    sv.gates = sv.hPrev = EMPTY;
-    sv.cPrev = sv.c = sv.m = sv.ghn = null;
+    const { gates: sg, hPrev: shp, cPrev: scp, c: sc, m: sm, ghn: sgh } = sv.blocks;
     const pdy = put(args.dy), pdhN = put(args.dhN), pdcN = put(args.dcN);
     const pdx = rt.allocF32(T * N * I), pdh0 = rt.allocF32(N * Hr), pdc0 = lstm ? rt.allocF32(N * H) : 0;
     const pdwIh = rt.allocF32(GH * I), pdwHh = rt.allocF32(GH * Hr);
@@ -158,6 +152,10 @@ export function createWasmBackend(variant?: Variant): WasmBackend {
       pdx, pdh0, pdc0, pdwIh, pdwHh, pdbIh, pdbHh, pdwHr,
       scratch,
     );
+    // The kernel overwrote the saved gates with their gradients; the block is done with.
+    sv.released = true;
+    unreleased.unregister(sv);
+    rt.release(sv.base, sv.bytes);
     return {
       dx: rt.read(pdx, T * N * I),
       dh0: rt.read(pdh0, N * Hr),

@@ -71,6 +71,10 @@ export class WasmRuntime {
   readonly shared: boolean;
   private readonly module: WebAssembly.Module;
   private workers = 0;
+  // Linear memory: [ARENA_BASE, heapEnd) holds blocks that outlive a call (what a forward pass saves
+  // for its backward), managed with a first-fit free list; the per-call arena starts at heapEnd.
+  private heapEnd = ARENA_BASE;
+  private freeBlocks: { ptr: number; size: number }[] = [];
   private top = ARENA_BASE;
   private f32 = new Float32Array(0);
   private i32 = new Int32Array(0);
@@ -112,7 +116,7 @@ export class WasmRuntime {
    * gives every thread scratch for products with inner size up to `maxK`.
    */
   begin(maxK: number): void {
-    this.top = ARENA_BASE;
+    this.top = this.heapEnd;
     const threads = this.threads;
     if (threads - 1 > this.workers) {
       startWorkers(this.module, this.memory, this.workers + 1, threads - 1 - this.workers, () => this.kernels.readyWorkers());
@@ -123,7 +127,66 @@ export class WasmRuntime {
     this.kernels.configureThreads(threads, base, stride);
   }
 
-  /** Reserves `bytes` (16-byte aligned) and returns the offset. */
+  /**
+   * Reserves a block that survives later calls until `release`. Call it before `begin`, never
+   * during a call: the arena lives just above the heap.
+   */
+  allocPersistent(bytes: number): number {
+    const size = (bytes + 15) & ~15;
+    for (let i = 0; i < this.freeBlocks.length; i++) {
+      const b = this.freeBlocks[i]!;
+      if (b.size < size) continue;
+      const ptr = b.ptr;
+      if (b.size === size) this.freeBlocks.splice(i, 1);
+      else this.freeBlocks[i] = { ptr: b.ptr + size, size: b.size - size };
+      return ptr;
+    }
+    const ptr = this.heapEnd;
+    this.ensure(ptr + size);
+    this.heapEnd = ptr + size;
+    return ptr;
+  }
+
+  /** Returns a block from `allocPersistent`, merging it with free neighbours. */
+  release(ptr: number, bytes: number): void {
+    const size = (bytes + 15) & ~15;
+    const blocks = this.freeBlocks;
+    let i = blocks.findIndex((b) => b.ptr > ptr);
+    if (i < 0) i = blocks.length;
+    blocks.splice(i, 0, { ptr, size });
+    if (i + 1 < blocks.length && blocks[i]!.ptr + blocks[i]!.size === blocks[i + 1]!.ptr) {
+      blocks[i]!.size += blocks[i + 1]!.size;
+      blocks.splice(i + 1, 1);
+    }
+    if (i > 0 && blocks[i - 1]!.ptr + blocks[i - 1]!.size === blocks[i]!.ptr) {
+      blocks[i - 1]!.size += blocks[i]!.size;
+      blocks.splice(i, 1);
+      i--;
+    }
+    const last = blocks[blocks.length - 1];
+    if (last && last.ptr + last.size === this.heapEnd) {
+      this.heapEnd = last.ptr;
+      blocks.pop();
+    }
+  }
+
+  /** Bytes held by live persistent blocks (for tests and diagnostics). */
+  get persistentBytes(): number {
+    return this.heapEnd - ARENA_BASE - this.freeBlocks.reduce((a, b) => a + b.size, 0);
+  }
+
+  private ensure(end: number): void {
+    if (end > this.memory.buffer.byteLength) {
+      const pages = Math.ceil((end - this.memory.buffer.byteLength) / PAGE);
+      if (this.memory.buffer.byteLength / PAGE + pages > MAX_PAGES) {
+        throw new RangeError(`wasm backend: a kernel needs ${Math.ceil(end / 2 ** 20)} MiB, above the 4 GiB limit of WebAssembly memory`);
+      }
+      this.memory.grow(pages);
+      this.refresh();
+    }
+  }
+
+  /** Reserves `bytes` (16-byte aligned) in the arena and returns the offset. */
   alloc(bytes: number): number {
     const ptr = (this.top + 15) & ~15;
     const end = ptr + bytes;

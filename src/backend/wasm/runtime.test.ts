@@ -1,0 +1,48 @@
+import { describe, expect, test } from "vitest";
+import { createWasmBackend } from "./index.js";
+import { supportedVariants, WasmRuntime } from "./runtime.js";
+
+describe.runIf(supportedVariants().length > 0)("WasmRuntime memory", () => {
+  test("persistent blocks are reused after release and neighbours merge", () => {
+    const rt = new WasmRuntime("simd");
+    const a = rt.allocPersistent(1000);
+    const b = rt.allocPersistent(3000);
+    const c = rt.allocPersistent(500);
+    expect(new Set([a, b, c]).size).toBe(3);
+    expect(rt.persistentBytes).toBe(1008 + 3008 + 512);
+    rt.release(b, 3000);
+    expect(rt.allocPersistent(2000)).toBe(b); // first fit, inside the freed block
+    rt.release(b, 2000);
+    rt.release(a, 1000);
+    rt.release(c, 500);
+    expect(rt.persistentBytes).toBe(0);
+    expect(rt.allocPersistent(16)).toBe(a); // everything merged back: the heap is empty again
+  });
+
+  test("the arena starts above live persistent blocks", () => {
+    const rt = new WasmRuntime("simd");
+    const keep = rt.allocPersistent(4096);
+    rt.begin(8);
+    const scratch = rt.alloc(64);
+    expect(scratch).toBeGreaterThanOrEqual(keep + 4096);
+  });
+
+  test("a forward pass keeps its saved activations in wasm memory until backward frees them", () => {
+    const be = createWasmBackend("simd");
+    const f = (n: number): Float32Array => Float32Array.from({ length: n }, (_, i) => Math.sin(i));
+    const args = {
+      kind: "gru" as const, T: 5, N: 3, I: 4, H: 6, P: 0, x: f(60), h0: f(18), c0: null, wIh: f(72), wHh: f(108),
+      bIh: f(18), bHh: f(18), wHr: null, reverse: false, lengths: null, save: true,
+    };
+    const before = be.info().memoryBytes;
+    const out = be.recurrentForward(args);
+    expect(out.saved).not.toBeNull();
+    be.recurrentBackward({ forward: args, saved: out.saved!, dy: f(90), dhN: null, dcN: null });
+    // A second identical round reuses the same memory: nothing leaked.
+    const grown = be.info().memoryBytes;
+    const again = be.recurrentForward(args);
+    be.recurrentBackward({ forward: args, saved: again.saved!, dy: f(90), dhN: null, dcN: null });
+    expect(be.info().memoryBytes).toBe(grown);
+    expect(grown).toBeGreaterThanOrEqual(before);
+  });
+});
