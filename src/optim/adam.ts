@@ -45,6 +45,21 @@ function adamUpdate(p: Tensor, g: FloatBuf, s: ParamState, o: ParamGroup<AdamOpt
   const bc2Sqrt = Math.sqrt(1 - beta2 ** step);
   const decay = 1 - lr * weightDecay;
   const x = p.data;
+  if (!maximize && !decoupled && weightDecay === 0 && !vMax) {
+    // The common case without branches in the loop: about twice as fast on large embeddings.
+    const b1 = 1 - beta1;
+    const b2 = 1 - beta2;
+    const invBc2 = 1 / bc2Sqrt;
+    for (let i = 0; i < x.length; i++) {
+      const gi = g[i]!;
+      const mi = beta1 * m[i]! + b1 * gi;
+      const vi = beta2 * v[i]! + b2 * gi * gi;
+      m[i] = mi;
+      v[i] = vi;
+      x[i] = x[i]! - (stepSize * mi) / (Math.sqrt(vi) * invBc2 + eps);
+    }
+    return;
+  }
   for (let i = 0; i < x.length; i++) {
     let gi = maximize ? -g[i]! : g[i]!;
     if (decoupled) x[i] = x[i]! * decay;
