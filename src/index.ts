@@ -6,7 +6,7 @@ export {
 export { noGrad, enableGrad, isGradEnabled } from "./autograd.js";
 export { manualSeed, Generator, defaultGenerator } from "./random.js";
 export { ShapeError, fmtShape, type Shape } from "./shape.js";
-export { setBackend, getBackend, listBackends, registerBackend, setNumThreads, getNumThreads, type Backend } from "./backend/index.js";
+export { setBackend, getBackend, listBackends, registerBackend, setNumThreads, getNumThreads, initWasmBackend, type Backend } from "./backend/index.js";
 export { createWasmBackend, supportedVariants as wasmVariants, type WasmBackend, type WasmBackendInfo } from "./backend/wasm/index.js";
 export { cat, stack, matmul, softmax, logSoftmax } from "./ops/index.js";
 export { gradcheck, type GradcheckOptions, type GradcheckResult } from "./gradcheck.js";

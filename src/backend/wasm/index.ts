@@ -9,7 +9,7 @@ import {
   type RecurrentForwardArgs, type RecurrentForwardResult, type RecurrentSaved,
 } from "../backend.js";
 import { cpuBackend } from "../cpu/index.js";
-import { supportedVariants, WasmRuntime, type Variant } from "./runtime.js";
+import { compileKernels, supportedVariants, WasmRuntime, type Variant } from "./runtime.js";
 
 const KIND: Record<CellKind, number> = { lstm: 0, gru: 1, rnn_tanh: 2, rnn_relu: 3 };
 
@@ -45,13 +45,28 @@ export interface WasmBackendInfo {
 
 export type WasmBackend = Backend & { info(): WasmBackendInfo };
 
-export function createWasmBackend(variant?: Variant): WasmBackend {
+function chooseVariant(variant?: Variant): Variant {
   const available = supportedVariants();
   const chosen = variant ?? (available.includes("relaxed") ? "relaxed" : "simd");
   if (!available.includes(chosen)) {
     throw new Error(`wasm backend: this engine cannot run the ${chosen === "relaxed" ? "relaxed-SIMD" : "SIMD"} kernels (WebAssembly SIMD is required)`);
   }
-  const rt = new WasmRuntime(chosen);
+  return chosen;
+}
+
+/**
+ * Builds the backend asynchronously. A browser's main thread refuses to compile the kernels
+ * synchronously, so there the wasm backend is not registered at import; `await initWasmBackend()`
+ * compiles, registers and selects it.
+ */
+export async function createWasmBackendAsync(variant?: Variant): Promise<WasmBackend> {
+  const chosen = chooseVariant(variant);
+  return createWasmBackend(chosen, await compileKernels(chosen));
+}
+
+export function createWasmBackend(variant?: Variant, module?: WebAssembly.Module): WasmBackend {
+  const chosen = chooseVariant(variant);
+  const rt = new WasmRuntime(chosen, module);
   const k = rt.kernels;
 
   function matmul(a: FloatBuf, b: FloatBuf, out: FloatBuf, m: number, kk: number, n: number, transA: boolean, transB: boolean, batch: number, aStride: number, bStride: number): void {

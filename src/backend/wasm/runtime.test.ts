@@ -46,3 +46,16 @@ describe.runIf(supportedVariants().length > 0)("WasmRuntime memory", () => {
     expect(grown).toBeGreaterThanOrEqual(before);
   });
 });
+
+test.runIf(supportedVariants().length > 0)("the asynchronously compiled backend computes the same products", async () => {
+  const { createWasmBackendAsync } = await import("./index.js");
+  const be = await createWasmBackendAsync("simd");
+  const a = Float32Array.from({ length: 40 * 30 }, (_, i) => Math.cos(i));
+  const b = Float32Array.from({ length: 30 * 20 }, (_, i) => Math.sin(i));
+  const sync = createWasmBackend("simd");
+  const x = new Float32Array(800);
+  const y = new Float32Array(800);
+  be.matmul(a, b, x, 40, 30, 20, false, false, 1, 0, 0);
+  sync.matmul(a, b, y, 40, 30, 20, false, false, 1, 0, 0);
+  expect(Array.from(x)).toEqual(Array.from(y));
+});

@@ -48,6 +48,16 @@ function decode(base64: string): Uint8Array<ArrayBuffer> {
   return bytes;
 }
 
+function kernelBytes(variant: Variant): Uint8Array<ArrayBuffer> {
+  const name = `${variant === "relaxed" ? "relaxed" : "simd"}${threadsSupported() ? "Shared" : ""}` as keyof typeof binaries;
+  return decode(binaries[name]);
+}
+
+/** Compiles a variant's module asynchronously (what a browser's main thread needs). */
+export function compileKernels(variant: Variant): Promise<WebAssembly.Module> {
+  return WebAssembly.compile(kernelBytes(variant));
+}
+
 /** Which variants this engine can run: SIMD128 is required; relaxed SIMD (FMA) is optional. */
 export function supportedVariants(): Variant[] {
   if (typeof WebAssembly !== "object") return [];
@@ -79,11 +89,11 @@ export class WasmRuntime {
   private f32 = new Float32Array(0);
   private i32 = new Int32Array(0);
 
-  constructor(readonly variant: Variant) {
+  /** `module`: a module compiled ahead by `compileKernels` (browsers refuse large synchronous compiles). */
+  constructor(readonly variant: Variant, module?: WebAssembly.Module) {
     this.shared = threadsSupported();
-    const name = `${variant === "relaxed" ? "relaxed" : "simd"}${this.shared ? "Shared" : ""}` as keyof typeof binaries;
     this.memory = new WebAssembly.Memory({ initial: 2, maximum: MAX_PAGES, shared: this.shared });
-    this.module = new WebAssembly.Module(decode(binaries[name]));
+    this.module = module ?? new WebAssembly.Module(kernelBytes(variant));
     const instance = new WebAssembly.Instance(this.module, { env: { memory: this.memory, abort: abortKernel } });
     this.kernels = instance.exports as unknown as KernelExports;
     this.refresh();
