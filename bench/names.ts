@@ -22,9 +22,9 @@ const ours = spawnSync(process.execPath, ["--import", "tsx", join(root, "src/cli
 const wall = (performance.now() - t0) / 1000;
 rmSync(dir, { recursive: true, force: true });
 if (ours.status !== 0) throw new Error(ours.stderr);
-const s = JSON.parse(ours.stdout.trim().split("\n").pop()!) as { seconds: number; valAccuracy: number; bestEpoch: number };
+const s = JSON.parse(ours.stdout.trim().split("\n").pop()!) as { seconds: number; valAccuracy: number; bestEpoch: number; backend: string };
 console.log(`default job: char-level BiLSTM(32, 64) on first names, ${EPOCHS} epochs, batch 64, Adam 3e-3, one thread`);
-console.log(`seqtorch cpu   ${(s.seconds / EPOCHS).toFixed(2)} s/epoch, ${s.seconds.toFixed(1)} s training (${wall.toFixed(1)} s with start-up), best validation accuracy ${(100 * s.valAccuracy).toFixed(1)}% (epoch ${s.bestEpoch})`);
+console.log(`seqtorch ${s.backend}  ${(s.seconds / EPOCHS).toFixed(2)} s/epoch, ${s.seconds.toFixed(1)} s training (${wall.toFixed(1)} s with start-up), best validation accuracy ${(100 * s.valAccuracy).toFixed(1)}% (epoch ${s.bestEpoch})`);
 
 const py = spawnSync("/usr/bin/python3", [join(root, "bench/names_torch.py"), female, male, String(EPOCHS)], { encoding: "utf8" });
 if (py.error || py.status !== 0) {

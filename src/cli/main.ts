@@ -5,7 +5,7 @@
  */
 import { Command, InvalidArgumentError, Option } from "commander";
 import { createRequire } from "node:module";
-import { fmtShape, manualSeed, nn, randn } from "../index.js";
+import { fmtShape, getBackend, listBackends, manualSeed, nn, randn } from "../index.js";
 import { runCommand } from "./output.js";
 import { trainCommand, type TrainArgs } from "./train.js";
 import { evalCommand, paramsCommand, predictCommand } from "./use.js";
@@ -81,7 +81,7 @@ const trainCmd = addModelOptions(
   .option("--max-vocab <n>", "largest vocabulary, specials included", int("--max-vocab", 2))
   .option("--val-fraction <f>", "fraction held out for validation", num("--val-fraction", (n) => n > 0 && n < 1, "in (0, 1)"), 0.1)
   .option("--seed <n>", "random seed (split, init, batches, dropout)", int("--seed", 0), 0)
-  .option("--backend <name>", "compute backend", "cpu")
+  .option("--backend <name>", `compute backend: ${listBackends().join(" or ")}`, getBackend().name)
   .option("--checkpoint <dir>", "where to keep the best model; default: checkpoints/<data name>")
   .option("--json", "print one JSON summary instead of text", false)
   .option("--quiet", "no progress output", false)

@@ -190,7 +190,7 @@ export async function trainCommand(args: TrainArgs): Promise<void> {
   }
   if (result.stopped) log(`stopped by Ctrl-C; the best checkpoint (epoch ${bestEpoch.epoch}) is intact`);
 
-  const summary: Record<string, unknown> = { checkpoint: ckptDir, curves: join(ckptDir, "curves.svg"), bestEpoch: bestEpoch.epoch, epochs: result.history.length, seconds, stopped: result.stopped, task };
+  const summary: Record<string, unknown> = { backend: args.backend, checkpoint: ckptDir, curves: join(ckptDir, "curves.svg"), bestEpoch: bestEpoch.epoch, epochs: result.history.length, seconds, stopped: result.stopped, task };
   if (task === "classification" && bestEpoch.val) {
     const yTrue = valSet.targets as number[];
     const yPred = bestEpoch.val.predictions as number[];
