@@ -200,14 +200,7 @@ export class WasmRuntime {
   alloc(bytes: number): number {
     const ptr = (this.top + 15) & ~15;
     const end = ptr + bytes;
-    if (end > this.memory.buffer.byteLength) {
-      const pages = Math.ceil((end - this.memory.buffer.byteLength) / PAGE);
-      if (this.memory.buffer.byteLength / PAGE + pages > MAX_PAGES) {
-        throw new RangeError(`wasm backend: a kernel needs ${Math.ceil(end / 2 ** 20)} MiB, above the 4 GiB limit of WebAssembly memory`);
-      }
-      this.memory.grow(pages);
-      this.refresh();
-    }
+    this.ensure(end);
     this.top = end;
     return ptr;
   }
