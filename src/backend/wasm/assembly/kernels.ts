@@ -299,6 +299,10 @@ const GRU: i32 = 1;
 const RNN_TANH: i32 = 2;
 const RNN_RELU: i32 = 3;
 
+@inline function gatesOf(kind: i32): i32 {
+  return kind == LSTM ? 4 : kind == GRU ? 3 : 1;
+}
+
 @inline function sigmoid(x: f32): f32 {
   return x >= 0 ? ONE / (ONE + Mathf.exp(-x)) : Mathf.exp(x) / (ONE + Mathf.exp(x));
 }
@@ -341,7 +345,7 @@ const RNN_RELU: i32 = 3;
 
 /** Floats of scratch the forward kernel needs beyond its outputs. */
 export function recurrentForwardScratchBytes(kind: i32, T: i32, N: i32, I: i32, H: i32, P: i32, save: bool): i32 {
-  const G = kind == LSTM ? 4 : kind == GRU ? 3 : 1;
+  const G = gatesOf(kind);
   const GH = G * H;
   const Hr = P > 0 ? P : H;
   // The input projection lives in the saved gates buffer when there is one (and is overwritten
@@ -367,7 +371,7 @@ export function recurrentForward(
   sGates: usize, sHPrev: usize, sCPrev: usize, sC: usize, sM: usize, sGhn: usize,
   scratch: usize,
 ): void {
-  const G = kind == LSTM ? 4 : kind == GRU ? 3 : 1;
+  const G = gatesOf(kind);
   const GH = G * H;
   const Hr = P > 0 ? P : H;
   const TN = T * N;
@@ -524,7 +528,7 @@ export function recurrentForward(
 
 /** Scratch bytes for `recurrentBackward` beyond its outputs. */
 export function recurrentBackwardScratchBytes(kind: i32, T: i32, N: i32, I: i32, H: i32, P: i32): i32 {
-  const G = kind == LSTM ? 4 : kind == GRU ? 3 : 1;
+  const G = gatesOf(kind);
   const GH = G * H;
   const Hr = P > 0 ? P : H;
   const TN = T * N;
@@ -552,7 +556,7 @@ export function recurrentBackward(
   dx: usize, dh0: usize, dc0: usize, dwIh: usize, dwHh: usize, dbIh: usize, dbHh: usize, dwHr: usize,
   scratch: usize,
 ): void {
-  const G = kind == LSTM ? 4 : kind == GRU ? 3 : 1;
+  const G = gatesOf(kind);
   const GH = G * H;
   const Hr = P > 0 ? P : H;
   const TN = T * N;
