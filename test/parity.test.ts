@@ -93,9 +93,13 @@ describe.each(fast)("%s backend against the reference", (name) => {
     { T: 5, N: 3, I: 6, H: 9, P: 4, bias: true, reverse: false, lengths: null },
     { T: 6, N: 3, I: 5, H: 8, P: 3, bias: false, reverse: true, lengths: [2, 6, 4] },
   ];
-  const all = kinds.flatMap((kind) => [...cases, ...(kind === "lstm" ? lstmProj : [])].map((c) => ({ kind, ...c })));
+  const all = [
+    ...kinds.flatMap((kind) => [...cases, ...(kind === "lstm" ? lstmProj : [])].map((c) => ({ kind, slope: 0, ...c }))),
+    // Leaky ReLU: the relu kernel with a slope for negative inputs.
+    ...cases.map((c) => ({ kind: "rnn_relu" as CellKind, slope: 0.05, ...c })),
+  ];
 
-  test.each(all.map((c) => [`${c.kind} T${c.T} N${c.N} I${c.I} H${c.H} P${c.P}${c.bias ? "" : " nobias"}${c.reverse ? " reverse" : ""}${c.lengths ? " packed" : ""}`, c] as const))("recurrent layer %s", (_label, c) => {
+  test.each(all.map((c) => [`${c.kind}${c.slope ? ` slope ${c.slope}` : ""} T${c.T} N${c.N} I${c.I} H${c.H} P${c.P}${c.bias ? "" : " nobias"}${c.reverse ? " reverse" : ""}${c.lengths ? " packed" : ""}`, c] as const))("recurrent layer %s", (_label, c) => {
     const G = gateCount(c.kind);
     const Hr = c.P > 0 ? c.P : c.H;
     const scale = 1 / Math.sqrt(c.H);
@@ -112,6 +116,7 @@ describe.each(fast)("%s backend against the reference", (name) => {
       reverse: c.reverse,
       lengths: c.lengths ? Int32Array.from(c.lengths) : null,
       save: true,
+      slope: c.slope,
     };
     const ref = cpuBackend.recurrentForward(args);
     const got = be.recurrentForward(args);
@@ -119,9 +124,9 @@ describe.each(fast)("%s backend against the reference", (name) => {
     expectNear(got.hN, ref.hN, "hN");
     expectNear(got.cN, ref.cN, "cN");
     const upstream = { dy: rand(c.T * c.N * Hr), dhN: rand(c.N * Hr), dcN: c.kind === "lstm" ? rand(c.N * c.H) : null };
-    const refG = cpuBackend.recurrentBackward({ forward: args, saved: ref.saved!, ...upstream });
-    const gotG = be.recurrentBackward({ forward: args, saved: got.saved!, ...upstream });
-    for (const key of ["dx", "dh0", "dc0", "dwIh", "dwHh", "dbIh", "dbHh", "dwHr"] as const) expectNear(gotG[key], refG[key], key, 5e-5);
+    const refG = cpuBackend.recurrentBackward({ forward: args, saved: ref.saved!, ...upstream, wantHiddenGrad: true });
+    const gotG = be.recurrentBackward({ forward: args, saved: got.saved!, ...upstream, wantHiddenGrad: true });
+    for (const key of ["dx", "dh0", "dc0", "dwIh", "dwHh", "dbIh", "dbHh", "dwHr", "dHidden"] as const) expectNear(gotG[key] ?? null, refG[key] ?? null, key, 5e-5);
     // Only the final-state gradients, as when the output is not used (a fresh forward: backward
     // may consume what its forward saved).
     const refH = cpuBackend.recurrentBackward({ forward: args, saved: cpuBackend.recurrentForward(args).saved!, dy: null, dhN: upstream.dhN, dcN: null });

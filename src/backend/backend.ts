@@ -50,6 +50,8 @@ export interface RecurrentForwardArgs {
   lengths: Int32Array | null;
   /** Keep what backward needs. */
   save: boolean;
+  /** rnn_relu only: the slope for negative inputs (0: ReLU; otherwise leaky ReLU). */
+  slope?: number;
 }
 
 /** What the forward kernel keeps for backward through time. Opaque to ops. */
@@ -71,6 +73,8 @@ export interface RecurrentBackwardArgs {
   dy: FloatBuf | null; // [T, N, Hr]
   dhN: FloatBuf | null; // [N, Hr]
   dcN: FloatBuf | null; // [N, H]
+  /** Also return the gradient with respect to each step's output state (diagnostics). */
+  wantHiddenGrad?: boolean;
 }
 
 export interface RecurrentBackwardResult {
@@ -82,6 +86,8 @@ export interface RecurrentBackwardResult {
   dbIh: FloatBuf | null;
   dbHh: FloatBuf | null;
   dwHr: FloatBuf | null;
+  /** With `wantHiddenGrad`: d loss / d h_t for every step, [T, N, Hr] (zero past a sequence's length). */
+  dHidden?: FloatBuf;
 }
 
 export interface Backend {

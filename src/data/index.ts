@@ -10,3 +10,7 @@ export {
   shuffle, trainValSplit, BucketLoader,
   type TrainValSplitOptions, type Split, type BucketLoaderOptions,
 } from "./loader.js";
+export {
+  addingProblem, copyMemory, copyBaseline, ADDING_BASELINE_MSE, COPY_BLANK, COPY_DELIMITER, COPY_VOCAB,
+  type AddingBatch, type CopyBatch,
+} from "./tasks.js";

@@ -13,3 +13,11 @@ export { countParameters, tutorialParameterCount, summary } from "./count.js";
 export * as init from "./init.js";
 export * as functional from "./functional.js";
 export * as utils from "./utils/index.js";
+export { BatchNorm1d, batchNorm1d, type BatchNormOptions } from "./batchnorm.js";
+export { Residual } from "./residual.js";
+export {
+  JordanRNN, JordanRNNCell, jordanRNNStep, jordanRNNLayer,
+  type JordanRNNOptions, type JordanRNNCellOptions, type JordanWeights, type JordanActivations, type OutputNonlinearity,
+} from "./jordan.js";
+export { gradientFlow, hasRecurrentLayers, type GradientFlow, type HiddenGradientFlow, type GradientFlowBatch } from "./diagnostics.js";
+export { setHiddenGradProbe, type HiddenGradProbe } from "./rnn.js";

@@ -15,8 +15,9 @@ import { Tensor, zeros } from "../tensor.js";
 import { uniform_ } from "./init.js";
 import { Module } from "./module.js";
 
-export type RNNMode = "LSTM" | "GRU" | "RNN_TANH" | "RNN_RELU";
-export type Nonlinearity = "tanh" | "relu";
+export type RNNMode = "LSTM" | "GRU" | "RNN_TANH" | "RNN_RELU" | "RNN_LEAKY_RELU";
+/** "leakyRelu" is a seqtorch extension (PyTorch's RNN has tanh and relu). */
+export type Nonlinearity = "tanh" | "relu" | "leakyRelu";
 
 export interface RNNBaseOptions {
   /** Stacked layers (default 1). */
@@ -29,18 +30,36 @@ export interface RNNBaseOptions {
   dropout?: number;
   /** Run a reverse direction too and concatenate the two outputs (default false). */
   bidirectional?: boolean;
+  /**
+   * Add each layer's input to its output from the second layer on (default false). A seqtorch
+   * extension: PyTorch's stacked layers have no residual connections.
+   */
+  residual?: boolean;
 }
 
 export interface RNNOptions extends RNNBaseOptions {
   nonlinearity?: Nonlinearity;
+  /** Slope for negative inputs with `nonlinearity: "leakyRelu"` (default 0.01, PyTorch's LeakyReLU default). */
+  negativeSlope?: number;
 }
 export interface LSTMOptions extends RNNBaseOptions {
   /** Project `h` to this size with `weight_hr` (0: off). Must be less than hiddenSize. */
   projSize?: number;
 }
 
-const KIND: Record<RNNMode, CellKind> = { LSTM: "lstm", GRU: "gru", RNN_TANH: "rnn_tanh", RNN_RELU: "rnn_relu" };
-const GATES: Record<RNNMode, number> = { LSTM: 4, GRU: 3, RNN_TANH: 1, RNN_RELU: 1 };
+const KIND: Record<RNNMode, CellKind> = { LSTM: "lstm", GRU: "gru", RNN_TANH: "rnn_tanh", RNN_RELU: "rnn_relu", RNN_LEAKY_RELU: "rnn_relu" };
+const GATES: Record<RNNMode, number> = { LSTM: 4, GRU: 3, RNN_TANH: 1, RNN_RELU: 1, RNN_LEAKY_RELU: 1 };
+
+/** Receives d loss / d h_t `[T, N, Hr]` for every layer and direction during backward (see `gradientFlow`). */
+export type HiddenGradProbe = (module: RNNBase, layer: number, direction: number, dh: Tensor) => void;
+let hiddenGradProbe: HiddenGradProbe | null = null;
+
+/** Installs (or with null removes) the probe; returns the previous one. Diagnostics only. */
+export function setHiddenGradProbe(probe: HiddenGradProbe | null): HiddenGradProbe | null {
+  const prev = hiddenGradProbe;
+  hiddenGradProbe = probe;
+  return prev;
+}
 
 function checkSize(name: string, what: string, v: number): void {
   if (!Number.isInteger(v) || v <= 0) throw new Error(`${name}: ${what} must be a positive integer, got ${v}`);
@@ -59,13 +78,18 @@ export abstract class RNNBase extends Module {
   readonly dropout: number;
   readonly bidirectional: boolean;
   readonly projSize: number;
+  readonly residual: boolean;
+  /** Slope for negative inputs of a leaky-ReLU RNN (0 otherwise). */
+  readonly negativeSlope: number;
   /** Parameter names per layer and direction, in registration order (PyTorch's `_flat_weights_names` grouped). */
   readonly allWeightNames: string[][] = [];
 
   constructor(mode: RNNMode, inputSize: number, hiddenSize: number, options: RNNBaseOptions & { projSize?: number }) {
     super();
     const name = mode.startsWith("RNN") ? "RNN" : mode;
-    const { numLayers = 1, bias = true, batchFirst = false, dropout = 0, bidirectional = false, projSize = 0 } = options;
+    const { numLayers = 1, bias = true, batchFirst = false, dropout = 0, bidirectional = false, projSize = 0, residual = false } = options;
+    const negativeSlope = mode === "RNN_LEAKY_RELU" ? ((options as RNNOptions).negativeSlope ?? 0.01) : 0;
+    if (!Number.isFinite(negativeSlope)) throw new Error(`RNN: negativeSlope must be a finite number, got ${negativeSlope}`);
     checkSize(name, "inputSize", inputSize);
     checkSize(name, "hiddenSize", hiddenSize);
     checkSize(name, "numLayers", numLayers);
@@ -87,6 +111,8 @@ export abstract class RNNBase extends Module {
     this.dropout = dropout;
     this.bidirectional = bidirectional;
     this.projSize = projSize;
+    this.residual = residual;
+    this.negativeSlope = negativeSlope;
 
     const G = GATES[mode] * hiddenSize;
     const D = bidirectional ? 2 : 1;
@@ -125,6 +151,7 @@ export abstract class RNNBase extends Module {
    * final states in PyTorch's shapes.
    */
   protected run(input: Tensor | PackedSequence, hx: Tensor | null, cx: Tensor | null): [Tensor | PackedSequence, Tensor, Tensor | null] {
+    const probe = hiddenGradProbe;
     const name = this.displayName;
     const packed = input instanceof PackedSequence ? input : null;
     const data = packed ? packed.data : (input as Tensor);
@@ -185,13 +212,20 @@ export abstract class RNNBase extends Module {
         const [y, h, c] = recurrentLayer(
           kind, x, h0.select(0, idx), c0 ? c0.select(0, idx) : null,
           { wIh: p("weight_ih")!, wHh: p("weight_hh")!, bIh: p("bias_ih"), bHh: p("bias_hh"), wHr: p("weight_hr") },
-          { reverse: dir === 1, lengths },
+          {
+            reverse: dir === 1,
+            lengths,
+            slope: this.negativeSlope,
+            onHiddenGrad: probe ? (dh) => probe(this, layer, dir, dh) : undefined,
+          },
         );
         outs.push(y);
         hN.push(h);
         if (c) cN.push(c);
       }
+      const layerInput = x;
       x = D === 2 ? cat(outs, 2) : outs[0]!;
+      if (this.residual && layer > 0) x = x.add(layerInput);
       // ATen's stacked loop: dropout on each layer's whole output but the last, in training only.
       if (this.dropout > 0 && this.training && layer < L - 1) x = dropout(x, this.dropout, true);
     }
@@ -223,10 +257,12 @@ export abstract class RNNBase extends Module {
     if (this.numLayers !== 1) s += `, numLayers=${this.numLayers}`;
     // NOTE: PyTorch's repr omits the nonlinearity; seqtorch shows it, since it changes the layer.
     if (this.mode === "RNN_RELU") s += `, nonlinearity='relu'`;
+    if (this.mode === "RNN_LEAKY_RELU") s += `, nonlinearity='leakyRelu', negativeSlope=${this.negativeSlope}`;
     if (!this.bias) s += `, bias=false`;
     if (this.batchFirst) s += `, batchFirst=true`;
     if (this.dropout !== 0) s += `, dropout=${this.dropout}`;
     if (this.bidirectional) s += `, bidirectional=true`;
+    if (this.residual) s += `, residual=true`;
     return s;
   }
 }
@@ -256,8 +292,8 @@ export class RNN extends RNNBase {
   constructor(inputSize: number, hiddenSize: number, numLayersOrOptions?: number | RNNOptions, options?: RNNOptions) {
     const o = layerOptions(numLayersOrOptions, options);
     const nl = o.nonlinearity ?? "tanh";
-    if (nl !== "tanh" && nl !== "relu") throw new Error(`RNN: unknown nonlinearity '${String(nl)}'. Select from 'tanh' or 'relu'.`);
-    super(nl === "tanh" ? "RNN_TANH" : "RNN_RELU", inputSize, hiddenSize, o);
+    if (nl !== "tanh" && nl !== "relu" && nl !== "leakyRelu") throw new Error(`RNN: unknown nonlinearity '${String(nl)}'. Select from 'tanh', 'relu' or 'leakyRelu'.`);
+    super(nl === "tanh" ? "RNN_TANH" : nl === "relu" ? "RNN_RELU" : "RNN_LEAKY_RELU", inputSize, hiddenSize, o);
     this.nonlinearity = nl;
   }
   forward(input: Tensor, hx?: Tensor | null): [Tensor, Tensor];
@@ -377,19 +413,22 @@ abstract class RNNCellBase extends Module {
  */
 export class RNNCell extends RNNCellBase {
   readonly nonlinearity: Nonlinearity;
-  constructor(inputSize: number, hiddenSize: number, options: { bias?: boolean; nonlinearity?: Nonlinearity } = {}) {
+  readonly negativeSlope: number;
+  constructor(inputSize: number, hiddenSize: number, options: { bias?: boolean; nonlinearity?: Nonlinearity; negativeSlope?: number } = {}) {
     super(inputSize, hiddenSize, options.bias ?? true, 1);
     const nl = options.nonlinearity ?? "tanh";
-    if (nl !== "tanh" && nl !== "relu") throw new Error(`RNNCell: unknown nonlinearity '${String(nl)}'. Select from 'tanh' or 'relu'.`);
+    if (nl !== "tanh" && nl !== "relu" && nl !== "leakyRelu") throw new Error(`RNNCell: unknown nonlinearity '${String(nl)}'. Select from 'tanh', 'relu' or 'leakyRelu'.`);
     this.nonlinearity = nl;
+    this.negativeSlope = nl === "leakyRelu" ? (options.negativeSlope ?? 0.01) : 0;
   }
   forward(input: Tensor, hx?: Tensor | null): Tensor {
     const [x, [h], batched] = this.prepare(input, [hx]);
     const pre = linear(x, this.weightIh, this.biasIh).add(linear(h!, this.weightHh, this.biasHh));
-    const out = this.nonlinearity === "tanh" ? pre.tanh() : pre.relu();
+    const out = this.nonlinearity === "tanh" ? pre.tanh() : this.nonlinearity === "relu" ? pre.relu() : pre.leakyRelu(this.negativeSlope);
     return batched ? out : out.squeeze(0);
   }
   override extraRepr(): string {
+    if (this.nonlinearity === "leakyRelu") return `${super.extraRepr()}, nonlinearity='leakyRelu', negativeSlope=${this.negativeSlope}`;
     return super.extraRepr() + (this.nonlinearity === "relu" ? ", nonlinearity='relu'" : "");
   }
 }

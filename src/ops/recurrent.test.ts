@@ -241,3 +241,43 @@ describe("recurrentLayer", () => {
     expect(() => recurrentLayer("lstm", s.x, s.h0, s.c0, s.w, { lengths: Int32Array.from([1]) })).toThrow(/lengths has 1 entries/);
   });
 });
+
+describe("recurrentLayer with a leaky ReLU (rnn_relu with a slope)", () => {
+  const g = new Generator(5);
+  const r = (shape: number[], scale = 1): Tensor => randn(shape, { dtype: "float64", requiresGrad: true, generator: g }).mul(scale).detach().requiresGrad_();
+  const [T, N, I, H] = [4, 2, 3, 5];
+  const w = { wIh: r([H, I], 0.8), wHh: r([H, H], 0.8), bIh: r([H], 0.3), bHh: r([H], 0.3), wHr: null };
+  const x = r([T, N, I]);
+  const h0 = r([N, H]);
+
+  test("gradcheck, and the state gradient the diagnostics report", () => {
+    for (const reverse of [false, true]) {
+      const res = gradcheck((...ts) => recurrentLayer("rnn_relu", ts[0]!, ts[1]!, null, { wIh: ts[2]!, wHh: ts[3]!, bIh: ts[4]!, bHh: ts[5]!, wHr: null }, { reverse, slope: 0.1 }).slice(0, 2) as Tensor[], [x, h0, w.wIh, w.wHh, w.bIh, w.bHh]);
+      expect(res.ok, res.message).toBe(true);
+    }
+  });
+
+  test("matches leakyRelu composed step by step, and reports d loss / d h_t", () => {
+    const [y] = recurrentLayer("rnn_relu", x, h0, null, w, { slope: 0.1 });
+    let h = h0;
+    const steps: Tensor[] = [];
+    for (let t = 0; t < T; t++) {
+      h = linear(x.select(0, t), w.wIh, w.bIh).add(linear(h, w.wHh, w.bHh)).leakyRelu(0.1);
+      steps.push(h);
+    }
+    expectClose(y, stack(steps, 0), 1e-12, "y");
+    // Loss on the last step only: d loss / d h_t is the gradient flowing back from the end.
+    let seen: Tensor | null = null;
+    const [y2] = recurrentLayer("rnn_relu", x, h0, null, w, { slope: 0.1, onHiddenGrad: (dh) => (seen = dh) });
+    const up = randn([N, H], { dtype: "float64", generator: g });
+    y2.select(0, T - 1).mul(up).sum().backward();
+    expect(seen).not.toBeNull();
+    const dh = seen as unknown as Tensor;
+    expect(dh.shape).toEqual([T, N, H]);
+    expectClose(dh.select(0, T - 1), up, 1e-12, "last step");
+    // One step back: d h_{T-1} / d h_{T-2} = diag(act') W_hh.
+    const pre = linear(x.select(0, T - 1), w.wIh, w.bIh).add(linear(steps[T - 2]!, w.wHh, w.bHh)).detach();
+    const act = pre.gt(0).add(pre.le(0).mul(0.1));
+    expectClose(dh.select(0, T - 2), up.mul(act).matmul(w.wHh.detach()), 1e-12, "one step back");
+  });
+});

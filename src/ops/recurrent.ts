@@ -20,6 +20,13 @@ export interface RecurrentLayerOptions {
   reverse?: boolean;
   /** Valid steps per batch element (packed sequences): later steps keep the state and output 0. */
   lengths?: Int32Array | null;
+  /** rnn_relu: slope for negative inputs (0, the default, is ReLU; otherwise leaky ReLU). */
+  slope?: number;
+  /**
+   * Diagnostics: called during backward with d loss / d h_t for every step, `[T, N, Hr]`
+   * (the state each step hands on, after the step's own output gradient is added).
+   */
+  onHiddenGrad?: (dh: Tensor) => void;
 }
 
 /**
@@ -67,6 +74,7 @@ export function recurrentLayer(kind: CellKind, x: Tensor, h0: Tensor, c0: Tensor
     reverse: options.reverse ?? false,
     lengths,
     save: isGradEnabled() && inputs.some((t) => t?.requiresGrad),
+    slope: options.slope ?? 0,
   };
   const be = getBackend();
   const res = be.recurrentForward(args);
@@ -82,7 +90,9 @@ export function recurrentLayer(kind: CellKind, x: Tensor, h0: Tensor, c0: Tensor
       dy: dy ? (dy.data as FloatBuf) : null,
       dhN: dhN ? (dhN.data as FloatBuf) : null,
       dcN: dcN ? (dcN.data as FloatBuf) : null,
+      wantHiddenGrad: options.onHiddenGrad !== undefined,
     });
+    if (options.onHiddenGrad && g.dHidden) options.onHiddenGrad(new Tensor(g.dHidden, [T, N, Hr]));
     const all = [
       new Tensor(g.dx, x.shape),
       new Tensor(g.dh0, h0.shape),

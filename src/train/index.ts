@@ -15,3 +15,8 @@ export {
   type SequenceModel, type Task, type EncodedDataset, type OptimizerName, type FitOptions,
   type BatchProgress, type Evaluation, type EpochResult, type FitResult,
 } from "./fit.js";
+export {
+  TaskModel, runLab, taskBaseline, compareGradientFlow, gradflowSvg,
+  type LabTask, type LabCell, type LabOptions, type LabProgress, type LabResult,
+  type GradflowOptions, type GradflowCell, type GradflowResult,
+} from "./lab.js";

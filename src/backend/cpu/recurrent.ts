@@ -112,9 +112,10 @@ export function recurrentForward(a: RecurrentForwardArgs): RecurrentForwardResul
           }
         } else {
           const relu = kind === "rnn_relu";
+          const slope = a.slope ?? 0;
           for (let j = 0; j < H; j++) {
             const v = g[go + j]!;
-            const hv = relu ? (v > 0 ? v : 0) : Math.tanh(v);
+            const hv = relu ? (v > 0 ? v : slope * v) : Math.tanh(v);
             g[go + j] = hv;
             h[b * H + j] = hv;
           }
@@ -158,6 +159,7 @@ export function recurrentBackward(args: RecurrentBackwardArgs): RecurrentBackwar
   const dm = P > 0 ? allocLike(like, N * H) : null;
   const dhNext = allocLike(like, N * Hr);
   const dy = args.dy;
+  const dHidden = args.wantHiddenGrad ? allocLike(like, T * N * Hr) : undefined;
   // Per-step products dG_t @ W_hh read W_hh column-wise; transpose it once, not at every step.
   const wHhT = allocLike(like, GH * Hr);
   transpose2d(wHh, 0, GH, Hr, wHhT);
@@ -173,6 +175,9 @@ export function recurrentBackward(args: RecurrentBackwardArgs): RecurrentBackwar
         const o = (tN + b) * Hr;
         for (let j = 0; j < Hr; j++) dh[b * Hr + j] += dy[o + j]!;
       }
+    }
+    if (dHidden) {
+      for (let b = 0; b < N; b++) if (isActive(lengths, b, t)) dHidden.set(dh.subarray(b * Hr, (b + 1) * Hr), (tN + b) * Hr);
     }
     if (kind === "lstm") {
       if (dm) {
@@ -221,12 +226,13 @@ export function recurrentBackward(args: RecurrentBackwardArgs): RecurrentBackwar
       }
     } else {
       const relu = kind === "rnn_relu";
+      const slope = a.slope ?? 0;
       for (let b = 0; b < N; b++) {
         if (!isActive(lengths, b, t)) continue;
         const go = (tN + b) * GH;
         for (let j = 0; j < H; j++) {
           const hv = sv.gates[go + j]!;
-          dG[go + j] = dh[b * H + j]! * (relu ? (hv > 0 ? 1 : 0) : 1 - hv * hv);
+          dG[go + j] = dh[b * H + j]! * (relu ? (hv > 0 ? 1 : slope) : 1 - hv * hv);
         }
       }
       gemm(dG, tN * GH, wHhT, 0, dhNext, 0, N, GH, Hr, false, true, false);
@@ -261,5 +267,5 @@ export function recurrentBackward(args: RecurrentBackwardArgs): RecurrentBackwar
     dwHr = allocLike(like, P * H);
     gemm(dHall!, 0, sv.m!, 0, dwHr, 0, P, TN, H, true, false, false);
   }
-  return { dx, dh0: dh, dc0: dc, dwIh, dwHh, dbIh: a.bIh ? dbIh : null, dbHh: a.bHh ? dbHh : null, dwHr };
+  return { dx, dh0: dh, dc0: dc, dwIh, dwHh, dbIh: a.bIh ? dbIh : null, dbHh: a.bHh ? dbHh : null, dwHr, dHidden };
 }

@@ -125,7 +125,7 @@ export function createWasmBackend(variant?: Variant, module?: WebAssembly.Module
       px, ph0, pc0, pwIh, pwHh, pbIh, pbHh, pwHr,
       py, phN, pcN,
       blocks.gates, blocks.hPrev, blocks.cPrev, blocks.c, blocks.m, blocks.ghn,
-      scratch,
+      scratch, a.slope ?? 0,
     );
     let saved: WasmSaved | null = null;
     if (save) {
@@ -158,6 +158,8 @@ export function createWasmBackend(variant?: Variant, module?: WebAssembly.Module
     const pdwIh = rt.allocF32(GH * I), pdwHh = rt.allocF32(GH * Hr);
     const pdbIh = hasBias ? rt.allocF32(GH) : 0, pdbHh = hasBias ? rt.allocF32(GH) : 0;
     const pdwHr = P > 0 ? rt.allocF32(P * H) : 0;
+    const pdHid = args.wantHiddenGrad ? rt.allocF32(T * N * Hr) : 0;
+    if (pdHid) rt.zero(pdHid, T * N * Hr);
     const scratch = rt.alloc(k.recurrentBackwardScratchBytes(KIND[kind], T, N, I, H, P));
     k.recurrentBackward(
       KIND[kind], T, N, I, H, P, a.reverse ? 1 : 0, plen,
@@ -165,7 +167,7 @@ export function createWasmBackend(variant?: Variant, module?: WebAssembly.Module
       sg, shp, scp, sc, sm, sgh,
       pdy, pdhN, pdcN,
       pdx, pdh0, pdc0, pdwIh, pdwHh, pdbIh, pdbHh, pdwHr,
-      scratch,
+      scratch, a.slope ?? 0, pdHid,
     );
     // The kernel overwrote the saved gates with their gradients; the block is done with.
     sv.released = true;
@@ -180,6 +182,7 @@ export function createWasmBackend(variant?: Variant, module?: WebAssembly.Module
       dbIh: a.bIh ? rt.read(pdbIh, GH) : null,
       dbHh: a.bHh ? rt.read(pdbHh, GH) : null,
       dwHr: P > 0 ? rt.read(pdwHr, P * H) : null,
+      dHidden: pdHid ? rt.read(pdHid, T * N * Hr) : undefined,
     };
   }
 

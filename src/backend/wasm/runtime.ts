@@ -21,7 +21,7 @@ export interface KernelExports {
     x: number, h0: number, c0: number, wIh: number, wHh: number, bIh: number, bHh: number, wHr: number,
     y: number, hN: number, cN: number,
     sGates: number, sHPrev: number, sCPrev: number, sC: number, sM: number, sGhn: number,
-    scratch: number,
+    scratch: number, slope: number,
   ): void;
   recurrentBackwardScratchBytes(kind: number, T: number, N: number, I: number, H: number, P: number): number;
   recurrentBackward(
@@ -30,7 +30,7 @@ export interface KernelExports {
     sGates: number, sHPrev: number, sCPrev: number, sC: number, sM: number, sGhn: number,
     dy: number, dhN: number, dcN: number,
     dx: number, dh0: number, dc0: number, dwIh: number, dwHh: number, dbIh: number, dbHh: number, dwHr: number,
-    scratch: number,
+    scratch: number, slope: number, dHidden: number,
   ): void;
 }
 

@@ -369,7 +369,7 @@ export function recurrentForward(
   x: usize, h0: usize, c0: usize, wIh: usize, wHh: usize, bIh: usize, bHh: usize, wHr: usize,
   y: usize, hN: usize, cN: usize,
   sGates: usize, sHPrev: usize, sCPrev: usize, sC: usize, sM: usize, sGhn: usize,
-  scratch: usize,
+  scratch: usize, slope: f32,
 ): void {
   const G = gatesOf(kind);
   const GH = G * H;
@@ -492,13 +492,13 @@ export function recurrentForward(
           const hb = h + <usize>(b * H) * 4;
           for (let j = 0; j < H4; j += 4) {
             const v = v128.load(go + <usize>j * 4);
-            const hv = kind == RNN_RELU ? f32x4.max(v, f32x4.splat(0)) : tanh4(v);
+            const hv = kind == RNN_RELU ? v128.bitselect(v, f32x4.mul(v, f32x4.splat(slope)), f32x4.gt(v, f32x4.splat(0))) : tanh4(v);
             v128.store(go + <usize>j * 4, hv);
             v128.store(hb + <usize>j * 4, hv);
           }
           for (let j = H4; j < H; j++) {
             const v = ld(go + <usize>j * 4);
-            const hv: f32 = kind == RNN_RELU ? (v > 0 ? v : 0) : tanhf(v);
+            const hv: f32 = kind == RNN_RELU ? (v > 0 ? v : slope * v) : tanhf(v);
             st(go + <usize>j * 4, hv);
             st(hb + <usize>j * 4, hv);
           }
@@ -554,7 +554,7 @@ export function recurrentBackward(
   sGates: usize, sHPrev: usize, sCPrev: usize, sC: usize, sM: usize, sGhn: usize,
   dy: usize, dhN: usize, dcN: usize,
   dx: usize, dh0: usize, dc0: usize, dwIh: usize, dwHh: usize, dbIh: usize, dbHh: usize, dwHr: usize,
-  scratch: usize,
+  scratch: usize, slope: f32, dHid: usize,
 ): void {
   const G = gatesOf(kind);
   const GH = G * H;
@@ -598,6 +598,12 @@ export function recurrentBackward(
         const d = dh + <usize>(b * Hr) * 4;
         const src = dy + <usize>((tN + b) * Hr) * 4;
         for (let j = 0; j < Hr; j++) st(d + <usize>j * 4, ld(d + <usize>j * 4) + ld(src + <usize>j * 4));
+      }
+    }
+    if (dHid != 0) {
+      // Diagnostics: the gradient with respect to this step's output state.
+      for (let b = 0; b < N; b++) {
+        if (active(lengths, b, t)) memory.copy(dHid + <usize>((tN + b) * Hr) * 4, dh + <usize>(b * Hr) * 4, <usize>Hr * 4);
       }
     }
     if (kind == LSTM) {
@@ -690,7 +696,7 @@ export function recurrentBackward(
         for (let j = 0; j < H; j++) {
           const hv = ld(go + <usize>j * 4);
           const d = ld(dh + <usize>(b * H + j) * 4);
-          st(dgo + <usize>j * 4, kind == RNN_RELU ? (hv > 0 ? d : 0) : d * (ONE - hv * hv));
+          st(dgo + <usize>j * 4, kind == RNN_RELU ? (hv > 0 ? d : d * slope) : d * (ONE - hv * hv));
         }
       }
       pgemm(dG + <usize>(tN * GH) * 4, false, whhP, dhNext, N, GH, Hr, false);
