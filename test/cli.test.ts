@@ -173,3 +173,38 @@ test("the default job (npm start) learns the embedded names: over 80% after two 
   expect(summary.majorityBaseline).toBeCloseTo(0.559, 3);
   expect(summary.valAccuracy).toBeGreaterThan(0.8);
 }, 120_000);
+
+describe("the gradient lab commands", () => {
+  test("gradflow writes the plot and the numbers: the tanh RNN's gradient vanishes, the LSTM's does not", () => {
+    const out = join(work, "gradflow");
+    const r = cli(["gradflow", "--cells", "rnn,lstm,gru", "--length", "100", "--out", out]);
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/^rnn\s+at the loss .*\(-\d+\.\d orders of magnitude\)/m);
+    const svg = readFileSync(join(out, "gradflow.svg"), "utf8");
+    expect(svg).toMatch(/^<svg/);
+    expect((svg.match(/<polyline/g) ?? []).length).toBeGreaterThanOrEqual(3);
+    const data = JSON.parse(readFileSync(join(out, "gradflow.json"), "utf8"));
+    const byCell = Object.fromEntries(data.cells.map((c: { cell: string; decay: number }) => [c.cell, c.decay]));
+    expect(byCell.rnn).toBeLessThan(1e-10);
+    expect(byCell.lstm).toBeGreaterThan(1e-3);
+  });
+
+  test("gradflow shows explosion and what clipping does to the update", () => {
+    const r = cli(["gradflow", "--cells", "rnn", "--length", "60", "--init-scale", "3", "--clip-norm", "1", "--json", "--out", join(work, "gf-explode")]);
+    expect(r.status, r.stderr).toBe(0);
+    const [cell] = JSON.parse(r.stdout).cells;
+    expect(cell.decay).toBeGreaterThan(10);
+    expect(cell.gradNormClipped).toBeCloseTo(1, 3);
+  });
+
+  test("lab trains on the adding problem and reports against the baseline", () => {
+    const r = cli(["lab", "adding", "--cell", "gru", "--length", "10", "--hidden-size", "16", "--steps", "60", "--threads", "1", "--json"]);
+    expect(r.status, r.stderr).toBe(0);
+    const s = JSON.parse(r.stdout);
+    expect(s.steps).toBe(60);
+    expect(s.baseline).toBeCloseTo(1 / 6, 10);
+    expect(Number.isFinite(s.testLoss)).toBe(true);
+    expectCleanError(cli(["lab", "sorting"]), /the task must be adding or copy/);
+    expectCleanError(cli(["gradflow", "--cells", "rnn,tcn"]), /unknown cell "tcn"/);
+  });
+});

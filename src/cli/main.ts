@@ -9,6 +9,7 @@ import { fmtShape, getBackend, listBackends, manualSeed, nn, randn } from "../in
 import { runCommand } from "./output.js";
 import { trainCommand, type TrainArgs } from "./train.js";
 import { evalCommand, paramsCommand, predictCommand } from "./use.js";
+import { gradflowCommand, labCommand, type GradflowArgs, type LabArgs } from "./lab.js";
 
 const version = (createRequire(import.meta.url)("../../package.json") as { version: string }).version;
 
@@ -139,6 +140,47 @@ addModelOptions(
         },
       }),
     ),
+  );
+
+program
+  .command("gradflow")
+  .description("show vanishing and exploding gradients: the norm of d loss / d h_t at every distance from the loss, for freshly initialised cells on a long-range task; writes an SVG plot (log scale) and JSON")
+  .option("--cells <list>", "comma-separated cells: rnn, lstm, gru, rnn-relu, rnn-leaky", "rnn,lstm,gru")
+  .addOption(new Option("--task <task>", "long-range task").choices(["adding", "copy"]).default("adding"))
+  .option("--length <T>", "sequence length", int("--length", 2), 100)
+  .option("--hidden-size <n>", "hidden size", int("--hidden-size"), 64)
+  .option("--batch-size <n>", "examples in the batch", int("--batch-size"), 32)
+  .option("--init-scale <s>", "multiply every W_hh by s after initialisation (above ~1.5 a tanh RNN explodes)", positive("--init-scale"), 1)
+  .option("--gate-bias <b>", "initial LSTM forget-gate / GRU update-gate bias (3: gates start open, as the LSTM argument assumes; 0: PyTorch's init)", num("--gate-bias", Number.isFinite, "a number"), 3)
+  .option("--clip-norm <max>", "also report the update's norm after clipping the global gradient norm", positive("--clip-norm"))
+  .option("--clip-value <max>", "also report the update's norm after clamping each gradient element", positive("--clip-value"))
+  .option("--seed <n>", "random seed", int("--seed", 0), 0)
+  .option("--out <dir>", "where to write gradflow.svg and gradflow.json", "gradflow")
+  .option("--json", "print JSON", false)
+  .action((o: GradflowArgs) => runCommand(() => gradflowCommand(o)));
+
+program
+  .command("lab")
+  .description("train a recurrent cell on a long-range task (adding or copy) and compare it with the memoryless baseline")
+  .argument("<task>", "adding or copy")
+  .option("--cell <cell>", "rnn, lstm, gru, rnn-relu or rnn-leaky", "lstm")
+  .option("--length <T>", "sequence length (adding) or delay (copy)", int("--length", 2), 100)
+  .option("--hidden-size <n>", "hidden size", int("--hidden-size"), 128)
+  .option("--batch-size <n>", "examples per step", int("--batch-size"), 64)
+  .option("--lr <rate>", "Adam learning rate", positive("--lr"), 1e-3)
+  .option("--steps <n>", "training steps at most", int("--steps"), 10000)
+  .option("--minutes <m>", "stop after this much training time", positive("--minutes"))
+  .option("--until <loss>", "stop once the test loss is below this", positive("--until"))
+  .option("--gate-bias <b>", "initial LSTM forget-gate / GRU update-gate bias (0: PyTorch's init)", num("--gate-bias", Number.isFinite, "a number"), 1)
+  .option("--clip-norm <max>", "clip the global gradient norm", positive("--clip-norm"))
+  .option("--threads <n>", "threads for the wasm kernels", int("--threads"), 2)
+  .option("--seed <n>", "random seed", int("--seed", 0), 0)
+  .option("--json", "print one JSON summary", false)
+  .action((task: string, o: Omit<LabArgs, "task">) =>
+    runCommand(() => {
+      if (task !== "adding" && task !== "copy") throw new InvalidArgumentError(`the task must be adding or copy, got "${task}"`);
+      return labCommand({ ...o, task });
+    }),
   );
 
 program
