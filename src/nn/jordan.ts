@@ -9,7 +9,7 @@ import { fmtShape, ShapeError, shapesEqual, type Shape } from "../shape.js";
 import { Tensor, zeros } from "../tensor.js";
 import { uniform_ } from "./init.js";
 import { Module } from "./module.js";
-import type { Nonlinearity, RNNBaseOptions } from "./rnn.js";
+import { checkSize, checkStack, type Nonlinearity, type RNNBaseOptions } from "./rnn.js";
 
 /** The activation applied to the output projection `h W_o^T + b_o`. */
 export type OutputNonlinearity = "tanh" | "sigmoid" | "relu" | "identity";
@@ -43,10 +43,6 @@ export interface JordanActivations {
 }
 
 const OUTPUT_NONLINEARITIES: readonly OutputNonlinearity[] = ["tanh", "sigmoid", "relu", "identity"];
-
-function checkSize(name: string, what: string, v: number): void {
-  if (!Number.isInteger(v) || v <= 0) throw new Error(`${name}: ${what} must be a positive integer, got ${v}`);
-}
 
 function checkActivations(name: string, nl: unknown, outNl: unknown): void {
   if (nl !== "tanh" && nl !== "relu") throw new Error(`${name}: unknown nonlinearity '${String(nl)}'. Select from 'tanh' or 'relu'.`);
@@ -151,14 +147,8 @@ export class JordanRNN extends Module {
     checkSize(name, "inputSize", inputSize);
     checkSize(name, "hiddenSize", hiddenSize);
     checkSize(name, "outputSize", outputSize);
-    checkSize(name, "numLayers", numLayers);
-    if (typeof dropout !== "number" || !(dropout >= 0 && dropout <= 1)) {
-      throw new Error(`${name}: dropout should be a number in range [0, 1] representing the probability of an element being zeroed, got ${dropout}`);
-    }
+    checkStack(name, numLayers, dropout);
     checkActivations(name, nonlinearity, outputNonlinearity);
-    if (dropout > 0 && numLayers === 1) {
-      console.warn(`${name}: dropout option adds dropout after all but last recurrent layer, so non-zero dropout expects numLayers greater than 1, but got dropout=${dropout} and numLayers=${numLayers}`);
-    }
     this.inputSize = inputSize;
     this.hiddenSize = hiddenSize;
     this.outputSize = outputSize;

@@ -61,8 +61,20 @@ export function setHiddenGradProbe(probe: HiddenGradProbe | null): HiddenGradPro
   return prev;
 }
 
-function checkSize(name: string, what: string, v: number): void {
+/** @internal a size option must be a positive integer. */
+export function checkSize(name: string, what: string, v: number): void {
   if (!Number.isInteger(v) || v <= 0) throw new Error(`${name}: ${what} must be a positive integer, got ${v}`);
+}
+
+/** @internal PyTorch's checks on a stack's depth and inter-layer dropout (with its one-layer warning). */
+export function checkStack(name: string, numLayers: number, dropout: unknown): void {
+  checkSize(name, "numLayers", numLayers);
+  if (typeof dropout !== "number" || !(dropout >= 0 && dropout <= 1)) {
+    throw new Error(`${name}: dropout should be a number in range [0, 1] representing the probability of an element being zeroed, got ${String(dropout)}`);
+  }
+  if (dropout > 0 && numLayers === 1) {
+    console.warn(`${name}: dropout option adds dropout after all but last recurrent layer, so non-zero dropout expects numLayers greater than 1, but got dropout=${dropout} and numLayers=${numLayers}`);
+  }
 }
 
 /**
@@ -92,16 +104,10 @@ export abstract class RNNBase extends Module {
     if (!Number.isFinite(negativeSlope)) throw new Error(`RNN: negativeSlope must be a finite number, got ${negativeSlope}`);
     checkSize(name, "inputSize", inputSize);
     checkSize(name, "hiddenSize", hiddenSize);
-    checkSize(name, "numLayers", numLayers);
-    if (typeof dropout !== "number" || !(dropout >= 0 && dropout <= 1)) {
-      throw new Error(`${name}: dropout should be a number in range [0, 1] representing the probability of an element being zeroed, got ${dropout}`);
-    }
     if (!Number.isInteger(projSize) || projSize < 0) throw new Error(`${name}: projSize should be a non-negative integer, got ${projSize}`);
     if (projSize > 0 && mode !== "LSTM") throw new Error(`${name}: projSize argument is only supported for LSTM, not RNN or GRU`);
     if (projSize >= hiddenSize) throw new Error(`${name}: projSize has to be smaller than hiddenSize, got projSize=${projSize}, hiddenSize=${hiddenSize}`);
-    if (dropout > 0 && numLayers === 1) {
-      console.warn(`${name}: dropout option adds dropout after all but last recurrent layer, so non-zero dropout expects numLayers greater than 1, but got dropout=${dropout} and numLayers=${numLayers}`);
-    }
+    checkStack(name, numLayers, dropout);
     this.mode = mode;
     this.inputSize = inputSize;
     this.hiddenSize = hiddenSize;
