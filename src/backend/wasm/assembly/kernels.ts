@@ -84,6 +84,29 @@ function packA(A: usize, m: i32, k: i32, transA: bool, i0: i32, rows: i32, out: 
         if (h == MR) v128.store(o, v128.load(src));
         else for (let ii = 0; ii < MR; ii++) st(o + <usize>ii * 4, ii < h ? ld(src + <usize>ii * 4) : 0);
       }
+    } else if (h == MR) {
+      // Four rows at a time: load a 4 x 4 block, transpose it in registers, store four columns.
+      const s0 = A + <usize>(r0 * k) * 4;
+      const s1 = s0 + <usize>k * 4, s2 = s1 + <usize>k * 4, s3 = s2 + <usize>k * 4;
+      const k4 = k & ~3;
+      for (let p = 0; p < k4; p += 4) {
+        const q = <usize>p * 4;
+        const a0 = v128.load(s0 + q), a1 = v128.load(s1 + q), a2 = v128.load(s2 + q), a3 = v128.load(s3 + q);
+        const t0 = v128.shuffle<f32>(a0, a1, 0, 4, 1, 5);
+        const t1 = v128.shuffle<f32>(a0, a1, 2, 6, 3, 7);
+        const t2 = v128.shuffle<f32>(a2, a3, 0, 4, 1, 5);
+        const t3 = v128.shuffle<f32>(a2, a3, 2, 6, 3, 7);
+        const o = dst + <usize>(p * MR) * 4;
+        v128.store(o, v128.shuffle<f32>(t0, t2, 0, 1, 4, 5));
+        v128.store(o, v128.shuffle<f32>(t0, t2, 2, 3, 6, 7), 16);
+        v128.store(o, v128.shuffle<f32>(t1, t3, 0, 1, 4, 5), 32);
+        v128.store(o, v128.shuffle<f32>(t1, t3, 2, 3, 6, 7), 48);
+      }
+      for (let p = k4; p < k; p++) {
+        const o = dst + <usize>(p * MR) * 4;
+        const q = <usize>p * 4;
+        st(o, ld(s0 + q)); st(o + 4, ld(s1 + q)); st(o + 8, ld(s2 + q)); st(o + 12, ld(s3 + q));
+      }
     } else {
       for (let ii = 0; ii < MR; ii++) {
         const o = dst + <usize>ii * 4;
