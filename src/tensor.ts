@@ -4,7 +4,8 @@
  * dispose. Every method forwards to an op in `ops/`.
  */
 import { isGradEnabled, runBackward, type Node } from "./autograd.js";
-import { allocBuf, dtypeOf, getBackend, type Buf, type DType } from "./backend/index.js";
+import { getBackend } from "./backend/index.js";
+import { allocBuf, dtypeOf, type Buf, type DType } from "./dtype.js";
 import { defaultGenerator, type Generator } from "./random.js";
 import { fmtShape, numel, shapesEqual, ShapeError, type Shape } from "./shape.js";
 import * as E from "./ops/elementwise.js";
@@ -14,7 +15,7 @@ import { matmul } from "./ops/matmul.js";
 import { gather, indexSelect } from "./ops/indexing.js";
 import { logSoftmax, softmax } from "./ops/composite.js";
 
-export type { DType } from "./backend/index.js";
+export type { DType } from "./dtype.js";
 export type NestedArray = number | boolean | NestedArray[];
 export type TensorLike = Tensor | number;
 

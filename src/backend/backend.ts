@@ -1,12 +1,15 @@
 /**
  * The seam between ops and kernels. Ops check shapes, allocate outputs and call these methods
- * with dimensions already validated; a backend only computes. A faster backend implements the
- * same interface and the type checker rejects it if anything is missing.
+ * with dimensions already validated; a backend only computes. A backend lists every primitive
+ * itself (the type checker rejects one that misses any), and may add fused recurrent kernels:
+ * without them, recurrent layers run composed from the primitives.
  */
+import type { FusedCellKind } from "../cells/spec.js";
+import type { Buf, DType, FloatBuf } from "../dtype.js";
 
-export type DType = "float32" | "float64" | "int32";
-export type FloatBuf = Float32Array | Float64Array;
-export type Buf = FloatBuf | Int32Array;
+export type { Buf, DType, FloatBuf } from "../dtype.js";
+export { allocBuf, allocLike, dtypeOf } from "../dtype.js";
+export type { CellKind, FusedCellKind } from "../cells/spec.js";
 
 export type UnaryOp =
   | "neg" | "exp" | "log" | "tanh" | "sigmoid" | "relu" | "abs" | "sqrt"
@@ -18,20 +21,12 @@ export type BinaryOp =
 
 export type ReduceOp = "sum" | "max" | "min";
 
-/** Which recurrence a fused layer kernel runs. */
-export type CellKind = "lstm" | "gru" | "rnn_tanh" | "rnn_relu";
-
-/** Number of gate blocks stacked in the weight matrices: LSTM 4 (i, f, g, o), GRU 3 (r, z, n), RNN 1. */
-export function gateCount(kind: CellKind): number {
-  return kind === "lstm" ? 4 : kind === "gru" ? 3 : 1;
-}
-
 /**
  * One recurrent layer in one direction over a whole sequence, time-major.
  * Sizes: T steps, N batch, I input features, H hidden, P projection (0: none), Hr = P || H, G gates.
  */
 export interface RecurrentForwardArgs {
-  kind: CellKind;
+  kind: FusedCellKind;
   T: number;
   N: number;
   I: number;
@@ -50,13 +45,13 @@ export interface RecurrentForwardArgs {
   lengths: Int32Array | null;
   /** Keep what backward needs. */
   save: boolean;
-  /** rnn_relu only: the slope for negative inputs (0: ReLU; otherwise leaky ReLU). */
+  /** rnn-relu and rnn-leaky: the slope for negative inputs (0: ReLU; otherwise leaky ReLU). */
   slope?: number;
 }
 
 /** What the forward kernel keeps for backward through time. Opaque to ops. */
 export interface RecurrentSaved {
-  readonly kind: CellKind;
+  readonly kind: FusedCellKind;
   readonly [key: string]: unknown;
 }
 
@@ -73,8 +68,6 @@ export interface RecurrentBackwardArgs {
   dy: FloatBuf | null; // [T, N, Hr]
   dhN: FloatBuf | null; // [N, Hr]
   dcN: FloatBuf | null; // [N, H]
-  /** Also return the gradient with respect to each step's output state (diagnostics). */
-  wantHiddenGrad?: boolean;
 }
 
 export interface RecurrentBackwardResult {
@@ -86,12 +79,18 @@ export interface RecurrentBackwardResult {
   dbIh: FloatBuf | null;
   dbHh: FloatBuf | null;
   dwHr: FloatBuf | null;
-  /** With `wantHiddenGrad`: d loss / d h_t for every step, [T, N, Hr] (zero past a sequence's length). */
-  dHidden?: FloatBuf;
+}
+
+/** Fused recurrent kernels: one layer and direction over a whole sequence per call, forward and backward. */
+export interface RecurrentKernels {
+  forward(args: RecurrentForwardArgs): RecurrentForwardResult;
+  backward(args: RecurrentBackwardArgs): RecurrentBackwardResult;
 }
 
 export interface Backend {
   readonly name: string;
+  /** The most threads this backend can use; `setNumThreads` sets the budget, a backend uses up to this many. */
+  readonly maxThreads: number;
   unary(op: UnaryOp, x: Buf, out: Buf): void;
   leakyRelu(x: FloatBuf, slope: number, out: FloatBuf): void;
   /** `out = a op b`, broadcasting; `aShape`, `bShape` and `outShape` have the same rank. */
@@ -118,64 +117,10 @@ export interface Backend {
   scatterAdd(src: FloatBuf, outer: number, size: number, inner: number, index: Int32Array, k: number, out: FloatBuf): void;
   /** Converts between dtypes (float to int truncates toward zero, like PyTorch). */
   cast(x: Buf, out: Buf): void;
-  recurrentForward(args: RecurrentForwardArgs): RecurrentForwardResult;
-  recurrentBackward(args: RecurrentBackwardArgs): RecurrentBackwardResult;
+  /**
+   * Optional fused recurrent layers for the kinds with a kernel id in the cell table. A backend
+   * without them runs every recurrent layer composed from the primitives above (`cells/layer.ts`).
+   */
+  readonly recurrent?: RecurrentKernels;
 }
 
-let active: Backend | null = null;
-const registry = new Map<string, Backend>();
-
-/** Makes a backend available to `setBackend` under its name. */
-export function registerBackend(backend: Backend): void {
-  registry.set(backend.name, backend);
-  if (active === null) active = backend;
-}
-
-/** Chooses the backend every op runs on from now on. */
-export function setBackend(name: string): Backend {
-  const be = registry.get(name);
-  if (!be) throw new Error(`setBackend: unknown backend "${name}". Registered: ${[...registry.keys()].join(", ")}`);
-  active = be;
-  return be;
-}
-
-export function getBackend(): Backend {
-  if (active === null) throw new Error("getBackend: no backend registered");
-  return active;
-}
-
-export function listBackends(): string[] {
-  return [...registry.keys()];
-}
-
-export function allocBuf(dtype: DType, size: number): Buf {
-  switch (dtype) {
-    case "float32": return new Float32Array(size);
-    case "float64": return new Float64Array(size);
-    case "int32": return new Int32Array(size);
-  }
-}
-
-/** A fresh zeroed buffer of the same kind as `like`. */
-export function allocLike<B extends Buf>(like: B, size: number): B {
-  return new (like.constructor as new (n: number) => B)(size);
-}
-
-export function dtypeOf(buf: Buf): DType {
-  return buf instanceof Float32Array ? "float32" : buf instanceof Float64Array ? "float64" : "int32";
-}
-
-let numThreads = 1;
-
-/**
- * How many threads a backend may use for large work (default 1). The reference backend is always
- * single-threaded; a backend that cannot start threads here falls back to one.
- */
-export function setNumThreads(n: number): void {
-  if (!Number.isInteger(n) || n < 1) throw new Error(`setNumThreads: expected a positive integer, got ${n}`);
-  numThreads = n;
-}
-
-export function getNumThreads(): number {
-  return numThreads;
-}

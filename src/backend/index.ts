@@ -1,40 +1,54 @@
 /**
- * The backend registry. The reference CPU backend is always registered; the WebAssembly SIMD
- * backend is registered too where the engine supports SIMD, and is then the default.
+ * The backend registry and the thread budget: the one place backends are registered and chosen.
+ * The reference CPU backend is always there and is the default; importing this module registers
+ * nothing else. The WebAssembly backend registers itself from `seqtorch` (the package entry) or
+ * on request from `seqtorch/wasm` (`backend/wasm/register.ts`).
  */
-import { listBackends, registerBackend, setBackend } from "./backend.js";
+import type { Backend } from "./backend.js";
 import { cpuBackend } from "./cpu/index.js";
-import { createWasmBackend, createWasmBackendAsync, supportedVariants } from "./wasm/index.js";
 
-registerBackend(cpuBackend);
+const registry = new Map<string, Backend>([[cpuBackend.name, cpuBackend]]);
+let active: Backend = cpuBackend;
+let numThreads = 1;
 
-/** Why the wasm backend is not available, or null when it is registered. */
-export let wasmUnavailableReason: string | null = null;
-try {
-  if (supportedVariants().length === 0) throw new Error("this engine does not support WebAssembly SIMD");
-  registerBackend(createWasmBackend());
-  setBackend("wasm");
-} catch (e) {
-  // NOTE: browsers refuse to compile large modules synchronously on the main thread; there the
-  // reference backend stays active.
-  wasmUnavailableReason = (e as Error).message;
+/** Makes a backend available to `setBackend` under its name (replacing one of the same name). */
+export function registerBackend(backend: Backend): void {
+  if (registry.get(backend.name) === active) active = backend;
+  registry.set(backend.name, backend);
+}
+
+/** Chooses the backend every op runs on from now on. */
+export function setBackend(name: string): Backend {
+  const be = registry.get(name);
+  if (!be) throw new Error(`setBackend: unknown backend "${name}". Registered: ${[...registry.keys()].join(", ")}`);
+  active = be;
+  return be;
+}
+
+export function getBackend(): Backend {
+  return active;
+}
+
+export function listBackends(): string[] {
+  return [...registry.keys()];
 }
 
 /**
- * Makes sure the wasm backend is registered and active, compiling it asynchronously where a
- * synchronous compile was refused (a browser's main thread). Resolves to false where WebAssembly
- * SIMD is missing; the reference backend then stays active.
+ * How many threads backends may use for large work (default 1), like `torch.set_num_threads`.
+ * Each backend uses up to `min(n, backend.maxThreads)`: the reference backend is single-threaded.
  */
-export async function initWasmBackend(): Promise<boolean> {
-  if (listBackends().includes("wasm")) {
-    setBackend("wasm");
-    return true;
-  }
-  if (supportedVariants().length === 0) return false;
-  registerBackend(await createWasmBackendAsync());
-  setBackend("wasm");
-  wasmUnavailableReason = null;
-  return true;
+export function setNumThreads(n: number): void {
+  if (!Number.isInteger(n) || n < 1) throw new Error(`setNumThreads: expected a positive integer, got ${n}`);
+  numThreads = n;
+}
+
+export function getNumThreads(): number {
+  return numThreads;
+}
+
+/** The threads `backend` may use now: the budget, capped by what the backend can run. */
+export function threadsFor(backend: Pick<Backend, "maxThreads">): number {
+  return Math.max(1, Math.min(numThreads, backend.maxThreads));
 }
 
 export * from "./backend.js";

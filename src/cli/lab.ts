@@ -1,18 +1,16 @@
 /** `seqtorch gradflow` and `seqtorch lab`: the gradient lab on the command line. */
 import { mkdir, rename, writeFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
-import { setNumThreads, train as tr } from "../index.js";
+import { cells as cellTable, setNumThreads, train as tr } from "../index.js";
 import { CliError } from "./output.js";
 
-const CELLS: tr.LabCell[] = ["rnn", "lstm", "gru", "rnn-relu", "rnn-leaky"];
-
-function parseCells(list: string): tr.LabCell[] {
+function parseCells(list: string): cellTable.CellKind[] {
   const cells = list.split(",").map((c) => c.trim()).filter(Boolean);
   for (const c of cells) {
-    if (!CELLS.includes(c as tr.LabCell)) throw new CliError(`unknown cell "${c}"; choose from ${CELLS.join(", ")}`, 2);
+    if (!cellTable.isCellKind(c)) throw new CliError(`unknown cell "${c}"; choose from ${cellTable.CELL_KINDS.join(", ")}`, 2);
   }
   if (cells.length === 0) throw new CliError("--cells needs at least one cell", 2);
-  return cells as tr.LabCell[];
+  return cells as cellTable.CellKind[];
 }
 
 async function writeAtomic(path: string, content: string): Promise<void> {

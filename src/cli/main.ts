@@ -5,7 +5,7 @@
  */
 import { Command, InvalidArgumentError, Option } from "commander";
 import { createRequire } from "node:module";
-import { fmtShape, getBackend, listBackends, manualSeed, nn, randn } from "../index.js";
+import { cells, fmtShape, getBackend, listBackends, manualSeed, nn, randn } from "../index.js";
 import { runCommand } from "./output.js";
 import { trainCommand, type TrainArgs } from "./train.js";
 import { evalCommand, paramsCommand, predictCommand } from "./use.js";
@@ -43,7 +43,7 @@ function tutorial(): void {
 
 function addModelOptions(cmd: Command): Command {
   return cmd
-    .addOption(new Option("--cell <type>", "recurrent cell").choices(["rnn", "lstm", "gru"]).default("lstm"))
+    .addOption(new Option("--cell <type>", "recurrent cell").choices(cells.CELL_KINDS).default("lstm"))
     .option("--embedding-dim <n>", "embedding size", int("--embedding-dim"), 32)
     .option("--hidden-size <n>", "hidden size", int("--hidden-size"), 64)
     .option("--layers <n>", "stacked recurrent layers", int("--layers"), 1)
@@ -134,7 +134,7 @@ addModelOptions(
           numClasses: o.numClasses as number,
           embeddingDim: o.embeddingDim as number,
           hiddenSize: o.hiddenSize as number,
-          cell: o.cell as "rnn" | "lstm" | "gru",
+          cell: o.cell as cells.CellKind,
           numLayers: o.layers as number,
           bidirectional: o.bidirectional as boolean,
         },
@@ -145,7 +145,7 @@ addModelOptions(
 program
   .command("gradflow")
   .description("show vanishing and exploding gradients: the norm of d loss / d h_t at every distance from the loss, for freshly initialised cells on a long-range task; writes an SVG plot (log scale) and JSON")
-  .option("--cells <list>", "comma-separated cells: rnn, lstm, gru, rnn-relu, rnn-leaky", "rnn,lstm,gru")
+  .option("--cells <list>", `comma-separated cells: ${cells.CELL_KINDS.join(", ")}`, "rnn,lstm,gru")
   .addOption(new Option("--task <task>", "long-range task").choices(["adding", "copy"]).default("adding"))
   .option("--length <T>", "sequence length", int("--length", 2), 100)
   .option("--hidden-size <n>", "hidden size", int("--hidden-size"), 64)
@@ -163,7 +163,7 @@ program
   .command("lab")
   .description("train a recurrent cell on a long-range task (adding or copy) and compare it with the memoryless baseline")
   .argument("<task>", "adding or copy")
-  .option("--cell <cell>", "rnn, lstm, gru, rnn-relu or rnn-leaky", "lstm")
+  .option("--cell <cell>", `one of ${cells.CELL_KINDS.join(", ")}`, "lstm")
   .option("--length <T>", "sequence length (adding) or delay (copy)", int("--length", 2), 100)
   .option("--hidden-size <n>", "hidden size", int("--hidden-size"), 128)
   .option("--batch-size <n>", "examples per step", int("--batch-size"), 64)

@@ -1,7 +1,7 @@
 /** `seqtorch train`: text file (or the embedded names) to a trained model in a checkpoint directory. */
 import { writeFile, rename, mkdir } from "node:fs/promises";
 import { basename, dirname, extname, join, resolve } from "node:path";
-import { data, listBackends, models, nn, setBackend, text, train as tr } from "../index.js";
+import { type cells, data, listBackends, models, nn, setBackend, text, train as tr } from "../index.js";
 import { readTable } from "../data/node.js";
 import { saveCheckpoint } from "../io/node.js";
 import { loadNames, type LabelledTexts } from "./datasets.js";
@@ -15,7 +15,7 @@ export interface TrainArgs {
   tokenizer: "char" | "word" | "whitespace";
   locale: string;
   lowercase: boolean;
-  cell: "rnn" | "lstm" | "gru";
+  cell: cells.CellKind;
   embeddingDim: number;
   hiddenSize: number;
   layers: number;

@@ -1,6 +1,6 @@
 /** `seqtorch predict`, `seqtorch eval` and `seqtorch params`: using a checkpoint. */
 import { readFileSync } from "node:fs";
-import { data, models, nn, train as tr } from "../index.js";
+import { type cells, data, models, nn, train as tr } from "../index.js";
 import { readTable } from "../data/node.js";
 import { loadCheckpoint } from "../io/node.js";
 import { CliError, pct } from "./output.js";
@@ -69,7 +69,7 @@ export async function evalCommand(opts: { checkpoint: string; data: string; text
   process.stdout.write(`${tr.classificationReport(matrix, bundle.labels)}\n\n${tr.formatConfusionMatrix(matrix, bundle.labels)}\n`);
 }
 
-export async function paramsCommand(opts: { checkpoint?: string; json: boolean; model: { vocabSize: number; numClasses: number; embeddingDim: number; hiddenSize: number; cell: "rnn" | "lstm" | "gru"; numLayers: number; bidirectional: boolean } }): Promise<void> {
+export async function paramsCommand(opts: { checkpoint?: string; json: boolean; model: { vocabSize: number; numClasses: number; embeddingDim: number; hiddenSize: number; cell: cells.CellKind; numLayers: number; bidirectional: boolean } }): Promise<void> {
   const model = opts.checkpoint ? (await loadBundle(opts.checkpoint)).model : new models.TextClassifier(opts.model);
   const rnn = model.encoder.rnn;
   const exact = nn.countParameters(model);

@@ -3,19 +3,20 @@
  * a recurrent encoder (run on packed input, so padding never reaches the state), a pooling step and
  * a linear head.
  */
+import { CELL_KINDS, isCellKind, type CellKind } from "../cells/spec.js";
 import * as nn from "../nn/index.js";
 import { cat } from "../ops/movement.js";
 import { fmtShape, ShapeError } from "../shape.js";
 import { Tensor } from "../tensor.js";
 
-export type CellType = "rnn" | "lstm" | "gru";
 export type Pooling = "last" | "mean";
 
 export interface SequenceEncoderOptions {
   vocabSize: number;
   embeddingDim?: number;
   hiddenSize?: number;
-  cell?: CellType;
+  /** The recurrent cell, a kind from the cell table (default "lstm"). */
+  cell?: CellKind;
   numLayers?: number;
   bidirectional?: boolean;
   /** Dropout on the embeddings, between recurrent layers, and before the head (default 0). */
@@ -40,7 +41,7 @@ function resolve(o: SequenceEncoderOptions): ResolvedEncoderOptions {
     pooling: o.pooling ?? "last",
     paddingIdx: o.paddingIdx ?? 0,
   };
-  if (!["rnn", "lstm", "gru"].includes(r.cell)) throw new Error(`cell must be "rnn", "lstm" or "gru", got "${r.cell}"`);
+  if (!isCellKind(r.cell)) throw new Error(`cell must be one of ${CELL_KINDS.map((k) => `"${k}"`).join(", ")}, got "${String(r.cell)}"`);
   if (r.pooling !== "last" && r.pooling !== "mean") throw new Error(`pooling must be "last" or "mean", got "${r.pooling}"`);
   return r;
 }
@@ -58,7 +59,7 @@ export class SequenceEncoder extends nn.Module {
     this.options = o;
     this.embedding = this.registerModule("embedding", new nn.Embedding(o.vocabSize, o.embeddingDim, { paddingIdx: o.paddingIdx }));
     const rnnOptions = { numLayers: o.numLayers, bidirectional: o.bidirectional, batchFirst: true, dropout: o.numLayers > 1 ? o.dropout : 0 };
-    const rnn = o.cell === "lstm" ? new nn.LSTM(o.embeddingDim, o.hiddenSize, rnnOptions) : o.cell === "gru" ? new nn.GRU(o.embeddingDim, o.hiddenSize, rnnOptions) : new nn.RNN(o.embeddingDim, o.hiddenSize, rnnOptions);
+    const rnn = nn.createRecurrent(o.cell, o.embeddingDim, o.hiddenSize, rnnOptions);
     this.rnn = this.registerModule("rnn", rnn);
     this.drop = this.registerModule("dropout", new nn.Dropout(o.dropout));
   }
@@ -82,7 +83,7 @@ export class SequenceEncoder extends nn.Module {
     const lens = Array.from(lengths, (l) => Math.min(Math.max(1, l), L));
     const emb = this.drop.forward(this.embedding.forward(tokens));
     const packed = nn.utils.packPaddedSequence(emb, lens, { batchFirst: true, enforceSorted: false });
-    const [out, state] = this.rnn instanceof nn.LSTM ? this.rnn.forward(packed) : (this.rnn as nn.GRU).forward(packed);
+    const [out, state] = this.rnn.forward(packed);
     const hN = Array.isArray(state) ? state[0] : state;
     if (this.options.pooling === "last") {
       const layers = hN.shape[0]!;

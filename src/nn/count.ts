@@ -3,9 +3,19 @@
  * formula `G·((X + H)·H + H)` counts one bias vector per gate block; PyTorch has two (`b_ih` and
  * `b_hh`), so its count is higher by `G·H` per layer and direction: `LSTM(10, 20)` has 2560, not 2480.
  */
+import { gateCount, unhandledKind, type CellKind } from "../cells/spec.js";
 import { fmtShape } from "../shape.js";
 import type { Module } from "./module.js";
 import { RNNBase } from "./rnn.js";
+
+/** Whether the one-bias formula describes the kind: the Elman-style cells, whose weights are W_ih, W_hh and bias per gate block. */
+function hasTutorialFormula(kind: CellKind): boolean {
+  switch (kind) {
+    case "rnn": case "rnn-relu": case "rnn-leaky": case "lstm": case "gru": return true;
+    case "jordan": return false;
+    default: return unhandledKind(kind);
+  }
+}
 
 /** The number of scalars in `module`'s parameters (shared ones once); buffers are not counted. */
 export function countParameters(module: Module, options: { trainableOnly?: boolean } = {}): number {
@@ -16,12 +26,13 @@ export function countParameters(module: Module, options: { trainableOnly?: boole
 
 /**
  * What the one-bias formula `G·((X + H)·H + H)` gives for a recurrent layer, summed over layers and
- * directions (X = the layer's input size, G = 4 for LSTM, 3 for GRU, 1 for RNN). Null for an LSTM with
- * projection, which that formula does not describe, and for a layer without bias.
+ * directions (X = the layer's input size, G = the cell table's gate count: 4 for LSTM, 3 for GRU, 1 for
+ * RNN). Null where that formula does not describe the layer: an LSTM with projection, a layer without
+ * bias, a Jordan network.
  */
 export function tutorialParameterCount(rnn: RNNBase): number | null {
-  if (rnn.projSize > 0 || !rnn.bias) return null;
-  const G = rnn.mode === "LSTM" ? 4 : rnn.mode === "GRU" ? 3 : 1;
+  if (rnn.projSize > 0 || !rnn.bias || !hasTutorialFormula(rnn.cell)) return null;
+  const G = gateCount(rnn.cell);
   const H = rnn.hiddenSize;
   const D = rnn.bidirectional ? 2 : 1;
   let total = 0;

@@ -1,12 +1,13 @@
 /**
  * Making vanishing and exploding gradients visible: `gradientFlow` runs one forward and backward
  * pass and reports how large the loss gradient is at every time step of every recurrent layer, and
- * for every parameter. Normal training pays nothing for this: the recurrent kernels hand out the
- * per-step state gradients only while a probe is installed.
+ * for every parameter. While it measures, the model's recurrent layers run their composed cells
+ * (tested equal to the fused kernels) and report each step's state gradient to an observer set on
+ * the layer itself; normal training pays nothing and the kernels know nothing of it.
  */
 import type { Tensor } from "../tensor.js";
 import type { Module } from "./module.js";
-import { RNNBase, setHiddenGradProbe } from "./rnn.js";
+import { RNNBase } from "./rnn.js";
 import type { PackedSequence } from "./utils/rnn.js";
 
 export interface HiddenGradientFlow {
@@ -59,12 +60,20 @@ export function gradientFlow<M extends ForwardModule>(
 ): GradientFlow {
   const names = new Map<Module, string>();
   for (const [name, m] of model.namedModules()) names.set(m, name);
-  const hidden: HiddenGradientFlow[] = [];
-  const previous = setHiddenGradProbe((module, layer, direction, dh) => {
-    const T = dh.shape[0]!;
-    const norms: number[] = [];
-    for (let t = 0; t < T; t++) norms.push(l2(dh.select(0, t)));
-    hidden.push({ module: names.get(module) ?? module.constructor.name, layer, direction: direction === 1 ? "reverse" : "forward", norms });
+  const recurrent = model.modules().filter((m): m is RNNBase => m instanceof RNNBase);
+  const flows = new Map<string, HiddenGradientFlow>();
+  const previous = recurrent.map((m) => m.stepGradObserver);
+  recurrent.forEach((m) => {
+    const module = names.get(m) ?? m.constructor.name;
+    m.stepGradObserver = (layer, direction, t, steps, dh) => {
+      const key = `${layer}/${direction}`;
+      let flow = flows.get(`${module}\u0000${key}`);
+      if (!flow) {
+        flow = { module, layer, direction: direction === 1 ? "reverse" : "forward", norms: new Array<number>(steps).fill(0) };
+        flows.set(`${module}\u0000${key}`, flow);
+      }
+      flow.norms[t] = l2(dh);
+    };
   });
   let loss: Tensor;
   try {
@@ -74,8 +83,9 @@ export function gradientFlow<M extends ForwardModule>(
     loss = lossFn(first as Tensor, batch.target);
     loss.backward();
   } finally {
-    setHiddenGradProbe(previous);
+    recurrent.forEach((m, i) => (m.stepGradObserver = previous[i]!));
   }
+  const hidden = [...flows.values()];
   // Backward visits layers last to first; report them in model order.
   hidden.sort((a, b) => a.module.localeCompare(b.module) || a.layer - b.layer || a.direction.localeCompare(b.direction));
   const parameters = model.namedParameters().map(([name, p]) => ({ name, norm: p.grad ? l2(p.grad) : 0 }));

@@ -6,9 +6,11 @@ export {
 } from "./layers.js";
 export { CrossEntropyLoss, NLLLoss, MSELoss, BCEWithLogitsLoss } from "./loss.js";
 export {
-  RNNBase, RNN, LSTM, GRU, RNNCell, LSTMCell, GRUCell,
-  type RNNMode, type Nonlinearity, type RNNBaseOptions, type RNNOptions, type LSTMOptions,
+  RNNBase, RNN, LSTM, GRU, RNNCellBase, RNNCell, LSTMCell, GRUCell,
+  type RNNMode, type Nonlinearity, type RNNBaseOptions, type RNNOptions, type LSTMOptions, type StackOptions,
+  type RecurrentState, type StepGradObserver,
 } from "./rnn.js";
+export { createRecurrent, type CreateRecurrentOptions } from "./create.js";
 export { countParameters, tutorialParameterCount, summary } from "./count.js";
 export * as init from "./init.js";
 export * as functional from "./functional.js";
@@ -20,4 +22,3 @@ export {
   type JordanRNNOptions, type JordanRNNCellOptions, type JordanWeights, type JordanActivations, type OutputNonlinearity,
 } from "./jordan.js";
 export { gradientFlow, hasRecurrentLayers, type GradientFlow, type HiddenGradientFlow, type GradientFlowBatch } from "./diagnostics.js";
-export { setHiddenGradProbe, type HiddenGradProbe } from "./rnn.js";

@@ -1,18 +1,15 @@
 /**
  * Jordan networks, a seqtorch extension (PyTorch has no such layer): an Elman-style recurrence whose
- * hidden state is fed the previous *output* rather than the previous hidden state. The layer and the
- * cell are composed from primitive tensor ops one step at a time, so they need no kernel of their own.
+ * hidden state is fed the previous *output* rather than the previous hidden state. The layer is
+ * `RNNBase` over the cell table's `jordan` kind, so it shares the stacked-layer driver (packed input
+ * included); the step is composed from primitive ops in `cells/steps.ts`, so it needs no kernel.
  */
-import { dropout, linear } from "../ops/composite.js";
-import { cat, stack } from "../ops/movement.js";
-import { fmtShape, ShapeError, shapesEqual, type Shape } from "../shape.js";
-import { Tensor, zeros } from "../tensor.js";
-import { uniform_ } from "./init.js";
-import { Module } from "./module.js";
-import { checkSize, checkStack, type Nonlinearity, type RNNBaseOptions } from "./rnn.js";
+import { cellLayer } from "../cells/layer.js";
+import { jordanFromProjection, inputProjection, type CellWeights, type OutputNonlinearity } from "../cells/steps.js";
+import type { Tensor } from "../tensor.js";
+import { layerOptions, RNNBase, RNNCellBase, type Nonlinearity, type RNNBaseOptions } from "./rnn.js";
 
-/** The activation applied to the output projection `h W_o^T + b_o`. */
-export type OutputNonlinearity = "tanh" | "sigmoid" | "relu" | "identity";
+export type { OutputNonlinearity } from "../cells/steps.js";
 
 export interface JordanRNNCellOptions {
   /** Size O of the output y, which is also what the next step receives (default hiddenSize). */
@@ -44,26 +41,17 @@ export interface JordanActivations {
 
 const OUTPUT_NONLINEARITIES: readonly OutputNonlinearity[] = ["tanh", "sigmoid", "relu", "identity"];
 
-function checkActivations(name: string, nl: unknown, outNl: unknown): void {
+function checkActivations(name: string, nl: unknown, outNl: unknown): { nonlinearity: "tanh" | "relu"; outputNonlinearity: OutputNonlinearity } {
   if (nl !== "tanh" && nl !== "relu") throw new Error(`${name}: unknown nonlinearity '${String(nl)}'. Select from 'tanh' or 'relu'.`);
   if (!OUTPUT_NONLINEARITIES.includes(outNl as OutputNonlinearity)) {
     throw new Error(`${name}: unknown outputNonlinearity '${String(outNl)}'. Select from 'tanh', 'sigmoid', 'relu' or 'identity'.`);
   }
+  return { nonlinearity: nl, outputNonlinearity: outNl as OutputNonlinearity };
 }
 
-function applyOutput(z: Tensor, act: OutputNonlinearity): Tensor {
-  if (act === "tanh") return z.tanh();
-  if (act === "sigmoid") return z.sigmoid();
-  if (act === "relu") return z.relu();
-  return z;
-}
-
-/** The recurrence given the input projection `xi = x W_ih^T + b_ih`: returns `[y, h]`. */
-function stepFromProjection(xi: Tensor, yPrev: Tensor, w: JordanWeights, nl: Nonlinearity, outNl: OutputNonlinearity): [Tensor, Tensor] {
-  const pre = xi.add(linear(yPrev, w.weightHy, w.biasHy));
-  const h = nl === "tanh" ? pre.tanh() : pre.relu();
-  return [applyOutput(linear(h, w.weightO, w.biasO), outNl), h];
-}
+const cellWeights = (w: JordanWeights): CellWeights => ({
+  weight_ih: w.weightIh, weight_hy: w.weightHy, bias_ih: w.biasIh, bias_hy: w.biasHy, weight_o: w.weightO, bias_o: w.biasO,
+});
 
 /**
  * One Jordan step on batched tensors, the maths of `JordanRNNCell` and of every layer step:
@@ -74,7 +62,8 @@ function stepFromProjection(xi: Tensor, yPrev: Tensor, w: JordanWeights, nl: Non
  * x `[N, in]`, yPrev `[N, O]`; returns `[y [N, O], h [N, H]]`. Any float dtype, so it can be gradchecked in float64.
  */
 export function jordanRNNStep(x: Tensor, yPrev: Tensor, w: JordanWeights, acts: JordanActivations = {}): [Tensor, Tensor] {
-  return stepFromProjection(linear(x, w.weightIh, w.biasIh), yPrev, w, acts.nonlinearity ?? "tanh", acts.outputNonlinearity ?? "tanh");
+  const cw = cellWeights(w);
+  return jordanFromProjection(inputProjection(x, cw), yPrev, cw, checkActivations("jordanRNNStep", acts.nonlinearity ?? "tanh", acts.outputNonlinearity ?? "tanh"));
 }
 
 /**
@@ -82,21 +71,14 @@ export function jordanRNNStep(x: Tensor, yPrev: Tensor, w: JordanWeights, acts: 
  * outputs `[L, N, O]` (at their time positions, also when `reverse`) and the last output `[N, O]`.
  */
 export function jordanRNNLayer(x: Tensor, y0: Tensor, w: JordanWeights, acts: JordanActivations = {}, reverse = false): [Tensor, Tensor] {
-  const nl = acts.nonlinearity ?? "tanh";
-  const outNl = acts.outputNonlinearity ?? "tanh";
-  const T = x.shape[0]!;
-  if (T === 0) return [zeros([0, y0.shape[0]!, y0.shape[1]!], { dtype: y0.dtype }), y0];
-  // The input projection does not depend on the recurrence: one product for the whole sequence.
-  const xi = linear(x, w.weightIh, w.biasIh);
-  const outs: Tensor[] = new Array<Tensor>(T);
-  let y = y0;
-  for (let k = 0; k < T; k++) {
-    const t = reverse ? T - 1 - k : k;
-    [y] = stepFromProjection(xi.select(0, t), y, w, nl, outNl);
-    outs[t] = y;
-  }
-  return [stack(outs, 0), y];
+  const cell = checkActivations("jordanRNNLayer", acts.nonlinearity ?? "tanh", acts.outputNonlinearity ?? "tanh");
+  const [y, [yN]] = cellLayer("jordan", x, [y0], cellWeights(w), { reverse, cell });
+  return [y, yN!];
 }
+
+const jordanWeights = (w: CellWeights): JordanWeights => ({
+  weightIh: w.weight_ih!, weightHy: w.weight_hy!, biasIh: w.bias_ih ?? null, biasHy: w.bias_hy ?? null, weightO: w.weight_o!, biasO: w.bias_o ?? null,
+});
 
 /**
  * Stacked Jordan network, a seqtorch extension (PyTorch has no Jordan layer). Per layer and time step:
@@ -122,121 +104,23 @@ export function jordanRNNLayer(x: Tensor, y0: Tensor, w: JordanWeights, acts: Jo
  * // output [5, 3, 16], yN [4, 3, 8]
  * @see https://pytorch.org/docs/stable/generated/torch.nn.RNN.html (the conventions it follows)
  */
-export class JordanRNN extends Module {
-  readonly inputSize: number;
-  readonly hiddenSize: number;
+export class JordanRNN extends RNNBase<Tensor> {
   readonly outputSize: number;
-  readonly numLayers: number;
-  readonly bias: boolean;
-  readonly batchFirst: boolean;
-  readonly dropout: number;
-  readonly bidirectional: boolean;
   readonly nonlinearity: Nonlinearity;
   readonly outputNonlinearity: OutputNonlinearity;
-  /** Parameter name suffixes per layer and direction, in order: `_l0`, `_l0_reverse`, `_l1`, … */
-  readonly suffixes: string[] = [];
 
   constructor(inputSize: number, hiddenSize: number, numLayersOrOptions?: number | JordanRNNOptions, options?: JordanRNNOptions) {
-    super();
-    const name = "JordanRNN";
-    const o: JordanRNNOptions = typeof numLayersOrOptions === "number" ? { ...options, numLayers: numLayersOrOptions } : (numLayersOrOptions ?? options ?? {});
-    const {
-      numLayers = 1, bias = true, batchFirst = false, dropout = 0, bidirectional = false,
-      outputSize = hiddenSize, nonlinearity = "tanh", outputNonlinearity = "tanh",
-    } = o;
-    checkSize(name, "inputSize", inputSize);
-    checkSize(name, "hiddenSize", hiddenSize);
-    checkSize(name, "outputSize", outputSize);
-    checkStack(name, numLayers, dropout);
-    checkActivations(name, nonlinearity, outputNonlinearity);
-    this.inputSize = inputSize;
-    this.hiddenSize = hiddenSize;
-    this.outputSize = outputSize;
-    this.numLayers = numLayers;
-    this.bias = bias;
-    this.batchFirst = batchFirst;
-    this.dropout = dropout;
-    this.bidirectional = bidirectional;
-    this.nonlinearity = nonlinearity;
-    this.outputNonlinearity = outputNonlinearity;
-
-    const D = bidirectional ? 2 : 1;
-    const stdv = 1 / Math.sqrt(hiddenSize);
-    for (let layer = 0; layer < numLayers; layer++) {
-      const layerIn = layer === 0 ? inputSize : outputSize * D;
-      for (let dir = 0; dir < D; dir++) {
-        const sfx = `_l${layer}${dir === 1 ? "_reverse" : ""}`;
-        const shapes: [string, number[]][] = [[`weight_ih${sfx}`, [hiddenSize, layerIn]], [`weight_hy${sfx}`, [hiddenSize, outputSize]]];
-        if (bias) shapes.push([`bias_ih${sfx}`, [hiddenSize]], [`bias_hy${sfx}`, [hiddenSize]]);
-        shapes.push([`weight_o${sfx}`, [outputSize, hiddenSize]]);
-        if (bias) shapes.push([`bias_o${sfx}`, [outputSize]]);
-        for (const [n, s] of shapes) this.registerParameter(n, uniform_(zeros(s), -stdv, stdv));
-        this.suffixes.push(sfx);
-      }
-    }
+    const o = layerOptions(numLayersOrOptions, options);
+    const cell = checkActivations("JordanRNN", o.nonlinearity ?? "tanh", o.outputNonlinearity ?? "tanh");
+    super("jordan", inputSize, hiddenSize, { ...o, cell });
+    this.outputSize = o.outputSize ?? hiddenSize;
+    this.nonlinearity = cell.nonlinearity;
+    this.outputNonlinearity = cell.outputNonlinearity;
   }
 
   /** The parameters of layer `layer` and direction `dir` (1: reverse), looked up by name. */
   weights(layer: number, dir = 0): JordanWeights {
-    const sfx = this.suffixes[layer * (this.bidirectional ? 2 : 1) + dir];
-    if (sfx === undefined) throw new Error(`JordanRNN: no layer ${layer} direction ${dir} (numLayers=${this.numLayers}, bidirectional=${this.bidirectional})`);
-    const p = (n: string): Tensor | null => this.getParameter(`${n}${sfx}`) ?? null;
-    return { weightIh: p("weight_ih")!, weightHy: p("weight_hy")!, biasIh: p("bias_ih"), biasHy: p("bias_hy"), weightO: p("weight_o")!, biasO: p("bias_o") };
-  }
-
-  forward(input: Tensor, y0?: Tensor | null): [Tensor, Tensor] {
-    const name = "JordanRNN";
-    const shown = `input ${fmtShape(input.shape)}`;
-    if (input.ndim !== 2 && input.ndim !== 3) {
-      throw new ShapeError(name, `Expected input to be 2D or 3D, got ${input.ndim}D instead (${shown})`, [input.shape]);
-    }
-    if (input.dtype === "int32") throw new ShapeError(name, `input must be floating point, got int32 (embed token indices with nn.Embedding first)`, [input.shape]);
-    const weightDtype = this.getParameter("weight_ih_l0")!.dtype;
-    if (input.dtype !== weightDtype) throw new ShapeError(name, `input dtype ${input.dtype} does not match the parameters' dtype ${weightDtype}`, [input.shape]);
-    if (input.shape[input.ndim - 1] !== this.inputSize) {
-      throw new ShapeError(name, `input.shape[-1] must equal inputSize. Expected ${this.inputSize}, got ${input.shape[input.ndim - 1]} (${shown}, batchFirst=${this.batchFirst})`, [input.shape]);
-    }
-    const batched = input.ndim === 3;
-    let x = batched ? (this.batchFirst ? input.transpose(0, 1) : input) : input.unsqueeze(1);
-    const N = x.shape[1]!;
-    const D = this.bidirectional ? 2 : 1;
-    const L = this.numLayers;
-    const O = this.outputSize;
-    let state: Tensor;
-    if (!y0) {
-      state = zeros([D * L, N, O], { dtype: input.dtype });
-    } else {
-      const expected = batched ? [D * L, N, O] : [D * L, O];
-      if (!shapesEqual(y0.shape, expected)) {
-        const what = batched ? "(D·numLayers, N, O)" : "(D·numLayers, O) for unbatched input";
-        throw new ShapeError(name, `y0 must have shape ${what}. Expected ${fmtShape(expected)}, got ${fmtShape(y0.shape)} (${shown})`, [expected, y0.shape]);
-      }
-      if (y0.dtype !== input.dtype) throw new ShapeError(name, `y0 has dtype ${y0.dtype} but input has ${input.dtype}`);
-      state = batched ? y0 : y0.unsqueeze(1);
-    }
-
-    const acts: JordanActivations = { nonlinearity: this.nonlinearity, outputNonlinearity: this.outputNonlinearity };
-    const yN: Tensor[] = [];
-    for (let layer = 0; layer < L; layer++) {
-      const outs: Tensor[] = [];
-      for (let dir = 0; dir < D; dir++) {
-        const [out, y] = jordanRNNLayer(x, state.select(0, layer * D + dir), this.weights(layer, dir), acts, dir === 1);
-        outs.push(out);
-        yN.push(y);
-      }
-      x = D === 2 ? cat(outs, 2) : outs[0]!;
-      // As in ATen's stacked RNN: dropout on each layer's whole output but the last, in training only.
-      if (this.dropout > 0 && this.training && layer < L - 1) x = dropout(x, this.dropout, true);
-    }
-    let y = stack(yN, 0);
-    let output = x;
-    if (!batched) {
-      output = output.squeeze(1);
-      y = y.squeeze(1);
-    } else if (this.batchFirst) {
-      output = output.transpose(0, 1);
-    }
-    return [output, y];
+    return jordanWeights(this.layerWeights(layer, dir));
   }
 
   override extraRepr(): string {
@@ -249,6 +133,7 @@ export class JordanRNN extends Module {
     if (this.batchFirst) s += `, batchFirst=true`;
     if (this.dropout !== 0) s += `, dropout=${this.dropout}`;
     if (this.bidirectional) s += `, bidirectional=true`;
+    if (this.residual) s += `, residual=true`;
     return s;
   }
 }
@@ -271,61 +156,30 @@ export class JordanRNN extends Module {
  * for (const x of randn([6, 3, 10]).split(1, 0)) [y] = cell.forward(x.squeeze(0), y);
  * @see https://pytorch.org/docs/stable/generated/torch.nn.RNNCell.html (the conventions it follows)
  */
-export class JordanRNNCell extends Module {
+export class JordanRNNCell extends RNNCellBase {
   readonly outputSize: number;
-  readonly bias: boolean;
   readonly nonlinearity: Nonlinearity;
   readonly outputNonlinearity: OutputNonlinearity;
-  readonly weightIh: Tensor;
-  readonly weightHy: Tensor;
-  readonly biasIh: Tensor | null;
-  readonly biasHy: Tensor | null;
-  readonly weightO: Tensor;
-  readonly biasO: Tensor | null;
 
-  constructor(readonly inputSize: number, readonly hiddenSize: number, options: JordanRNNCellOptions = {}) {
-    super();
-    const name = "JordanRNNCell";
-    const { outputSize = hiddenSize, bias = true, nonlinearity = "tanh", outputNonlinearity = "tanh" } = options;
-    checkSize(name, "inputSize", inputSize);
-    checkSize(name, "hiddenSize", hiddenSize);
-    checkSize(name, "outputSize", outputSize);
-    checkActivations(name, nonlinearity, outputNonlinearity);
-    this.outputSize = outputSize;
-    this.bias = bias;
-    this.nonlinearity = nonlinearity;
-    this.outputNonlinearity = outputNonlinearity;
-    const stdv = 1 / Math.sqrt(hiddenSize);
-    const u = (shape: number[]): Tensor => uniform_(zeros(shape), -stdv, stdv);
-    this.weightIh = this.registerParameter("weight_ih", u([hiddenSize, inputSize]));
-    this.weightHy = this.registerParameter("weight_hy", u([hiddenSize, outputSize]));
-    this.biasIh = this.registerParameter("bias_ih", bias ? u([hiddenSize]) : null);
-    this.biasHy = this.registerParameter("bias_hy", bias ? u([hiddenSize]) : null);
-    this.weightO = this.registerParameter("weight_o", u([outputSize, hiddenSize]));
-    this.biasO = this.registerParameter("bias_o", bias ? u([outputSize]) : null);
+  constructor(inputSize: number, hiddenSize: number, options: JordanRNNCellOptions = {}) {
+    const cell = checkActivations("JordanRNNCell", options.nonlinearity ?? "tanh", options.outputNonlinearity ?? "tanh");
+    super("jordan", inputSize, hiddenSize, options.bias ?? true, { outputSize: options.outputSize, cell });
+    this.outputSize = options.outputSize ?? hiddenSize;
+    this.nonlinearity = cell.nonlinearity;
+    this.outputNonlinearity = cell.outputNonlinearity;
   }
+  get weightIh(): Tensor { return this.getParameter("weight_ih")!; }
+  get weightHy(): Tensor { return this.getParameter("weight_hy")!; }
+  get biasIh(): Tensor | null { return this.getParameter("bias_ih") ?? null; }
+  get biasHy(): Tensor | null { return this.getParameter("bias_hy") ?? null; }
+  get weightO(): Tensor { return this.getParameter("weight_o")!; }
+  get biasO(): Tensor | null { return this.getParameter("bias_o") ?? null; }
 
+  /** Returns `[y', h']`: the new output (feed it back as `y`) and the hidden activation. */
   forward(input: Tensor, y?: Tensor | null): [Tensor, Tensor] {
-    const name = "JordanRNNCell";
-    if (input.ndim !== 1 && input.ndim !== 2) throw new ShapeError(name, `Expected input to be 1D or 2D, got ${input.ndim}D instead (input ${fmtShape(input.shape)})`, [input.shape]);
-    if (input.shape[input.ndim - 1] !== this.inputSize) {
-      throw new ShapeError(name, `input.shape[-1] must equal inputSize. Expected ${this.inputSize}, got ${input.shape[input.ndim - 1]} (input ${fmtShape(input.shape)})`, [input.shape]);
-    }
-    const batched = input.ndim === 2;
-    const x = batched ? input : input.unsqueeze(0);
-    const N = x.shape[0]!;
-    let yPrev: Tensor;
-    if (!y) {
-      yPrev = zeros([N, this.outputSize], { dtype: input.dtype });
-    } else {
-      const expected: Shape = batched ? [N, this.outputSize] : [this.outputSize];
-      if (!shapesEqual(y.shape, expected)) {
-        throw new ShapeError(name, `y must have shape ${fmtShape(expected)}, got ${fmtShape(y.shape)} (input ${fmtShape(input.shape)})`, [expected, y.shape]);
-      }
-      yPrev = batched ? y : y.unsqueeze(0);
-    }
-    const w: JordanWeights = { weightIh: this.weightIh, weightHy: this.weightHy, biasIh: this.biasIh, biasHy: this.biasHy, weightO: this.weightO, biasO: this.biasO };
-    const [y1, h1] = jordanRNNStep(x, yPrev, w, { nonlinearity: this.nonlinearity, outputNonlinearity: this.outputNonlinearity });
+    const [x, [yPrev], batched] = this.prepare(input, [y]);
+    const w = this.weights;
+    const [y1, h1] = jordanFromProjection(inputProjection(x, w), yPrev!, w, this.cellOptions);
     return batched ? [y1, h1] : [y1.squeeze(0), h1.squeeze(0)];
   }
 

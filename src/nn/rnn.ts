@@ -1,13 +1,15 @@
 /**
  * Recurrent layers and cells, faithful to PyTorch's `torch/nn/modules/rnn.py`: the same options,
  * gate order (LSTM i, f, g, o; GRU r, z, n), parameter names and shapes, initialisation, output
- * shapes and dropout placement. Layers run one fused op per layer and direction; cells compose
- * primitive ops for a single step.
+ * shapes and dropout placement. Every layer is `RNNBase` over one kind from the cell table
+ * (`cells/spec.ts`), run by one stacked-layer driver; every cell is `RNNCellBase` over the same table
+ * and runs the kind's composed step.
  */
-import type { CellKind } from "../backend/index.js";
-import { dropout, linear } from "../ops/composite.js";
+import { CELLS, cellParameters, stateSizes, type CellKind, type StateSpec } from "../cells/spec.js";
+import { cellLayer } from "../cells/layer.js";
+import { cellStep, inputProjection, type CellOptions, type CellWeights } from "../cells/steps.js";
+import { dropout } from "../ops/composite.js";
 import { cat, stack } from "../ops/movement.js";
-import { recurrentLayer } from "../ops/recurrent.js";
 import { indexAdd, indexSelect } from "../ops/indexing.js";
 import { PackedSequence, packedRowIndices } from "./utils/rnn.js";
 import { fmtShape, ShapeError, shapesEqual, type Shape } from "../shape.js";
@@ -15,14 +17,17 @@ import { Tensor, zeros } from "../tensor.js";
 import { uniform_ } from "./init.js";
 import { Module } from "./module.js";
 
-export type RNNMode = "LSTM" | "GRU" | "RNN_TANH" | "RNN_RELU" | "RNN_LEAKY_RELU";
+/** PyTorch's `mode` of a layer (and seqtorch's for its extensions), from the cell table. */
+export type RNNMode = (typeof CELLS)[CellKind]["mode"];
 /** "leakyRelu" is a seqtorch extension (PyTorch's RNN has tanh and relu). */
 export type Nonlinearity = "tanh" | "relu" | "leakyRelu";
+/** What a layer takes and returns as its state: one tensor, or `[h, c]` for an LSTM. */
+export type RecurrentState = Tensor | [Tensor, Tensor];
 
 export interface RNNBaseOptions {
   /** Stacked layers (default 1). */
   numLayers?: number;
-  /** Use `b_ih` and `b_hh` (default true). */
+  /** Use the bias vectors (default true). */
   bias?: boolean;
   /** Input and output as `[N, L, *]` instead of `[L, N, *]` (default false, as in PyTorch). States keep `[D·numLayers, N, H]`. */
   batchFirst?: boolean;
@@ -47,19 +52,19 @@ export interface LSTMOptions extends RNNBaseOptions {
   projSize?: number;
 }
 
-const KIND: Record<RNNMode, CellKind> = { LSTM: "lstm", GRU: "gru", RNN_TANH: "rnn_tanh", RNN_RELU: "rnn_relu", RNN_LEAKY_RELU: "rnn_relu" };
-const GATES: Record<RNNMode, number> = { LSTM: 4, GRU: 3, RNN_TANH: 1, RNN_RELU: 1, RNN_LEAKY_RELU: 1 };
-
-/** Receives d loss / d h_t `[T, N, Hr]` for every layer and direction during backward (see `gradientFlow`). */
-export type HiddenGradProbe = (module: RNNBase, layer: number, direction: number, dh: Tensor) => void;
-let hiddenGradProbe: HiddenGradProbe | null = null;
-
-/** Installs (or with null removes) the probe; returns the previous one. Diagnostics only. */
-export function setHiddenGradProbe(probe: HiddenGradProbe | null): HiddenGradProbe | null {
-  const prev = hiddenGradProbe;
-  hiddenGradProbe = probe;
-  return prev;
+/** What a layer of any kind is built from: the shared options, the kind's sizes and its cell options. */
+export interface StackOptions extends RNNBaseOptions {
+  projSize?: number;
+  /** Jordan: the output size O (default hiddenSize). */
+  outputSize?: number;
+  cell?: CellOptions;
 }
+
+/**
+ * Receives, during backward, d loss / d h_t `[N, size]` of step t of `steps`, for one layer and
+ * direction (see `gradientFlow`, which sets it while it measures).
+ */
+export type StepGradObserver = (layer: number, direction: number, t: number, steps: number, grad: Tensor) => void;
 
 /** @internal a size option must be a positive integer. */
 export function checkSize(name: string, what: string, v: number): void {
@@ -77,10 +82,17 @@ export function checkStack(name: string, numLayers: number, dropout: unknown): v
   }
 }
 
+const statesOf = (kind: CellKind): readonly StateSpec[] => CELLS[kind].states;
+
 /**
- * What the stacked recurrent layers share. Use `RNN`, `LSTM` or `GRU`.
+ * A stack of recurrent layers of one cell kind: `RNN`, `LSTM`, `GRU` and `JordanRNN` are this class
+ * with their options. It owns the one stacked-layer driver (packed or padded input, batch-first,
+ * unbatched input, state checks, the layer × direction loop, residual and dropout), and one typed
+ * `forward`: `[output, state]`, where the state is a tensor, or `[h, c]` for an LSTM.
  */
-export abstract class RNNBase extends Module {
+export abstract class RNNBase<S extends RecurrentState = RecurrentState> extends Module {
+  /** The cell kind every layer runs (a key of the cell table). */
+  readonly cell: CellKind;
   readonly mode: RNNMode;
   readonly inputSize: number;
   readonly hiddenSize: number;
@@ -93,22 +105,35 @@ export abstract class RNNBase extends Module {
   readonly residual: boolean;
   /** Slope for negative inputs of a leaky-ReLU RNN (0 otherwise). */
   readonly negativeSlope: number;
+  /** What the cell's maths depends on beyond its kind (slope, Jordan activations). */
+  readonly cellOptions: CellOptions;
   /** Parameter names per layer and direction, in registration order (PyTorch's `_flat_weights_names` grouped). */
   readonly allWeightNames: string[][] = [];
+  /** Diagnostics: while set, the layers run their composed cells and report each step's state gradient. */
+  stepGradObserver: StepGradObserver | null = null;
+  /** Per layer and direction, the table's parameter names mapped to this module's. */
+  private readonly weightKeys: [string, string][][] = [];
+  /** Size of one direction's output and of each state (PyTorch's real hidden size, projSize, O). */
+  protected readonly outSize: number;
+  private readonly stateSizes: number[];
 
-  constructor(mode: RNNMode, inputSize: number, hiddenSize: number, options: RNNBaseOptions & { projSize?: number }) {
+  protected constructor(cell: CellKind, inputSize: number, hiddenSize: number, options: StackOptions) {
     super();
-    const name = mode.startsWith("RNN") ? "RNN" : mode;
-    const { numLayers = 1, bias = true, batchFirst = false, dropout = 0, bidirectional = false, projSize = 0, residual = false } = options;
-    const negativeSlope = mode === "RNN_LEAKY_RELU" ? ((options as RNNOptions).negativeSlope ?? 0.01) : 0;
-    if (!Number.isFinite(negativeSlope)) throw new Error(`RNN: negativeSlope must be a finite number, got ${negativeSlope}`);
+    const spec = CELLS[cell];
+    const name = spec.layer;
+    const { numLayers = 1, bias = true, batchFirst = false, dropout = 0, bidirectional = false, projSize = 0, residual = false, outputSize = hiddenSize } = options;
+    const negativeSlope = options.cell?.negativeSlope ?? 0;
+    if (!Number.isFinite(negativeSlope)) throw new Error(`${name}: negativeSlope must be a finite number, got ${negativeSlope}`);
     checkSize(name, "inputSize", inputSize);
     checkSize(name, "hiddenSize", hiddenSize);
+    checkSize(name, "outputSize", outputSize);
+    const projects = spec.params.some((p) => "projection" in p);
     if (!Number.isInteger(projSize) || projSize < 0) throw new Error(`${name}: projSize should be a non-negative integer, got ${projSize}`);
-    if (projSize > 0 && mode !== "LSTM") throw new Error(`${name}: projSize argument is only supported for LSTM, not RNN or GRU`);
+    if (projSize > 0 && !projects) throw new Error(`${name}: projSize argument is only supported for LSTM, not RNN or GRU`);
     if (projSize >= hiddenSize) throw new Error(`${name}: projSize has to be smaller than hiddenSize, got projSize=${projSize}, hiddenSize=${hiddenSize}`);
     checkStack(name, numLayers, dropout);
-    this.mode = mode;
+    this.cell = cell;
+    this.mode = spec.mode;
     this.inputSize = inputSize;
     this.hiddenSize = hiddenSize;
     this.numLayers = numLayers;
@@ -119,21 +144,22 @@ export abstract class RNNBase extends Module {
     this.projSize = projSize;
     this.residual = residual;
     this.negativeSlope = negativeSlope;
+    this.cellOptions = { ...options.cell, negativeSlope };
 
-    const G = GATES[mode] * hiddenSize;
+    const dims = { H: hiddenSize, P: projSize, O: outputSize };
+    this.stateSizes = stateSizes(cell, { I: inputSize, ...dims });
+    this.outSize = this.stateSizes[0]!;
     const D = bidirectional ? 2 : 1;
-    const realHidden = projSize > 0 ? projSize : hiddenSize;
+    // PyTorch's reset_parameters: every weight and bias from U(-1/sqrt(H), 1/sqrt(H)), H = hiddenSize even with projection.
     const stdv = 1 / Math.sqrt(hiddenSize);
     for (let layer = 0; layer < numLayers; layer++) {
-      const layerIn = layer === 0 ? inputSize : realHidden * D;
+      const layerIn = layer === 0 ? inputSize : this.outSize * D;
       for (let dir = 0; dir < D; dir++) {
         const sfx = `_l${layer}${dir === 1 ? "_reverse" : ""}`;
-        const shapes: [string, number[]][] = [[`weight_ih${sfx}`, [G, layerIn]], [`weight_hh${sfx}`, [G, realHidden]]];
-        if (bias) shapes.push([`bias_ih${sfx}`, [G]], [`bias_hh${sfx}`, [G]]);
-        if (projSize > 0) shapes.push([`weight_hr${sfx}`, [projSize, hiddenSize]]);
-        // PyTorch's reset_parameters: every weight and bias from U(-1/sqrt(H), 1/sqrt(H)), H = hiddenSize even with projection.
-        for (const [n, s] of shapes) this.registerParameter(n, uniform_(zeros(s), -stdv, stdv));
-        this.allWeightNames.push(shapes.map(([n]) => n));
+        const params = cellParameters(cell, { I: layerIn, ...dims }, { bias });
+        for (const [n, s] of params) this.registerParameter(n + sfx, uniform_(zeros(s), -stdv, stdv));
+        this.allWeightNames.push(params.map(([n]) => n + sfx));
+        this.weightKeys.push(params.map(([n]) => [n, n + sfx]));
       }
     }
   }
@@ -143,21 +169,42 @@ export abstract class RNNBase extends Module {
     return this.allWeightNames.map((names) => names.map((n) => this.getParameter(n)!));
   }
 
-  protected get displayName(): string {
-    return this.mode.startsWith("RNN") ? "RNN" : this.mode;
+  /** Layer `layer`, direction `dir`'s parameters under the cell table's names (`weight_ih`, ...). */
+  layerWeights(layer: number, dir = 0): CellWeights {
+    const keys = this.weightKeys[layer * (this.bidirectional ? 2 : 1) + dir];
+    if (!keys) throw new Error(`${this.displayName}: no layer ${layer} direction ${dir} (numLayers=${this.numLayers}, bidirectional=${this.bidirectional})`);
+    return Object.fromEntries(keys.map(([n, full]) => [n, this.getParameter(full) ?? null]));
   }
 
-  /** Output size of one direction: projSize when projecting, else hiddenSize. */
-  protected get outSize(): number {
-    return this.projSize > 0 ? this.projSize : this.hiddenSize;
+  protected get displayName(): string {
+    return CELLS[this.cell].layer;
   }
 
   /**
-   * Shared forward: validates `input` and states, runs the layers, returns the output and the
-   * final states in PyTorch's shapes.
+   * Runs the stack. `input`: `[L, N, H_in]` (`[N, L, H_in]` with batchFirst), unbatched `[L, H_in]`,
+   * or a `PackedSequence`. `hx`: the initial state, `[D·numLayers, N, size]` each (zeros when omitted).
+   * Returns the output (`[L, N, D·out]`, or packed like the input) and the final state.
    */
-  protected run(input: Tensor | PackedSequence, hx: Tensor | null, cx: Tensor | null): [Tensor | PackedSequence, Tensor, Tensor | null] {
-    const probe = hiddenGradProbe;
+  forward(input: Tensor, hx?: S | null): [Tensor, S];
+  forward(input: PackedSequence, hx?: S | null): [PackedSequence, S];
+  forward(input: Tensor | PackedSequence, hx?: S | null): [Tensor | PackedSequence, S];
+  forward(input: Tensor | PackedSequence, hx?: S | null): [Tensor | PackedSequence, S] {
+    const specs = statesOf(this.cell);
+    let given: (Tensor | null)[] = specs.map(() => null);
+    if (hx) {
+      if (specs.length > 1) {
+        if (!Array.isArray(hx) || hx.length !== specs.length) throw new Error(`${this.displayName}: expected hx as a pair [${specs.map((s) => s.layerArg).join(", ")}]`);
+        given = [...hx];
+      } else {
+        given = [hx as Tensor];
+      }
+    }
+    const [out, states] = this.run(input, given);
+    return [out, (states.length === 1 ? states[0]! : states) as S];
+  }
+
+  /** The stacked-layer driver: validates the input and states, runs every layer and direction. */
+  private run(input: Tensor | PackedSequence, hx: readonly (Tensor | null)[]): [Tensor | PackedSequence, Tensor[]] {
     const name = this.displayName;
     const packed = input instanceof PackedSequence ? input : null;
     const data = packed ? packed.data : (input as Tensor);
@@ -168,7 +215,7 @@ export abstract class RNNBase extends Module {
         : `Expected input to be 2D or 3D, got ${data.ndim}D instead (input ${fmtShape(data.shape)})`, [data.shape]);
     }
     if (data.dtype === "int32") throw new ShapeError(name, `input must be floating point, got int32 (embed token indices with nn.Embedding first)`, [data.shape]);
-    const weightDtype = this.getParameter("weight_ih_l0")!.dtype;
+    const weightDtype = this.getParameter(this.allWeightNames[0]![0]!)!.dtype;
     if (data.dtype !== weightDtype) throw new ShapeError(name, `input dtype ${data.dtype} does not match the parameters' dtype ${weightDtype}`, [data.shape]);
     if (data.shape[data.ndim - 1] !== this.inputSize) {
       throw new ShapeError(name, `input.shape[-1] must equal inputSize. Expected ${this.inputSize}, got ${data.shape[data.ndim - 1]} (${shown}, batchFirst=${this.batchFirst})`, [data.shape]);
@@ -188,46 +235,36 @@ export abstract class RNNBase extends Module {
     const N = x.shape[1]!;
     const D = this.bidirectional ? 2 : 1;
     const L = this.numLayers;
-    const check = (label: string, t: Tensor | null, size: number): Tensor => {
+    const initial = statesOf(this.cell).map((spec, i): Tensor => {
+      const size = this.stateSizes[i]!;
+      const t = hx[i] ?? null;
       const expected = batched ? [D * L, N, size] : [D * L, size];
       if (!t) return zeros([D * L, N, size], { dtype: data.dtype });
       if (!shapesEqual(t.shape, expected)) {
-        const what = batched ? "(D·numLayers, N, H)" : "(D·numLayers, H) for unbatched input";
-        throw new ShapeError(name, `${label} must have shape ${what}. Expected ${fmtShape(expected)}, got ${fmtShape(t.shape)} (${shown})`, [expected, t.shape]);
+        const what = batched ? `(D·numLayers, N, ${spec.sizeSymbol})` : `(D·numLayers, ${spec.sizeSymbol}) for unbatched input`;
+        throw new ShapeError(name, `${spec.layerArg} must have shape ${what}. Expected ${fmtShape(expected)}, got ${fmtShape(t.shape)} (${shown})`, [expected, t.shape]);
       }
-      if (t.dtype !== data.dtype) throw new ShapeError(name, `${label} has dtype ${t.dtype} but input has ${data.dtype}`);
+      if (t.dtype !== data.dtype) throw new ShapeError(name, `${spec.layerArg} has dtype ${t.dtype} but input has ${data.dtype}`);
       if (!batched) return t.unsqueeze(1);
       // States come in the caller's batch order; a packed batch runs in its sorted order.
       return packed?.sortedIndices ? t.indexSelect(1, packed.sortedIndices) : t;
-    };
-    const h0 = check(this.mode === "LSTM" ? "h0" : "hx", hx, this.outSize);
-    const c0 = this.mode === "LSTM" ? check("c0", cx, this.hiddenSize) : null;
+    });
 
-    const kind = KIND[this.mode];
-    const hN: Tensor[] = [];
-    const cN: Tensor[] = [];
+    const observer = this.stepGradObserver;
+    const finals: Tensor[][] = initial.map(() => []);
     for (let layer = 0; layer < L; layer++) {
       const outs: Tensor[] = [];
       for (let dir = 0; dir < D; dir++) {
         const idx = layer * D + dir;
-        const names = this.allWeightNames[idx]!;
-        const p = (prefix: string): Tensor | null => {
-          const n = names.find((s) => s.startsWith(prefix));
-          return n ? this.getParameter(n)! : null;
-        };
-        const [y, h, c] = recurrentLayer(
-          kind, x, h0.select(0, idx), c0 ? c0.select(0, idx) : null,
-          { wIh: p("weight_ih")!, wHh: p("weight_hh")!, bIh: p("bias_ih"), bHh: p("bias_hh"), wHr: p("weight_hr") },
-          {
-            reverse: dir === 1,
-            lengths,
-            slope: this.negativeSlope,
-            onHiddenGrad: probe ? (dh) => probe(this, layer, dir, dh) : undefined,
-          },
-        );
+        const steps = x.shape[0]!;
+        const [y, last] = cellLayer(this.cell, x, initial.map((s) => s.select(0, idx)), this.layerWeights(layer, dir), {
+          reverse: dir === 1,
+          lengths,
+          cell: this.cellOptions,
+          onStepGrad: observer ? (t, g) => observer(layer, dir, t, steps, g) : undefined,
+        });
         outs.push(y);
-        hN.push(h);
-        if (c) cN.push(c);
+        last.forEach((s, i) => finals[i]!.push(s));
       }
       const layerInput = x;
       x = D === 2 ? cat(outs, 2) : outs[0]!;
@@ -235,35 +272,28 @@ export abstract class RNNBase extends Module {
       // ATen's stacked loop: dropout on each layer's whole output but the last, in training only.
       if (this.dropout > 0 && this.training && layer < L - 1) x = dropout(x, this.dropout, true);
     }
-    let h = stack(hN, 0);
-    let c = c0 ? stack(cN, 0) : null;
+    let states = finals.map((f) => stack(f, 0));
     if (packed) {
       const [T, B, F] = x.shape as [number, number, number];
       const out = indexSelect(x.reshape([T * B, F]), 0, packedRowIndices(packed.batchSizes, B));
-      if (packed.unsortedIndices) {
-        h = h.indexSelect(1, packed.unsortedIndices);
-        c = c ? c.indexSelect(1, packed.unsortedIndices) : null;
-      }
-      return [packed.withData(out), h, c];
+      if (packed.unsortedIndices) states = states.map((s) => s.indexSelect(1, packed.unsortedIndices!));
+      return [packed.withData(out), states];
     }
     let output = x;
     if (!batched) {
       output = output.squeeze(1);
-      h = h.squeeze(1);
-      c = c ? c.squeeze(1) : null;
+      states = states.map((s) => s.squeeze(1));
     } else if (this.batchFirst) {
       output = output.transpose(0, 1);
     }
-    return [output, h, c];
+    return [output, states];
   }
 
   override extraRepr(): string {
     let s = `${this.inputSize}, ${this.hiddenSize}`;
     if (this.projSize !== 0) s += `, projSize=${this.projSize}`;
     if (this.numLayers !== 1) s += `, numLayers=${this.numLayers}`;
-    // NOTE: PyTorch's repr omits the nonlinearity; seqtorch shows it, since it changes the layer.
-    if (this.mode === "RNN_RELU") s += `, nonlinearity='relu'`;
-    if (this.mode === "RNN_LEAKY_RELU") s += `, nonlinearity='leakyRelu', negativeSlope=${this.negativeSlope}`;
+    s += this.cellRepr();
     if (!this.bias) s += `, bias=false`;
     if (this.batchFirst) s += `, batchFirst=true`;
     if (this.dropout !== 0) s += `, dropout=${this.dropout}`;
@@ -271,11 +301,26 @@ export abstract class RNNBase extends Module {
     if (this.residual) s += `, residual=true`;
     return s;
   }
+
+  /** What a subclass adds to the repr after the sizes (its cell's options). */
+  protected cellRepr(): string {
+    return "";
+  }
 }
 
-function layerOptions<O extends RNNBaseOptions>(numLayersOrOptions: number | O | undefined, options: O | undefined): O {
+/** @internal `(inputSize, hiddenSize, numLayers, options)` or `(inputSize, hiddenSize, options)`. */
+export function layerOptions<O extends RNNBaseOptions>(numLayersOrOptions: number | O | undefined, options: O | undefined): O {
   if (typeof numLayersOrOptions === "number") return { ...(options ?? ({} as O)), numLayers: numLayersOrOptions };
   return numLayersOrOptions ?? options ?? ({} as O);
+}
+
+function elmanKind(name: string, nl: unknown): CellKind {
+  switch (nl ?? "tanh") {
+    case "tanh": return "rnn";
+    case "relu": return "rnn-relu";
+    case "leakyRelu": return "rnn-leaky";
+    default: throw new Error(`${name}: unknown nonlinearity '${String(nl)}'. Select from 'tanh', 'relu' or 'leakyRelu'.`);
+  }
 }
 
 /**
@@ -293,20 +338,19 @@ function layerOptions<O extends RNNBaseOptions>(numLayersOrOptions: number | O |
  * const [output, hN] = rnn.forward(randn([5, 3, 10]), randn([2, 3, 20]));
  * @see https://pytorch.org/docs/stable/generated/torch.nn.RNN.html
  */
-export class RNN extends RNNBase {
+export class RNN extends RNNBase<Tensor> {
   readonly nonlinearity: Nonlinearity;
   constructor(inputSize: number, hiddenSize: number, numLayersOrOptions?: number | RNNOptions, options?: RNNOptions) {
     const o = layerOptions(numLayersOrOptions, options);
-    const nl = o.nonlinearity ?? "tanh";
-    if (nl !== "tanh" && nl !== "relu" && nl !== "leakyRelu") throw new Error(`RNN: unknown nonlinearity '${String(nl)}'. Select from 'tanh', 'relu' or 'leakyRelu'.`);
-    super(nl === "tanh" ? "RNN_TANH" : nl === "relu" ? "RNN_RELU" : "RNN_LEAKY_RELU", inputSize, hiddenSize, o);
-    this.nonlinearity = nl;
+    const negativeSlope = o.nonlinearity === "leakyRelu" ? (o.negativeSlope ?? 0.01) : 0;
+    super(elmanKind("RNN", o.nonlinearity), inputSize, hiddenSize, { ...o, cell: { negativeSlope } });
+    this.nonlinearity = o.nonlinearity ?? "tanh";
   }
-  forward(input: Tensor, hx?: Tensor | null): [Tensor, Tensor];
-  forward(input: PackedSequence, hx?: Tensor | null): [PackedSequence, Tensor];
-  forward(input: Tensor | PackedSequence, hx?: Tensor | null): [Tensor | PackedSequence, Tensor] {
-    const [out, h] = this.run(input, hx ?? null, null);
-    return [out, h];
+  protected override cellRepr(): string {
+    // NOTE: PyTorch's repr omits the nonlinearity; seqtorch shows it, since it changes the layer.
+    if (this.nonlinearity === "relu") return `, nonlinearity='relu'`;
+    if (this.nonlinearity === "leakyRelu") return `, nonlinearity='leakyRelu', negativeSlope=${this.negativeSlope}`;
+    return "";
   }
 }
 
@@ -331,16 +375,9 @@ export class RNN extends RNNBase {
  * // output [5, 3, 20], hN [2, 3, 20], cN [2, 3, 20]
  * @see https://pytorch.org/docs/stable/generated/torch.nn.LSTM.html
  */
-export class LSTM extends RNNBase {
+export class LSTM extends RNNBase<[Tensor, Tensor]> {
   constructor(inputSize: number, hiddenSize: number, numLayersOrOptions?: number | LSTMOptions, options?: LSTMOptions) {
-    super("LSTM", inputSize, hiddenSize, layerOptions(numLayersOrOptions, options));
-  }
-  forward(input: Tensor, hx?: [Tensor, Tensor] | null): [Tensor, [Tensor, Tensor]];
-  forward(input: PackedSequence, hx?: [Tensor, Tensor] | null): [PackedSequence, [Tensor, Tensor]];
-  forward(input: Tensor | PackedSequence, hx?: [Tensor, Tensor] | null): [Tensor | PackedSequence, [Tensor, Tensor]] {
-    if (hx && (!Array.isArray(hx) || hx.length !== 2)) throw new Error("LSTM: expected hx as a pair [h0, c0]");
-    const [out, h, c] = this.run(input, hx ? hx[0] : null, hx ? hx[1] : null);
-    return [out, [h, c!]];
+    super("lstm", inputSize, hiddenSize, layerOptions(numLayersOrOptions, options));
   }
 }
 
@@ -354,40 +391,45 @@ export class LSTM extends RNNBase {
  * Shapes as `RNN`; parameters `[3H, in_k]`, `[3H, H]`, `[3H]`, all U(-1/√H, 1/√H).
  * @see https://pytorch.org/docs/stable/generated/torch.nn.GRU.html
  */
-export class GRU extends RNNBase {
+export class GRU extends RNNBase<Tensor> {
   constructor(inputSize: number, hiddenSize: number, numLayersOrOptions?: number | RNNBaseOptions, options?: RNNBaseOptions) {
-    super("GRU", inputSize, hiddenSize, layerOptions(numLayersOrOptions, options));
-  }
-  forward(input: Tensor, hx?: Tensor | null): [Tensor, Tensor];
-  forward(input: PackedSequence, hx?: Tensor | null): [PackedSequence, Tensor];
-  forward(input: Tensor | PackedSequence, hx?: Tensor | null): [Tensor | PackedSequence, Tensor] {
-    const [out, h] = this.run(input, hx ?? null, null);
-    return [out, h];
+    super("gru", inputSize, hiddenSize, layerOptions(numLayersOrOptions, options));
   }
 }
 
-/** The parameters and checks a single-step cell shares. */
-abstract class RNNCellBase extends Module {
-  readonly weightIh: Tensor;
-  readonly weightHh: Tensor;
-  readonly biasIh: Tensor | null;
-  readonly biasHh: Tensor | null;
+/**
+ * The parameters, checks and step every single-step cell shares: the kind's parameters without a
+ * layer suffix (`weight_ih`, `bias_hh`, ...), and its composed step from `cells/steps.ts`.
+ */
+export abstract class RNNCellBase extends Module {
+  readonly cell: CellKind;
+  readonly cellOptions: CellOptions;
+  private readonly stateSizes: number[];
 
-  constructor(readonly inputSize: number, readonly hiddenSize: number, readonly bias: boolean, gates: number) {
+  protected constructor(cell: CellKind, readonly inputSize: number, readonly hiddenSize: number, readonly bias: boolean, options: { outputSize?: number; cell?: CellOptions } = {}) {
     super();
     const name = this.constructor.name;
     checkSize(name, "inputSize", inputSize);
     checkSize(name, "hiddenSize", hiddenSize);
+    const outputSize = options.outputSize ?? hiddenSize;
+    checkSize(name, "outputSize", outputSize);
+    this.cell = cell;
+    this.cellOptions = options.cell ?? {};
+    const dims = { I: inputSize, H: hiddenSize, P: 0, O: outputSize };
+    this.stateSizes = stateSizes(cell, dims);
     const stdv = 1 / Math.sqrt(hiddenSize);
-    const u = (shape: number[]): Tensor => uniform_(zeros(shape), -stdv, stdv);
-    this.weightIh = this.registerParameter("weight_ih", u([gates * hiddenSize, inputSize]));
-    this.weightHh = this.registerParameter("weight_hh", u([gates * hiddenSize, hiddenSize]));
-    this.biasIh = this.registerParameter("bias_ih", bias ? u([gates * hiddenSize]) : null);
-    this.biasHh = this.registerParameter("bias_hh", bias ? u([gates * hiddenSize]) : null);
+    // Every parameter the kind has, in order; the biases are recorded as absent with `bias: false`.
+    const kept = new Set(cellParameters(cell, dims, { bias }).map(([n]) => n));
+    for (const [n, s] of cellParameters(cell, dims, { bias: true })) this.registerParameter(n, kept.has(n) ? uniform_(zeros(s), -stdv, stdv) : null);
   }
 
-  /** Validates input `[N, in]` or `[in]` and a state; returns them batched, plus whether input was. */
-  protected prepare(input: Tensor, states: (Tensor | null | undefined)[]): [Tensor, Tensor[], boolean] {
+  /** The parameters under the cell table's names. */
+  get weights(): CellWeights {
+    return Object.fromEntries(this.namedParameters(false));
+  }
+
+  /** Validates input `[N, in]` or `[in]` and the states; returns them batched, plus whether input was. */
+  protected prepare(input: Tensor, given: readonly (Tensor | null | undefined)[]): [Tensor, Tensor[], boolean] {
     const name = this.constructor.name;
     if (input.ndim !== 1 && input.ndim !== 2) throw new ShapeError(name, `Expected input to be 1D or 2D, got ${input.ndim}D instead (input ${fmtShape(input.shape)})`, [input.shape]);
     if (input.shape[input.ndim - 1] !== this.inputSize) {
@@ -396,15 +438,25 @@ abstract class RNNCellBase extends Module {
     const batched = input.ndim === 2;
     const x = batched ? input : input.unsqueeze(0);
     const N = x.shape[0]!;
-    const expected: Shape = batched ? [N, this.hiddenSize] : [this.hiddenSize];
-    const hs = states.map((s, i) => {
-      if (!s) return zeros([N, this.hiddenSize], { dtype: input.dtype });
+    const states = statesOf(this.cell).map((spec, i) => {
+      const size = this.stateSizes[i]!;
+      const s = given[i];
+      if (!s) return zeros([N, size], { dtype: input.dtype });
+      const expected: Shape = batched ? [N, size] : [size];
       if (!shapesEqual(s.shape, expected)) {
-        throw new ShapeError(name, `${i === 0 ? "hx" : "cx"} must have shape ${fmtShape(expected)}, got ${fmtShape(s.shape)} (input ${fmtShape(input.shape)})`, [expected, s.shape]);
+        throw new ShapeError(name, `${spec.cellArg} must have shape ${fmtShape(expected)}, got ${fmtShape(s.shape)} (input ${fmtShape(input.shape)})`, [expected, s.shape]);
       }
       return batched ? s : s.unsqueeze(0);
     });
-    return [x, hs, batched];
+    return [x, states, batched];
+  }
+
+  /** One step of the kind's composed cell: the new states, batched like the input. */
+  protected step(input: Tensor, given: readonly (Tensor | null | undefined)[]): Tensor[] {
+    const [x, states, batched] = this.prepare(input, given);
+    const w = this.weights;
+    const next = cellStep(this.cell)(inputProjection(x, w), states, w, this.cellOptions);
+    return batched ? next : next.map((s) => s.squeeze(0));
   }
 
   override extraRepr(): string {
@@ -412,26 +464,30 @@ abstract class RNNCellBase extends Module {
   }
 }
 
+/** The Elman-style cells' four parameters under PyTorch's attribute names. */
+abstract class ElmanCellBase extends RNNCellBase {
+  get weightIh(): Tensor { return this.getParameter("weight_ih")!; }
+  get weightHh(): Tensor { return this.getParameter("weight_hh")!; }
+  get biasIh(): Tensor | null { return this.getParameter("bias_ih") ?? null; }
+  get biasHh(): Tensor | null { return this.getParameter("bias_hh") ?? null; }
+}
+
 /**
  * One Elman step: `h' = act(x W_ih^T + b_ih + h W_hh^T + b_hh)`.
  * Shapes: input `[N, in]` or `[in]`, hx `[N, H]` or `[H]` (zeros when omitted), output like hx.
  * @see https://pytorch.org/docs/stable/generated/torch.nn.RNNCell.html
  */
-export class RNNCell extends RNNCellBase {
+export class RNNCell extends ElmanCellBase {
   readonly nonlinearity: Nonlinearity;
   readonly negativeSlope: number;
   constructor(inputSize: number, hiddenSize: number, options: { bias?: boolean; nonlinearity?: Nonlinearity; negativeSlope?: number } = {}) {
-    super(inputSize, hiddenSize, options.bias ?? true, 1);
-    const nl = options.nonlinearity ?? "tanh";
-    if (nl !== "tanh" && nl !== "relu" && nl !== "leakyRelu") throw new Error(`RNNCell: unknown nonlinearity '${String(nl)}'. Select from 'tanh', 'relu' or 'leakyRelu'.`);
-    this.nonlinearity = nl;
-    this.negativeSlope = nl === "leakyRelu" ? (options.negativeSlope ?? 0.01) : 0;
+    const negativeSlope = options.nonlinearity === "leakyRelu" ? (options.negativeSlope ?? 0.01) : 0;
+    super(elmanKind("RNNCell", options.nonlinearity), inputSize, hiddenSize, options.bias ?? true, { cell: { negativeSlope } });
+    this.nonlinearity = options.nonlinearity ?? "tanh";
+    this.negativeSlope = negativeSlope;
   }
   forward(input: Tensor, hx?: Tensor | null): Tensor {
-    const [x, [h], batched] = this.prepare(input, [hx]);
-    const pre = linear(x, this.weightIh, this.biasIh).add(linear(h!, this.weightHh, this.biasHh));
-    const out = this.nonlinearity === "tanh" ? pre.tanh() : this.nonlinearity === "relu" ? pre.relu() : pre.leakyRelu(this.negativeSlope);
-    return batched ? out : out.squeeze(0);
+    return this.step(input, [hx])[0]!;
   }
   override extraRepr(): string {
     if (this.nonlinearity === "leakyRelu") return `${super.extraRepr()}, nonlinearity='leakyRelu', negativeSlope=${this.negativeSlope}`;
@@ -444,17 +500,13 @@ export class RNNCell extends RNNCellBase {
  * Shapes: input `[N, in]` or `[in]`, hx and cx `[N, H]` or `[H]` (zeros when omitted).
  * @see https://pytorch.org/docs/stable/generated/torch.nn.LSTMCell.html
  */
-export class LSTMCell extends RNNCellBase {
+export class LSTMCell extends ElmanCellBase {
   constructor(inputSize: number, hiddenSize: number, options: { bias?: boolean } = {}) {
-    super(inputSize, hiddenSize, options.bias ?? true, 4);
+    super("lstm", inputSize, hiddenSize, options.bias ?? true);
   }
   forward(input: Tensor, hx?: [Tensor, Tensor] | null): [Tensor, Tensor] {
-    const [x, [h, c], batched] = this.prepare(input, [hx?.[0], hx?.[1]]);
-    const gates = linear(x, this.weightIh, this.biasIh).add(linear(h!, this.weightHh, this.biasHh));
-    const [i, f, g, o] = gates.chunk(4, 1) as [Tensor, Tensor, Tensor, Tensor];
-    const c1 = f.sigmoid().mul(c!).add(i.sigmoid().mul(g.tanh()));
-    const h1 = o.sigmoid().mul(c1.tanh());
-    return batched ? [h1, c1] : [h1.squeeze(0), c1.squeeze(0)];
+    const [h, c] = this.step(input, [hx?.[0], hx?.[1]]);
+    return [h!, c!];
   }
 }
 
@@ -463,18 +515,11 @@ export class LSTMCell extends RNNCellBase {
  * Shapes: input `[N, in]` or `[in]`, hx `[N, H]` or `[H]` (zeros when omitted), output like hx.
  * @see https://pytorch.org/docs/stable/generated/torch.nn.GRUCell.html
  */
-export class GRUCell extends RNNCellBase {
+export class GRUCell extends ElmanCellBase {
   constructor(inputSize: number, hiddenSize: number, options: { bias?: boolean } = {}) {
-    super(inputSize, hiddenSize, options.bias ?? true, 3);
+    super("gru", inputSize, hiddenSize, options.bias ?? true);
   }
   forward(input: Tensor, hx?: Tensor | null): Tensor {
-    const [x, [h], batched] = this.prepare(input, [hx]);
-    const [xr, xz, xn] = linear(x, this.weightIh, this.biasIh).chunk(3, 1) as [Tensor, Tensor, Tensor];
-    const [hr, hz, hn] = linear(h!, this.weightHh, this.biasHh).chunk(3, 1) as [Tensor, Tensor, Tensor];
-    const r = xr.add(hr).sigmoid();
-    const z = xz.add(hz).sigmoid();
-    const n = xn.add(r.mul(hn)).tanh();
-    const h1 = z.neg().add(1).mul(n).add(z.mul(h!));
-    return batched ? h1 : h1.squeeze(0);
+    return this.step(input, [hx])[0]!;
   }
 }

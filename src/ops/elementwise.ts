@@ -3,7 +3,8 @@
  * Tensor ops, in one place. Broadcast gradients are summed back to input shapes by autograd.
  */
 import { record } from "../autograd.js";
-import { allocBuf, getBackend, type BinaryOp, type DType, type UnaryOp } from "../backend/index.js";
+import { getBackend, type BinaryOp, type UnaryOp } from "../backend/index.js";
+import { allocBuf, type DType } from "../dtype.js";
 import { broadcastShapes, type Shape } from "../shape.js";
 import { asTensor, promoteTypes, Tensor, type TensorLike } from "../tensor.js";
 

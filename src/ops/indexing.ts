@@ -1,6 +1,7 @@
 /** Index ops: `gather` along a dimension and `embedding` row lookup. */
 import { record } from "../autograd.js";
-import { allocBuf, getBackend, type FloatBuf } from "../backend/index.js";
+import { getBackend } from "../backend/index.js";
+import { allocBuf, type FloatBuf } from "../dtype.js";
 import { fmtShape, normalizeDim, numel, ShapeError } from "../shape.js";
 import { Tensor } from "../tensor.js";
 

@@ -1,6 +1,7 @@
 /** Matrix products. `bmm` is the primitive; `matmul` adds PyTorch's 1-D and broadcasting rules. */
 import { record } from "../autograd.js";
-import { allocBuf, getBackend, type FloatBuf } from "../backend/index.js";
+import { getBackend } from "../backend/index.js";
+import { allocBuf, type FloatBuf } from "../dtype.js";
 import { broadcastShapes, fmtShape, numel, ShapeError } from "../shape.js";
 import { Tensor } from "../tensor.js";
 

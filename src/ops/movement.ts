@@ -1,6 +1,7 @@
 /** Shape and layout ops. Reshape shares storage; everything else copies into a fresh contiguous buffer. */
 import { record } from "../autograd.js";
-import { allocBuf, getBackend } from "../backend/index.js";
+import { getBackend } from "../backend/index.js";
+import { allocBuf } from "../dtype.js";
 import { broadcastShapes, fmtShape, normalizeDim, numel, ShapeError, shapesEqual, type Shape } from "../shape.js";
 import { Tensor } from "../tensor.js";
 

@@ -1,6 +1,8 @@
 import { readFileSync } from "node:fs";
 import { describe, expect, test } from "vitest";
-import type { CellKind } from "../backend/index.js";
+import { cellLayer } from "../cells/layer.js";
+import { FUSED_KINDS, gateCount, kernelSlope, type FusedCellKind } from "../cells/spec.js";
+import { cellStep } from "../cells/steps.js";
 import { gradcheck } from "../gradcheck.js";
 import { Generator } from "../random.js";
 import { ShapeError, type Shape } from "../shape.js";
@@ -10,11 +12,10 @@ import { cat, stack } from "./movement.js";
 import { recurrentLayer, type RecurrentWeights } from "./recurrent.js";
 
 const T = 3, I = 2, H = 3;
-const kinds: CellKind[] = ["lstm", "gru", "rnn_tanh", "rnn_relu"];
-const gates = (kind: CellKind): number => (kind === "lstm" ? 4 : kind === "gru" ? 3 : 1);
+const kinds: readonly FusedCellKind[] = FUSED_KINDS;
 
 interface Setup {
-  kind: CellKind;
+  kind: FusedCellKind;
   x: Tensor;
   h0: Tensor;
   c0: Tensor | null;
@@ -23,10 +24,10 @@ interface Setup {
   all: Tensor[];
 }
 
-function setup(kind: CellKind, N: number, opts: { bias?: boolean; P?: number; seed?: number } = {}): Setup {
+function setup(kind: FusedCellKind, N: number, opts: { bias?: boolean; P?: number; seed?: number } = {}): Setup {
   const gen = new Generator(opts.seed ?? 88);
   const r = (shape: Shape, scale = 0.6): Tensor => randn(shape, { dtype: "float64", generator: gen }).mul(scale).requiresGrad_();
-  const G = gates(kind);
+  const G = gateCount(kind);
   const P = opts.P ?? 0;
   const Hr = P || H;
   const bias = opts.bias ?? true;
@@ -45,9 +46,9 @@ function setup(kind: CellKind, N: number, opts: { bias?: boolean; P?: number; se
 }
 
 const run = (s: Setup, reverse: boolean, lengths: Int32Array | null = null) =>
-  recurrentLayer(s.kind, s.x, s.h0, s.c0, s.w, { reverse, lengths });
+  recurrentLayer(s.kind, s.x, s.h0, s.c0, s.w, { reverse, lengths, slope: kernelSlope(s.kind, undefined) });
 
-/** The same layer composed from primitive ops, one sequence at a time, PyTorch's cell equations. */
+/** The same layer from the cells' composed steps, one sequence at a time, each run for its own length. */
 function reference(s: Setup, reverse: boolean, lengths: Int32Array | null): [Tensor, Tensor, Tensor | null] {
   const { kind, x, w } = s;
   const N = x.shape[1]!;
@@ -61,24 +62,8 @@ function reference(s: Setup, reverse: boolean, lengths: Int32Array | null): [Ten
     for (let k = 0; k < L; k++) {
       const t = reverse ? L - 1 - k : k;
       const xt = x.select(0, t).narrow(0, b, 1);
-      const gi = linear(xt, w.wIh, w.bIh);
-      const gh = linear(h, w.wHh, w.bHh);
-      if (kind === "lstm") {
-        const [i, f, g, o] = gi.add(gh).chunk(4, 1) as [Tensor, Tensor, Tensor, Tensor];
-        c = f.sigmoid().mul(c!).add(i.sigmoid().mul(g.tanh()));
-        h = o.sigmoid().mul(c.tanh());
-        if (w.wHr) h = linear(h, w.wHr);
-      } else if (kind === "gru") {
-        const [ir, iz, inn] = gi.chunk(3, 1) as [Tensor, Tensor, Tensor];
-        const [hr, hz, hn] = gh.chunk(3, 1) as [Tensor, Tensor, Tensor];
-        const rg = ir.add(hr).sigmoid();
-        const z = iz.add(hz).sigmoid();
-        const n = inn.add(rg.mul(hn)).tanh();
-        h = z.neg().add(1).mul(n).add(z.mul(h));
-      } else {
-        const pre = gi.add(gh);
-        h = kind === "rnn_relu" ? pre.relu() : pre.tanh();
-      }
+      const cw = { weight_ih: w.wIh, weight_hh: w.wHh, bias_ih: w.bIh, bias_hh: w.bHh, weight_hr: w.wHr };
+      [h, c = null] = cellStep(kind)(linear(xt, w.wIh, w.bIh), c ? [h, c] : [h], cw, {}) as [Tensor, Tensor?];
       out[t] = h;
     }
     ys.push(cat(out, 0));
@@ -146,7 +131,7 @@ describe("recurrentLayer", () => {
   }
 
   describe("lengths (packed sequences)", () => {
-    const cases: [CellKind, number][] = [...kinds.map((k): [CellKind, number] => [k, 0]), ["lstm", 2]];
+    const cases: [FusedCellKind, number][] = [...kinds.map((k): [FusedCellKind, number] => [k, 0]), ["lstm", 2]];
     for (const [kind, P] of cases) {
       for (const reverse of [false, true]) {
         test(`${kind}${P ? " with projection" : ""}, ${reverse ? "reverse" : "forward"}: zero output past the length, hN as if run alone`, () => {
@@ -156,7 +141,7 @@ describe("recurrentLayer", () => {
           for (let b = 0; b < 3; b++) {
             const L = lengths[b]!;
             for (let t = L; t < T; t++) expect(y.select(0, t).select(0, b).tolist()).toEqual(new Array<number>(P || H).fill(0));
-            const alone = recurrentLayer(kind, s.x.narrow(0, 0, L).narrow(1, b, 1), s.h0.narrow(0, b, 1), s.c0 ? s.c0.narrow(0, b, 1) : null, s.w, { reverse });
+            const alone = recurrentLayer(kind, s.x.narrow(0, 0, L).narrow(1, b, 1), s.h0.narrow(0, b, 1), s.c0 ? s.c0.narrow(0, b, 1) : null, s.w, { reverse, slope: kernelSlope(kind, undefined) });
             expectClose(hN.narrow(0, b, 1), alone[1], 1e-14, `hN of sequence ${b}`);
             expectClose(cN ? cN.narrow(0, b, 1) : null, alone[2], 1e-14, `cN of sequence ${b}`);
             expectClose(y.narrow(0, 0, L).narrow(1, b, 1), alone[0], 1e-14, `y of sequence ${b}`);
@@ -190,7 +175,7 @@ describe("recurrentLayer", () => {
     const golden = JSON.parse(readFileSync(new URL("../../test/golden/cells.json", import.meta.url), "utf8")) as { cases: Case[] };
     for (const c of golden.cases) {
       test(c.name, () => {
-        const kind: CellKind = c.module === "LSTMCell" ? "lstm" : c.module === "GRUCell" ? "gru" : c.options.nonlinearity === "relu" ? "rnn_relu" : "rnn_tanh";
+        const kind: FusedCellKind = c.module === "LSTMCell" ? "lstm" : c.module === "GRUCell" ? "gru" : c.options.nonlinearity === "relu" ? "rnn-relu" : "rnn";
         const t = (g: G, shape?: number[]): Tensor => tensor(g.data, shape ?? g.shape, { dtype: "float64", requiresGrad: true });
         const inp = c.inputs.input!;
         const N = inp.shape.length === 2 ? inp.shape[0]! : 1;
@@ -242,7 +227,7 @@ describe("recurrentLayer", () => {
   });
 });
 
-describe("recurrentLayer with a leaky ReLU (rnn_relu with a slope)", () => {
+describe("recurrentLayer with a leaky ReLU (rnn-leaky: the kernels' slope)", () => {
   const g = new Generator(5);
   const r = (shape: number[], scale = 1): Tensor => randn(shape, { dtype: "float64", requiresGrad: true, generator: g }).mul(scale).detach().requiresGrad_();
   const [T, N, I, H] = [4, 2, 3, 5];
@@ -252,13 +237,13 @@ describe("recurrentLayer with a leaky ReLU (rnn_relu with a slope)", () => {
 
   test("gradcheck, and the state gradient the diagnostics report", () => {
     for (const reverse of [false, true]) {
-      const res = gradcheck((...ts) => recurrentLayer("rnn_relu", ts[0]!, ts[1]!, null, { wIh: ts[2]!, wHh: ts[3]!, bIh: ts[4]!, bHh: ts[5]!, wHr: null }, { reverse, slope: 0.1 }).slice(0, 2) as Tensor[], [x, h0, w.wIh, w.wHh, w.bIh, w.bHh]);
+      const res = gradcheck((...ts) => recurrentLayer("rnn-leaky", ts[0]!, ts[1]!, null, { wIh: ts[2]!, wHh: ts[3]!, bIh: ts[4]!, bHh: ts[5]!, wHr: null }, { reverse, slope: 0.1 }).slice(0, 2) as Tensor[], [x, h0, w.wIh, w.wHh, w.bIh, w.bHh]);
       expect(res.ok, res.message).toBe(true);
     }
   });
 
-  test("matches leakyRelu composed step by step, and reports d loss / d h_t", () => {
-    const [y] = recurrentLayer("rnn_relu", x, h0, null, w, { slope: 0.1 });
+  test("matches leakyRelu composed step by step; the composed layer reports d loss / d h_t", () => {
+    const [y] = recurrentLayer("rnn-leaky", x, h0, null, w, { slope: 0.1 });
     let h = h0;
     const steps: Tensor[] = [];
     for (let t = 0; t < T; t++) {
@@ -267,12 +252,14 @@ describe("recurrentLayer with a leaky ReLU (rnn_relu with a slope)", () => {
     }
     expectClose(y, stack(steps, 0), 1e-12, "y");
     // Loss on the last step only: d loss / d h_t is the gradient flowing back from the end.
-    let seen: Tensor | null = null;
-    const [y2] = recurrentLayer("rnn_relu", x, h0, null, w, { slope: 0.1, onHiddenGrad: (dh) => (seen = dh) });
+    const seen: Tensor[] = [];
+    const cw = { weight_ih: w.wIh, weight_hh: w.wHh, bias_ih: w.bIh, bias_hh: w.bHh };
+    const [y2] = cellLayer("rnn-leaky", x, [h0], cw, { cell: { negativeSlope: 0.1 }, onStepGrad: (t, dh) => (seen[t] = dh) });
+    expectClose(y2, y, 1e-12, "composed y");
     const up = randn([N, H], { dtype: "float64", generator: g });
     y2.select(0, T - 1).mul(up).sum().backward();
-    expect(seen).not.toBeNull();
-    const dh = seen as unknown as Tensor;
+    expect(seen.length).toBe(T);
+    const dh = stack(seen, 0);
     expect(dh.shape).toEqual([T, N, H]);
     expectClose(dh.select(0, T - 1), up, 1e-12, "last step");
     // One step back: d h_{T-1} / d h_{T-2} = diag(act') W_hh.

@@ -1,10 +1,12 @@
 /**
  * The fused recurrent op: one layer, one direction, the whole sequence, in one kernel call forward
- * and one backward. The cells in `nn/` compose the same step from primitive ops; tests assert the two
- * agree.
+ * and one backward, on a backend that has fused kernels. `cells/steps.ts` composes the same step
+ * from primitive ops; tests assert the two agree.
  */
 import { isGradEnabled, record } from "../autograd.js";
-import { gateCount, getBackend, type CellKind, type FloatBuf, type RecurrentForwardArgs } from "../backend/index.js";
+import { getBackend, type RecurrentForwardArgs } from "../backend/index.js";
+import { carriesCell, gateCount, type FusedCellKind } from "../cells/spec.js";
+import type { FloatBuf } from "../dtype.js";
 import { fmtShape, ShapeError, shapesEqual } from "../shape.js";
 import { Tensor } from "../tensor.js";
 
@@ -20,20 +22,15 @@ export interface RecurrentLayerOptions {
   reverse?: boolean;
   /** Valid steps per batch element (packed sequences): later steps keep the state and output 0. */
   lengths?: Int32Array | null;
-  /** rnn_relu: slope for negative inputs (0, the default, is ReLU; otherwise leaky ReLU). */
+  /** rnn-relu, rnn-leaky: slope for negative inputs (0, the default, is ReLU; otherwise leaky ReLU). */
   slope?: number;
-  /**
-   * Diagnostics: called during backward with d loss / d h_t for every step, `[T, N, Hr]`
-   * (the state each step hands on, after the step's own output gradient is added).
-   */
-  onHiddenGrad?: (dh: Tensor) => void;
 }
 
 /**
  * Runs `x` `[T, N, I]` through one recurrent layer from `h0` `[N, Hr]` (and `c0` `[N, H]` for an LSTM).
  * Returns `[y [T, N, Hr], hN [N, Hr], cN [N, H] | null]`.
  */
-export function recurrentLayer(kind: CellKind, x: Tensor, h0: Tensor, c0: Tensor | null, w: RecurrentWeights, options: RecurrentLayerOptions = {}): [Tensor, Tensor, Tensor | null] {
+export function recurrentLayer(kind: FusedCellKind, x: Tensor, h0: Tensor, c0: Tensor | null, w: RecurrentWeights, options: RecurrentLayerOptions = {}): [Tensor, Tensor, Tensor | null] {
   const op = `recurrentLayer(${kind})`;
   if (x.ndim !== 3) throw new ShapeError(op, `expected input [T, N, I], got ${fmtShape(x.shape)}`, [x.shape]);
   const [T, N, I] = x.shape as [number, number, number];
@@ -53,7 +50,7 @@ export function recurrentLayer(kind: CellKind, x: Tensor, h0: Tensor, c0: Tensor
   expect("bias_hh", w.bHh, [G * H]);
   expect("weight_hr", w.wHr, [P, H]);
   expect("h0", h0, [N, Hr]);
-  if (kind === "lstm") {
+  if (carriesCell(kind)) {
     if (!c0) throw new ShapeError(op, "an LSTM needs c0");
     expect("c0", c0, [N, H]);
   }
@@ -76,23 +73,22 @@ export function recurrentLayer(kind: CellKind, x: Tensor, h0: Tensor, c0: Tensor
     save: isGradEnabled() && inputs.some((t) => t?.requiresGrad),
     slope: options.slope ?? 0,
   };
-  const be = getBackend();
-  const res = be.recurrentForward(args);
+  const kernels = getBackend().recurrent;
+  if (!kernels) throw new Error(`${op}: backend "${getBackend().name}" has no fused recurrent kernels; run the layer through cells.cellLayer, which composes the step from primitives`);
+  const res = kernels.forward(args);
   const y = new Tensor(res.y, [T, N, Hr]);
   const hN = new Tensor(res.hN, [N, Hr]);
   const cN = res.cN ? new Tensor(res.cN, [N, H]) : null;
   const present = inputs.filter((t): t is Tensor => t !== null);
   const outputs = cN ? [y, hN, cN] : [y, hN];
   record(`${kind}Layer`, present, outputs, ([dy, dhN, dcN]) => {
-    const g = be.recurrentBackward({
+    const g = kernels.backward({
       forward: args,
       saved: res.saved!,
       dy: dy ? (dy.data as FloatBuf) : null,
       dhN: dhN ? (dhN.data as FloatBuf) : null,
       dcN: dcN ? (dcN.data as FloatBuf) : null,
-      wantHiddenGrad: options.onHiddenGrad !== undefined,
     });
-    if (options.onHiddenGrad && g.dHidden) options.onHiddenGrad(new Tensor(g.dHidden, [T, N, Hr]));
     const all = [
       new Tensor(g.dx, x.shape),
       new Tensor(g.dh0, h0.shape),

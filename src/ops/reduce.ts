@@ -1,6 +1,7 @@
 /** Reductions: sum is the primitive; mean, max, norm and logsumexp are built on it. */
 import { record } from "../autograd.js";
-import { allocBuf, getBackend, type ReduceOp } from "../backend/index.js";
+import { getBackend, type ReduceOp } from "../backend/index.js";
+import { allocBuf } from "../dtype.js";
 import { fmtShape, normalizeDim, numel, ShapeError, shapesEqual, type Shape } from "../shape.js";
 import { Tensor } from "../tensor.js";
 

@@ -1,5 +1,5 @@
 import { checkHyper, Optimizer, stateBuffer, withDefaults, type OptimizerParams, type ParamGroup, type ParamState } from "./optimizer.js";
-import type { FloatBuf } from "../backend/index.js";
+import type { FloatBuf } from "../dtype.js";
 import type { Tensor } from "../tensor.js";
 
 export interface AdamOptions {

@@ -4,7 +4,7 @@
  * PyTorch's layout, so a checkpoint's optimizer section reads the same in both.
  */
 import { noGrad } from "../autograd.js";
-import type { FloatBuf } from "../backend/index.js";
+import type { FloatBuf } from "../dtype.js";
 import { Tensor, zeros } from "../tensor.js";
 import { fmtShape, ShapeError } from "../shape.js";
 

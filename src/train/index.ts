@@ -17,6 +17,6 @@ export {
 } from "./fit.js";
 export {
   TaskModel, runLab, taskBaseline, compareGradientFlow, gradflowSvg,
-  type LabTask, type LabCell, type LabOptions, type LabProgress, type LabResult,
+  type LabTask, type LabOptions, type LabProgress, type LabResult,
   type GradflowOptions, type GradflowCell, type GradflowResult,
 } from "./lab.js";

@@ -3,6 +3,7 @@
  * trained or inspected with `gradientFlow`. What `seqtorch lab` and `seqtorch gradflow` run.
  * Browser-safe.
  */
+import { CELLS, unhandledKind, type CellKind } from "../cells/spec.js";
 import { ADDING_BASELINE_MSE, addingProblem, copyBaseline, copyMemory, COPY_VOCAB } from "../data/tasks.js";
 import * as nn from "../nn/index.js";
 import { noGrad } from "../autograd.js";
@@ -12,7 +13,16 @@ import { makeOptimizer, type OptimizerName } from "./fit.js";
 import { svgLineChart } from "./plot.js";
 
 export type LabTask = "adding" | "copy";
-export type LabCell = "rnn" | "lstm" | "gru" | "rnn-relu" | "rnn-leaky";
+
+/** The gate whose bias `gateBias` sets: the LSTM's forget gate, the GRU's update gate, none for the others. */
+function carryGate(kind: CellKind): string | null {
+  switch (kind) {
+    case "lstm": return "f";
+    case "gru": return "z";
+    case "rnn": case "rnn-relu": case "rnn-leaky": case "jordan": return null;
+    default: return unhandledKind(kind);
+  }
+}
 
 /** A recurrent layer with the task's input and output heads. */
 export class TaskModel extends nn.Module {
@@ -23,21 +33,19 @@ export class TaskModel extends nn.Module {
    * `gateBias` sets the LSTM forget gate's bias (the GRU update gate's) at initialisation, so the
    * gate starts near σ(gateBias) and the cell (or state) is carried over; 0 keeps PyTorch's init.
    */
-  constructor(readonly task: LabTask, readonly cell: LabCell, readonly hiddenSize: number, numLayers = 1, gateBias = 0) {
+  constructor(readonly task: LabTask, readonly cell: CellKind, readonly hiddenSize: number, numLayers = 1, gateBias = 0) {
     super();
     const inputSize = task === "adding" ? 2 : 16;
     this.embed = task === "copy" ? this.registerModule("embed", new nn.Embedding(COPY_VOCAB, 16)) : null;
-    const o = { batchFirst: true, numLayers };
-    const rnn =
-      cell === "lstm" ? new nn.LSTM(inputSize, hiddenSize, o)
-      : cell === "gru" ? new nn.GRU(inputSize, hiddenSize, o)
-      : new nn.RNN(inputSize, hiddenSize, { ...o, nonlinearity: cell === "rnn" ? "tanh" : cell === "rnn-relu" ? "relu" : "leakyRelu" });
+    const rnn = nn.createRecurrent(cell, inputSize, hiddenSize, { batchFirst: true, numLayers });
     this.rnn = this.registerModule("rnn", rnn);
-    if (gateBias !== 0 && (cell === "lstm" || cell === "gru")) {
-      // Gate blocks: LSTM i, f, g, o (forget = block 1); GRU r, z, n (update = block 1).
+    const gate = carryGate(cell);
+    if (gateBias !== 0 && gate !== null) {
+      // The gate's block in the stacked weights, from the cell table's gate order.
+      const block = (CELLS[cell].gates as readonly string[]).indexOf(gate);
       for (const [name, p] of rnn.namedParameters()) {
-        if (name.startsWith("bias_ih")) p.data.fill(gateBias, hiddenSize, 2 * hiddenSize);
-        if (name.startsWith("bias_hh")) p.data.fill(0, hiddenSize, 2 * hiddenSize);
+        if (name.startsWith("bias_ih")) p.data.fill(gateBias, block * hiddenSize, (block + 1) * hiddenSize);
+        if (name.startsWith("bias_hh")) p.data.fill(0, block * hiddenSize, (block + 1) * hiddenSize);
       }
     }
     this.head = this.registerModule("head", new nn.Linear(hiddenSize, task === "adding" ? 1 : COPY_VOCAB));
@@ -46,7 +54,7 @@ export class TaskModel extends nn.Module {
   /** Adding: `[N, T, 2]` to `[N, 1]` from the last step. Copy: int32 `[N, L]` to scores `[N, L, 10]`. */
   forward(input: Tensor): Tensor {
     const x = this.embed ? this.embed.forward(input) : input;
-    const [out] = this.rnn instanceof nn.LSTM ? this.rnn.forward(x) : (this.rnn as nn.GRU).forward(x);
+    const [out] = this.rnn.forward(x);
     return this.task === "adding" ? this.head.forward(out.select(1, -1)) : this.head.forward(out);
   }
 
@@ -68,7 +76,7 @@ function makeBatch(task: LabTask, n: number, T: number, g: Generator): { input: 
 
 export interface LabOptions {
   task: LabTask;
-  cell: LabCell;
+  cell: CellKind;
   length: number;
   hiddenSize?: number;
   numLayers?: number;
@@ -172,7 +180,7 @@ export async function runLab(o: LabOptions): Promise<LabResult> {
 }
 
 export interface GradflowOptions {
-  cells: LabCell[];
+  cells: CellKind[];
   task?: LabTask;
   length: number;
   hiddenSize?: number;
@@ -187,7 +195,7 @@ export interface GradflowOptions {
 }
 
 export interface GradflowCell {
-  cell: LabCell;
+  cell: CellKind;
   loss: number;
   /** `norms[d]`: norm of d loss / d h at distance d from the loss (the last step; d = T - 1 - t). */
   byDistance: number[];

@@ -212,6 +212,7 @@ function cast(x: Buf, out: Buf): void {
 
 export const cpuBackend: Backend = {
   name: "cpu",
+  maxThreads: 1,
   unary,
   leakyRelu(x, slope, out) {
     for (let i = 0; i < x.length; i++) { const v = x[i]!; out[i] = v > 0 ? v : v * slope; }
@@ -227,6 +228,5 @@ export const cpuBackend: Backend = {
   gather,
   scatterAdd,
   cast,
-  recurrentForward,
-  recurrentBackward,
+  recurrent: { forward: recurrentForward, backward: recurrentBackward },
 };

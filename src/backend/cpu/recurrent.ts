@@ -4,20 +4,45 @@
  * math, and backward through time collects the gate gradients of all steps so that the weight
  * gradients are again one gemm each.
  */
-import {
-  allocLike, gateCount,
-  type FloatBuf, type RecurrentBackwardArgs, type RecurrentBackwardResult,
-  type RecurrentForwardArgs, type RecurrentForwardResult, type RecurrentSaved,
+import { gateCount, savedBuffers, unhandledKind, type FusedCellKind } from "../../cells/spec.js";
+import { allocLike, type FloatBuf } from "../../dtype.js";
+import type {
+  RecurrentBackwardArgs, RecurrentBackwardResult, RecurrentForwardArgs, RecurrentForwardResult, RecurrentSaved,
 } from "../backend.js";
 import { gemm, transpose2d } from "./gemm.js";
 
+/**
+ * What forward keeps, `[T, N, size]` each, as the cell table lists them: gates (activated; GRU r, z,
+ * n; RNN the new h), hPrev (state entering each step), cPrev and c (LSTM cell before and after),
+ * m (LSTM output before projection), ghn (GRU: W_hn h + b_hn, which the reset gate multiplies).
+ */
 interface CpuSaved extends RecurrentSaved {
-  gates: FloatBuf; // [T, N, G*H] activated gates (GRU: r, z, n; RNN: the new h)
-  hPrev: FloatBuf; // [T, N, Hr] state entering each time step
-  cPrev: FloatBuf | null; // [T, N, H] LSTM cell entering each step
-  c: FloatBuf | null; // [T, N, H] LSTM cell after each step
-  m: FloatBuf | null; // [T, N, H] LSTM output before projection
-  ghn: FloatBuf | null; // [T, N, H] GRU: W_hn h + b_hn, which the reset gate multiplies
+  gates: FloatBuf;
+  hPrev: FloatBuf;
+  cPrev: FloatBuf | null;
+  c: FloatBuf | null;
+  m: FloatBuf | null;
+  ghn: FloatBuf | null;
+}
+
+/** The three recurrences the reference kernel implements, and which one each fused kind is. */
+type Recurrence = "lstm" | "gru" | "elman";
+function recurrenceOf(kind: FusedCellKind): Recurrence {
+  switch (kind) {
+    case "lstm": return "lstm";
+    case "gru": return "gru";
+    case "rnn": case "rnn-relu": case "rnn-leaky": return "elman";
+    default: return unhandledKind(kind);
+  }
+}
+
+/** Elman kinds: whether the activation is (leaky) ReLU rather than tanh. */
+function isRelu(kind: FusedCellKind): boolean {
+  switch (kind) {
+    case "rnn-relu": case "rnn-leaky": return true;
+    case "rnn": case "lstm": case "gru": return false;
+    default: return unhandledKind(kind);
+  }
 }
 
 const sigmoid = (x: number): number => (x >= 0 ? 1 / (1 + Math.exp(-x)) : Math.exp(x) / (1 + Math.exp(x)));
@@ -28,6 +53,7 @@ function isActive(lengths: Int32Array | null, b: number, t: number): boolean {
 
 export function recurrentForward(a: RecurrentForwardArgs): RecurrentForwardResult {
   const { kind, T, N, I, H, P, x, wIh, wHh, bIh, bHh, wHr, reverse, lengths, save } = a;
+  const rec = recurrenceOf(kind);
   const G = gateCount(kind);
   const GH = G * H;
   const Hr = P > 0 ? P : H;
@@ -39,30 +65,24 @@ export function recurrentForward(a: RecurrentForwardArgs): RecurrentForwardResul
   for (let r = 0; r < T * N; r++) {
     const o = r * GH;
     if (bIh) for (let j = 0; j < GH; j++) gx[o + j] += bIh[j]!;
-    if (bHh && kind !== "gru") for (let j = 0; j < GH; j++) gx[o + j] += bHh[j]!;
+    if (bHh && rec !== "gru") for (let j = 0; j < GH; j++) gx[o + j] += bHh[j]!;
   }
 
   const y = allocLike(like, T * N * Hr);
   const h = allocLike(like, N * Hr);
   h.set(a.h0);
-  const c = kind === "lstm" ? allocLike(like, N * H) : null;
+  const c = rec === "lstm" ? allocLike(like, N * H) : null;
   if (c && a.c0) c.set(a.c0);
   const g = allocLike(like, N * GH);
-  const gh = kind === "gru" ? allocLike(like, N * GH) : null;
+  const gh = rec === "gru" ? allocLike(like, N * GH) : null;
   const m = P > 0 ? allocLike(like, N * H) : null;
   const hp = P > 0 ? allocLike(like, N * P) : null;
 
-  const saved: CpuSaved | null = save
-    ? {
-        kind,
-        gates: allocLike(like, T * N * GH),
-        hPrev: allocLike(like, T * N * Hr),
-        cPrev: c ? allocLike(like, T * N * H) : null,
-        c: c ? allocLike(like, T * N * H) : null,
-        m: m ? allocLike(like, T * N * H) : null,
-        ghn: gh ? allocLike(like, T * N * H) : null,
-      }
-    : null;
+  let saved: CpuSaved | null = null;
+  if (save) {
+    const bufs = new Map(savedBuffers(kind, { I, H, P }).map((b) => [b.name, allocLike(like, T * N * b.size)]));
+    saved = { kind, gates: bufs.get("gates")!, hPrev: bufs.get("hPrev")!, cPrev: bufs.get("cPrev") ?? null, c: bufs.get("c") ?? null, m: bufs.get("m") ?? null, ghn: bufs.get("ghn") ?? null };
+  }
 
   for (let s = 0; s < T; s++) {
     const t = reverse ? T - 1 - s : s;
@@ -70,7 +90,7 @@ export function recurrentForward(a: RecurrentForwardArgs): RecurrentForwardResul
       saved.hPrev.set(h, t * N * Hr);
       if (c) saved.cPrev!.set(c, t * N * H);
     }
-    if (kind === "gru") {
+    if (rec === "gru") {
       gemm(h, 0, wHh, 0, gh!, 0, N, Hr, GH, false, true, false);
       for (let b = 0; b < N; b++) {
         if (!isActive(lengths, b, t)) continue;
@@ -96,7 +116,7 @@ export function recurrentForward(a: RecurrentForwardArgs): RecurrentForwardResul
       for (let b = 0; b < N; b++) {
         if (!isActive(lengths, b, t)) continue;
         const go = b * GH;
-        if (kind === "lstm") {
+        if (rec === "lstm") {
           const co = b * H;
           for (let j = 0; j < H; j++) {
             const ig = sigmoid(g[go + j]!);
@@ -111,7 +131,7 @@ export function recurrentForward(a: RecurrentForwardArgs): RecurrentForwardResul
             else h[b * Hr + j] = mv;
           }
         } else {
-          const relu = kind === "rnn_relu";
+          const relu = isRelu(kind);
           const slope = a.slope ?? 0;
           for (let j = 0; j < H; j++) {
             const v = g[go + j]!;
@@ -144,6 +164,7 @@ export function recurrentBackward(args: RecurrentBackwardArgs): RecurrentBackwar
   const a = args.forward;
   const sv = args.saved as CpuSaved;
   const { kind, T, N, I, H, P, x, wIh, wHh, wHr, reverse, lengths } = a;
+  const rec = recurrenceOf(kind);
   const G = gateCount(kind);
   const GH = G * H;
   const Hr = P > 0 ? P : H;
@@ -151,15 +172,14 @@ export function recurrentBackward(args: RecurrentBackwardArgs): RecurrentBackwar
 
   const dh = allocLike(like, N * Hr);
   if (args.dhN) dh.set(args.dhN);
-  const dc = kind === "lstm" ? allocLike(like, N * H) : null;
+  const dc = rec === "lstm" ? allocLike(like, N * H) : null;
   if (dc && args.dcN) dc.set(args.dcN);
   const dG = allocLike(like, T * N * GH); // gradient w.r.t. the input-side pre-activations
-  const dGh = kind === "gru" ? allocLike(like, T * N * GH) : dG; // and the hidden-side ones
+  const dGh = rec === "gru" ? allocLike(like, T * N * GH) : dG; // and the hidden-side ones
   const dHall = P > 0 ? allocLike(like, T * N * P) : null;
   const dm = P > 0 ? allocLike(like, N * H) : null;
   const dhNext = allocLike(like, N * Hr);
   const dy = args.dy;
-  const dHidden = args.wantHiddenGrad ? allocLike(like, T * N * Hr) : undefined;
   // Per-step products dG_t @ W_hh read W_hh column-wise; transpose it once, not at every step.
   const wHhT = allocLike(like, GH * Hr);
   transpose2d(wHh, 0, GH, Hr, wHhT);
@@ -176,10 +196,7 @@ export function recurrentBackward(args: RecurrentBackwardArgs): RecurrentBackwar
         for (let j = 0; j < Hr; j++) dh[b * Hr + j] += dy[o + j]!;
       }
     }
-    if (dHidden) {
-      for (let b = 0; b < N; b++) if (isActive(lengths, b, t)) dHidden.set(dh.subarray(b * Hr, (b + 1) * Hr), (tN + b) * Hr);
-    }
-    if (kind === "lstm") {
+    if (rec === "lstm") {
       if (dm) {
         for (let b = 0; b < N; b++) {
           if (isActive(lengths, b, t)) dHall!.set(dh.subarray(b * P, (b + 1) * P), (tN + b) * P);
@@ -203,7 +220,7 @@ export function recurrentBackward(args: RecurrentBackwardArgs): RecurrentBackwar
         }
       }
       gemm(dG, tN * GH, wHhT, 0, dhNext, 0, N, GH, Hr, false, true, false);
-    } else if (kind === "gru") {
+    } else if (rec === "gru") {
       for (let b = 0; b < N; b++) {
         if (!isActive(lengths, b, t)) continue;
         const go = (tN + b) * GH;
@@ -225,7 +242,7 @@ export function recurrentBackward(args: RecurrentBackwardArgs): RecurrentBackwar
         for (let j = 0; j < H; j++) dhNext[b * H + j] += dh[b * H + j]! * sv.gates[go + H + j]!;
       }
     } else {
-      const relu = kind === "rnn_relu";
+      const relu = isRelu(kind);
       const slope = a.slope ?? 0;
       for (let b = 0; b < N; b++) {
         if (!isActive(lengths, b, t)) continue;
@@ -267,5 +284,5 @@ export function recurrentBackward(args: RecurrentBackwardArgs): RecurrentBackwar
     dwHr = allocLike(like, P * H);
     gemm(dHall!, 0, sv.m!, 0, dwHr, 0, P, TN, H, true, false, false);
   }
-  return { dx, dh0: dh, dc0: dc, dwIh, dwHh, dbIh: a.bIh ? dbIh : null, dbHh: a.bHh ? dbHh : null, dwHr, dHidden };
+  return { dx, dh0: dh, dc0: dc, dwIh, dwHh, dbIh: a.bIh ? dbIh : null, dbHh: a.bHh ? dbHh : null, dwHr };
 }

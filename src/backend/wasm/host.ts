@@ -8,17 +8,27 @@
 
 type WorkerThreads = typeof import("node:worker_threads");
 type V8 = typeof import("node:v8");
+type OS = typeof import("node:os");
 
 const isNode = typeof process !== "undefined" && typeof process.versions?.node === "string";
 let workerThreads: WorkerThreads | null = null;
 let v8: V8 | null = null;
+let os: OS | null = null;
 if (isNode) {
   try {
     workerThreads = await import("node:worker_threads");
     v8 = await import("node:v8");
+    os = await import("node:os");
   } catch {
     workerThreads = null;
   }
+}
+
+/** Logical cores of the host (at least 1). */
+export function hostCores(): number {
+  if (os) return Math.max(1, os.availableParallelism());
+  const nav = (globalThis as { navigator?: { hardwareConcurrency?: number } }).navigator;
+  return Math.max(1, nav?.hardwareConcurrency ?? 1);
 }
 
 /**

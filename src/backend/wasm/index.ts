@@ -3,15 +3,18 @@
  * wasm kernels and takes everything else (cheap elementwise work, float64 gradient checks) from the
  * reference CPU backend, which stays the oracle its kernels are tested against.
  */
-import {
-  gateCount,
-  type Backend, type CellKind, type FloatBuf, type RecurrentBackwardArgs, type RecurrentBackwardResult,
-  type RecurrentForwardArgs, type RecurrentForwardResult, type RecurrentSaved,
+import { CELLS, carriesCell, gateCount, savedBuffers, type FusedCellKind } from "../../cells/spec.js";
+import type { FloatBuf } from "../../dtype.js";
+import type {
+  Backend, RecurrentKernels, RecurrentBackwardArgs, RecurrentBackwardResult, RecurrentForwardArgs, RecurrentForwardResult, RecurrentSaved,
 } from "../backend.js";
 import { cpuBackend } from "../cpu/index.js";
 import { compileKernels, supportedVariants, WasmRuntime, type Variant } from "./runtime.js";
 
-const KIND: Record<CellKind, number> = { lstm: 0, gru: 1, rnn_tanh: 2, rnn_relu: 3 };
+/** The kernels' id of a fused kind, from the cell table. */
+const kernelId = (kind: FusedCellKind): number => CELLS[kind].kernel;
+
+type SavedName = "gates" | "hPrev" | "cPrev" | "c" | "m" | "ghn";
 
 /** Products smaller than this many multiply-adds stay in JavaScript: copying in and out costs more. */
 const SMALL_MATMUL = 4096;
@@ -19,7 +22,8 @@ const SMALL_MATMUL = 4096;
 /** Saved activations stay in wasm memory (no copy out and back in): offsets of persistent blocks. */
 interface WasmSaved extends RecurrentSaved {
   readonly runtime: WasmRuntime;
-  readonly blocks: { gates: number; hPrev: number; cPrev: number; c: number; m: number; ghn: number };
+  /** Offsets of the saved buffers the cell table lists (0 for one this layer does not keep). */
+  readonly blocks: Record<SavedName, number>;
   readonly base: number;
   readonly bytes: number;
   /** Set once backward has consumed (and freed) the blocks. */
@@ -43,7 +47,7 @@ export interface WasmBackendInfo {
   memoryBytes: number;
 }
 
-export type WasmBackend = Backend & { info(): WasmBackendInfo };
+export type WasmBackend = Backend & { readonly recurrent: RecurrentKernels; info(): WasmBackendInfo };
 
 function chooseVariant(variant?: Variant): Variant {
   const available = supportedVariants();
@@ -68,6 +72,7 @@ export function createWasmBackend(variant?: Variant, module?: WebAssembly.Module
   const chosen = chooseVariant(variant);
   const rt = new WasmRuntime(chosen, module);
   const k = rt.kernels;
+  const cpu = cpuBackend.recurrent!;
 
   function matmul(a: FloatBuf, b: FloatBuf, out: FloatBuf, m: number, kk: number, n: number, transA: boolean, transB: boolean, batch: number, aStride: number, bStride: number): void {
     if (!isF32(a, b, out) || m * kk * n < SMALL_MATMUL) {
@@ -87,41 +92,31 @@ export function createWasmBackend(variant?: Variant, module?: WebAssembly.Module
 
   function recurrentForward(a: RecurrentForwardArgs): RecurrentForwardResult {
     const { kind, T, N, I, H, P, save } = a;
-    if (!isF32(a.x, a.h0, a.c0, a.wIh, a.wHh, a.bIh, a.bHh, a.wHr)) return cpuBackend.recurrentForward(a);
-    const G = gateCount(kind);
-    const GH = G * H;
+    if (!isF32(a.x, a.h0, a.c0, a.wIh, a.wHh, a.bIh, a.bHh, a.wHr)) return cpu.forward(a);
     const Hr = P > 0 ? P : H;
-    const lstm = kind === "lstm";
-    // What backward needs goes in one persistent block, allocated before the call's arena.
-    const sizes = {
-      gates: save ? T * N * GH : 0,
-      hPrev: save ? T * N * Hr : 0,
-      cPrev: save && lstm ? T * N * H : 0,
-      c: save && lstm ? T * N * H : 0,
-      m: save && lstm && P > 0 ? T * N * H : 0,
-      ghn: save && kind === "gru" ? T * N * H : 0,
-    };
-    const savedBytes = 4 * Object.values(sizes).reduce((x, y) => x + ((y + 3) & ~3), 0);
+    const lstm = carriesCell(kind);
+    // What backward needs (the cell table's saved buffers) goes in one persistent block, allocated
+    // before the call's arena.
+    const sizes = save ? savedBuffers(kind, { I, H, P }).map((b) => ({ name: b.name, floats: T * N * b.size })) : [];
+    const savedBytes = 4 * sizes.reduce((x, b) => x + ((b.floats + 3) & ~3), 0);
     const base = save ? rt.allocPersistent(savedBytes) : 0;
     let cursor = base;
-    const block = (n: number): number => {
-      if (n === 0) return 0;
-      const p = cursor;
-      cursor += ((n + 3) & ~3) * 4;
+    const blocks: Record<SavedName, number> = { gates: 0, hPrev: 0, cPrev: 0, c: 0, m: 0, ghn: 0 };
+    for (const b of sizes) {
+      blocks[b.name] = cursor;
       // Steps past a sequence's length are never written; keep them finite for the weight products.
-      if (a.lengths) rt.zero(p, n);
-      return p;
-    };
-    const blocks = { gates: block(sizes.gates), hPrev: block(sizes.hPrev), cPrev: block(sizes.cPrev), c: block(sizes.c), m: block(sizes.m), ghn: block(sizes.ghn) };
+      if (a.lengths) rt.zero(cursor, b.floats);
+      cursor += ((b.floats + 3) & ~3) * 4;
+    }
     rt.begin(Math.max(I, Hr, H));
     const put = (x: FloatBuf | null): number => (x ? rt.put(x as Float32Array) : 0);
     const px = put(a.x), ph0 = put(a.h0), pc0 = lstm ? put(a.c0 ?? new Float32Array(N * H)) : 0;
     const pwIh = put(a.wIh), pwHh = put(a.wHh), pbIh = put(a.bIh), pbHh = put(a.bHh), pwHr = put(a.wHr);
     const plen = a.lengths ? rt.putI32(a.lengths) : 0;
     const py = rt.allocF32(T * N * Hr), phN = rt.allocF32(N * Hr), pcN = lstm ? rt.allocF32(N * H) : 0;
-    const scratch = rt.alloc(k.recurrentForwardScratchBytes(KIND[kind], T, N, I, H, P, save ? 1 : 0));
+    const scratch = rt.alloc(k.recurrentForwardScratchBytes(kernelId(kind), T, N, I, H, P, save ? 1 : 0));
     k.recurrentForward(
-      KIND[kind], T, N, I, H, P, a.reverse ? 1 : 0, plen,
+      kernelId(kind), T, N, I, H, P, a.reverse ? 1 : 0, plen,
       px, ph0, pc0, pwIh, pwHh, pbIh, pbHh, pwHr,
       py, phN, pcN,
       blocks.gates, blocks.hPrev, blocks.cPrev, blocks.c, blocks.m, blocks.ghn,
@@ -138,7 +133,7 @@ export function createWasmBackend(variant?: Variant, module?: WebAssembly.Module
   function recurrentBackward(args: RecurrentBackwardArgs): RecurrentBackwardResult {
     const a = args.forward;
     const sv = args.saved as WasmSaved;
-    if (!isF32(a.x, a.wIh) || sv.runtime !== rt) return cpuBackend.recurrentBackward(args);
+    if (!isF32(a.x, a.wIh) || sv.runtime !== rt) return cpu.backward(args);
     if (sv.released) {
       throw new Error("backward: trying to backward through a recurrent layer a second time; its saved activations were freed after the first backward (run the forward pass again)");
     }
@@ -146,7 +141,7 @@ export function createWasmBackend(variant?: Variant, module?: WebAssembly.Module
     const G = gateCount(kind);
     const GH = G * H;
     const Hr = P > 0 ? P : H;
-    const lstm = kind === "lstm";
+    const lstm = carriesCell(kind);
     const hasBias = a.bIh !== null || a.bHh !== null;
     rt.begin(Math.max(GH, T * N, P));
     const put = (x: FloatBuf | null): number => (x ? rt.put(x as Float32Array) : 0);
@@ -158,16 +153,15 @@ export function createWasmBackend(variant?: Variant, module?: WebAssembly.Module
     const pdwIh = rt.allocF32(GH * I), pdwHh = rt.allocF32(GH * Hr);
     const pdbIh = hasBias ? rt.allocF32(GH) : 0, pdbHh = hasBias ? rt.allocF32(GH) : 0;
     const pdwHr = P > 0 ? rt.allocF32(P * H) : 0;
-    const pdHid = args.wantHiddenGrad ? rt.allocF32(T * N * Hr) : 0;
-    if (pdHid) rt.zero(pdHid, T * N * Hr);
-    const scratch = rt.alloc(k.recurrentBackwardScratchBytes(KIND[kind], T, N, I, H, P));
+    const scratch = rt.alloc(k.recurrentBackwardScratchBytes(kernelId(kind), T, N, I, H, P));
     k.recurrentBackward(
-      KIND[kind], T, N, I, H, P, a.reverse ? 1 : 0, plen,
+      kernelId(kind), T, N, I, H, P, a.reverse ? 1 : 0, plen,
       px, pwIh, pwHh, pwHr, hasBias ? 1 : 0,
       sg, shp, scp, sc, sm, sgh,
       pdy, pdhN, pdcN,
       pdx, pdh0, pdc0, pdwIh, pdwHh, pdbIh, pdbHh, pdwHr,
-      scratch, a.slope ?? 0, pdHid,
+      // The last argument (per-step state gradients) is unused: diagnostics run the composed cells.
+      scratch, a.slope ?? 0, 0,
     );
     // The kernel overwrote the saved gates with their gradients; the block is done with.
     sv.released = true;
@@ -182,12 +176,31 @@ export function createWasmBackend(variant?: Variant, module?: WebAssembly.Module
       dbIh: a.bIh ? rt.read(pdbIh, GH) : null,
       dbHh: a.bHh ? rt.read(pdbHh, GH) : null,
       dwHr: P > 0 ? rt.read(pdwHr, P * H) : null,
-      dHidden: pdHid ? rt.read(pdHid, T * N * Hr) : undefined,
     };
   }
 
   const info = (): WasmBackendInfo => ({ variant: chosen, sharedMemory: rt.shared, workers: rt.workerCount, memoryBytes: rt.reservedBytes });
-  return { ...cpuBackend, name: "wasm", matmul, recurrentForward, recurrentBackward, info };
+  // Every member is named: a primitive added to the Backend interface is a compile error here until
+  // the wasm backend runs it (or says that the reference loop serves).
+  const ref = cpuBackend;
+  return {
+    name: "wasm",
+    maxThreads: rt.maxThreads,
+    // Cheap elementwise and indexing work: the reference loops are as fast as a copy into wasm memory.
+    unary: ref.unary,
+    leakyRelu: ref.leakyRelu,
+    binary: ref.binary,
+    reduce: ref.reduce,
+    argReduce: ref.argReduce,
+    permute: ref.permute,
+    copyAxis: ref.copyAxis,
+    gather: ref.gather,
+    scatterAdd: ref.scatterAdd,
+    cast: ref.cast,
+    matmul,
+    recurrent: { forward: recurrentForward, backward: recurrentBackward },
+    info,
+  };
 }
 
 export { supportedVariants, type Variant };

@@ -35,13 +35,13 @@ describe.runIf(supportedVariants().length > 0)("WasmRuntime memory", () => {
       bIh: f(18), bHh: f(18), wHr: null, reverse: false, lengths: null, save: true,
     };
     const before = be.info().memoryBytes;
-    const out = be.recurrentForward(args);
+    const out = be.recurrent.forward(args);
     expect(out.saved).not.toBeNull();
-    be.recurrentBackward({ forward: args, saved: out.saved!, dy: f(90), dhN: null, dcN: null });
+    be.recurrent.backward({ forward: args, saved: out.saved!, dy: f(90), dhN: null, dcN: null });
     // A second identical round reuses the same memory: nothing leaked.
     const grown = be.info().memoryBytes;
-    const again = be.recurrentForward(args);
-    be.recurrentBackward({ forward: args, saved: again.saved!, dy: f(90), dhN: null, dcN: null });
+    const again = be.recurrent.forward(args);
+    be.recurrent.backward({ forward: args, saved: again.saved!, dy: f(90), dhN: null, dcN: null });
     expect(be.info().memoryBytes).toBe(grown);
     expect(grown).toBeGreaterThanOrEqual(before);
   });

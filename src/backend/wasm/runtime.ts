@@ -3,9 +3,9 @@
  * the start of every kernel call. Inputs are copied in, results copied out, so tensors stay ordinary
  * garbage-collected typed arrays and nothing ever needs disposing.
  */
-import { getNumThreads } from "../backend.js";
+import { threadsFor } from "../index.js";
 import * as binaries from "./kernels-wasm.js";
-import { allowRelaxedSimd, startWorkers, threadsSupported } from "./host.js";
+import { allowRelaxedSimd, hostCores, startWorkers, threadsSupported } from "./host.js";
 
 /** The kernels' exports (see assembly/kernels.ts). Pointers are byte offsets; booleans are 0/1. */
 export interface KernelExports {
@@ -109,9 +109,14 @@ export class WasmRuntime {
     return this.memory.buffer.byteLength;
   }
 
-  /** Threads the next call will use: `getNumThreads()`, when this engine can run workers. */
+  /** The most threads the kernels can use here: the host's cores with shared memory, else 1. */
+  get maxThreads(): number {
+    return this.shared ? hostCores() : 1;
+  }
+
+  /** Threads the next call will use: the seam's thread budget, capped by `maxThreads`. */
   get threads(): number {
-    return this.shared ? getNumThreads() : 1;
+    return threadsFor(this);
   }
 
   private refresh(): void {

@@ -3,6 +3,8 @@
 // Every argument is a byte offset into linear memory or a size; JavaScript owns the memory layout.
 // Matrices are row-major float32. Built by tools/build-wasm.mjs into ../kernels-wasm.ts.
 
+import { KERNEL_GRU, KERNEL_LSTM, KERNEL_RNN_RELU } from "../../../cells/kernel-ids";
+
 // Register tile of the matrix product: 4 rows of A times 8 columns of B, in eight f32x4
 // accumulators. Larger tiles spill on x64 engines (16 vector registers).
 const MR: i32 = 4;
@@ -317,10 +319,10 @@ export function gemm(A: usize, B: usize, C: usize, m: i32, k: i32, n: i32, trans
 // ---------------------------------------------------------------------------------------------
 // Fused recurrent layers: one layer, one direction, the whole sequence per call.
 
-const LSTM: i32 = 0;
-const GRU: i32 = 1;
-const RNN_TANH: i32 = 2;
-const RNN_RELU: i32 = 3;
+// The recurrence ids, from the cell table's own constants (src/cells/kernel-ids.ts).
+const LSTM: i32 = KERNEL_LSTM;
+const GRU: i32 = KERNEL_GRU;
+const RNN_RELU: i32 = KERNEL_RNN_RELU;
 
 @inline function gatesOf(kind: i32): i32 {
   return kind == LSTM ? 4 : kind == GRU ? 3 : 1;
