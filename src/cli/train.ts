@@ -1,9 +1,9 @@
 /** `seqtorch train`: text file (or the embedded names) to a trained model in a checkpoint directory. */
-import { writeFile, rename, mkdir } from "node:fs/promises";
+import { mkdir } from "node:fs/promises";
 import { basename, dirname, extname, join, resolve } from "node:path";
 import { data, listBackends, models, nn, setBackend, text, train as tr } from "../index.js";
 import { readTable } from "../data/node.js";
-import { saveCheckpoint } from "../io/node.js";
+import { saveCheckpoint, writeFileAtomic } from "../io/node.js";
 import { loadNames, type LabelledTexts } from "./datasets.js";
 import { CliError, EpochBar, pct } from "./output.js";
 
@@ -48,13 +48,6 @@ function loadData(args: TrainArgs): LabelledTexts {
   if (texts.length === 0) throw new CliError(`no rows with text in column "${args.textCol}" of ${args.data}`);
   const note = skipped ? `, ${skipped} rows without text skipped` : "";
   return { texts, labels, description: `${basename(args.data)} (${texts.length} rows${note})` };
-}
-
-/** Writes `content` to `path` through a temporary file, so a reader never sees half of it. */
-async function writeAtomic(path: string, content: string): Promise<void> {
-  const tmp = `${path}.tmp-${process.pid}`;
-  await writeFile(tmp, content);
-  await rename(tmp, path);
 }
 
 export async function trainCommand(args: TrainArgs): Promise<void> {
@@ -173,7 +166,7 @@ export async function trainCommand(args: TrainArgs): Promise<void> {
           const parts = models.bundleToParts(bundle, { epoch: e.epoch, valLoss: e.val?.loss ?? null, valAccuracy: e.val?.accuracy ?? null, args: { ...args } });
           await saveCheckpoint(ckptDir, { stateDict: parts.stateDict, config: parts.config, vocab: parts.vocab });
         }
-        await writeAtomic(join(ckptDir, "curves.svg"), curvesSvg(curves, task));
+        await writeFileAtomic(join(ckptDir, "curves.svg"), curvesSvg(curves, task));
       },
     });
   } finally {
