@@ -1,6 +1,7 @@
 /**
- * `seqtorch/train`: tools around a training loop — classification metrics and text reports, and
- * SVG line charts of training curves. Browser-safe.
+ * `seqtorch/train`: tools around a training loop — preparing a text task (labels, token ids, the
+ * model), the loop itself, training curves, keeping the best checkpoint, classification metrics
+ * and text reports, and SVG line charts. Browser-safe.
  */
 export {
   confusionMatrix, accuracy, precisionRecallF1, macroF1, majorityBaseline, formatConfusionMatrix,
@@ -20,3 +21,7 @@ export {
   type LabTask, type LabCell, type LabOptions, type LabProgress, type LabResult,
   type GradflowOptions, type GradflowCell, type GradflowResult,
 } from "./lab.js";
+export {
+  encodeLabels, encodeTextSplit, buildTextModel,
+  type EncodeLabelsOptions, type EncodedLabels, type EncodeTextSplitOptions, type TextModelSpec,
+} from "./text.js";
