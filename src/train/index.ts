@@ -25,3 +25,4 @@ export {
   encodeLabels, encodeTextSplit, buildTextModel,
   type EncodeLabelsOptions, type EncodedLabels, type EncodeTextSplitOptions, type TextModelSpec,
 } from "./text.js";
+export { TrainingCurves } from "./curves.js";
