@@ -26,3 +26,4 @@ export {
   type EncodeLabelsOptions, type EncodedLabels, type EncodeTextSplitOptions, type TextModelSpec,
 } from "./text.js";
 export { TrainingCurves } from "./curves.js";
+export { BestCheckpoint, type BestCheckpointOptions, type CheckpointParts, type CheckpointWriter } from "./best.js";
