@@ -5,7 +5,7 @@
  */
 export {
   confusionMatrix, accuracy, precisionRecallF1, macroF1, majorityBaseline, formatConfusionMatrix,
-  classificationReport, type ClassScores,
+  classificationReport, classificationSummary, type ClassScores, type ClassificationSummary,
 } from "./metrics.js";
 export {
   svgLineChart, svgSmallMultiples, PALETTE,
@@ -17,7 +17,7 @@ export {
   type BatchProgress, type Evaluation, type EpochResult, type FitResult,
 } from "./fit.js";
 export {
-  TaskModel, runLab, taskBaseline, compareGradientFlow, gradflowSvg,
+  TaskModel, LAB_CELLS, runLab, taskBaseline, compareGradientFlow, gradflowSvg,
   type LabTask, type LabCell, type LabOptions, type LabProgress, type LabResult,
   type GradflowOptions, type GradflowCell, type GradflowResult,
 } from "./lab.js";

@@ -1,6 +1,6 @@
 import { describe, expect, test } from "vitest";
 import { manualSeed, nn, randn } from "../index.js";
-import { compareGradientFlow, gradflowSvg, runLab, TaskModel } from "./lab.js";
+import { compareGradientFlow, gradflowSvg, LAB_CELLS, runLab, TaskModel } from "./lab.js";
 
 describe("gradient flow", () => {
   test("a tanh RNN's gradient vanishes over 100 steps; an LSTM and a GRU with open gates keep theirs", () => {
@@ -60,4 +60,9 @@ describe("the lab", () => {
     expect(r.history[0]!.step).toBe(0);
     expect(r.testLoss).toBeLessThan(r.baseline / 4);
   });
+});
+
+test("LAB_CELLS lists every cell, and each builds a model", () => {
+  expect(LAB_CELLS).toEqual(["rnn", "lstm", "gru", "rnn-relu", "rnn-leaky"]);
+  for (const cell of LAB_CELLS) expect(new TaskModel("adding", cell, 4).cell).toBe(cell);
 });

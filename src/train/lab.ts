@@ -13,6 +13,8 @@ import { svgLineChart } from "./plot.js";
 
 export type LabTask = "adding" | "copy";
 export type LabCell = "rnn" | "lstm" | "gru" | "rnn-relu" | "rnn-leaky";
+/** Every cell the lab can build: tanh RNN, LSTM, GRU, ReLU RNN and leaky-ReLU RNN. */
+export const LAB_CELLS: readonly LabCell[] = ["rnn", "lstm", "gru", "rnn-relu", "rnn-leaky"];
 
 /** A recurrent layer with the task's input and output heads. */
 export class TaskModel extends nn.Module {
