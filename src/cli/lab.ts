@@ -5,12 +5,10 @@ import { setNumThreads, train as tr } from "../index.js";
 import { writeFileAtomic } from "../io/node.js";
 import { CliError } from "./output.js";
 
-const CELLS: tr.LabCell[] = ["rnn", "lstm", "gru", "rnn-relu", "rnn-leaky"];
-
 function parseCells(list: string): tr.LabCell[] {
   const cells = list.split(",").map((c) => c.trim()).filter(Boolean);
   for (const c of cells) {
-    if (!CELLS.includes(c as tr.LabCell)) throw new CliError(`unknown cell "${c}"; choose from ${CELLS.join(", ")}`, 2);
+    if (!tr.LAB_CELLS.includes(c as tr.LabCell)) throw new CliError(`unknown cell "${c}"; choose from ${tr.LAB_CELLS.join(", ")}`, 2);
   }
   if (cells.length === 0) throw new CliError("--cells needs at least one cell", 2);
   return cells as tr.LabCell[];
