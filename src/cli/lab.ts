@@ -1,7 +1,8 @@
 /** `seqtorch gradflow` and `seqtorch lab`: the gradient lab on the command line. */
-import { mkdir, rename, writeFile } from "node:fs/promises";
+import { mkdir } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { cells as cellTable, setNumThreads, train as tr } from "../index.js";
+import { writeFileAtomic } from "../io/node.js";
 import { CliError } from "./output.js";
 
 function parseCells(list: string): cellTable.CellKind[] {
@@ -11,12 +12,6 @@ function parseCells(list: string): cellTable.CellKind[] {
   }
   if (cells.length === 0) throw new CliError("--cells needs at least one cell", 2);
   return cells as cellTable.CellKind[];
-}
-
-async function writeAtomic(path: string, content: string): Promise<void> {
-  const tmp = `${path}.tmp-${process.pid}`;
-  await writeFile(tmp, content);
-  await rename(tmp, path);
 }
 
 export interface GradflowArgs {
@@ -43,8 +38,8 @@ export async function gradflowCommand(a: GradflowArgs): Promise<void> {
   await mkdir(dir, { recursive: true });
   const svgPath = join(dir, "gradflow.svg");
   const jsonPath = join(dir, "gradflow.json");
-  await writeAtomic(svgPath, tr.gradflowSvg(result));
-  await writeAtomic(jsonPath, `${JSON.stringify(result, null, 1)}\n`);
+  await writeFileAtomic(svgPath, tr.gradflowSvg(result));
+  await writeFileAtomic(jsonPath, `${JSON.stringify(result, null, 1)}\n`);
   if (a.json) {
     process.stdout.write(`${JSON.stringify({ svg: svgPath, json: jsonPath, ...result })}\n`);
     return;

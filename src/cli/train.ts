@@ -1,9 +1,9 @@
 /** `seqtorch train`: text file (or the embedded names) to a trained model in a checkpoint directory. */
-import { writeFile, rename, mkdir } from "node:fs/promises";
+import { mkdir } from "node:fs/promises";
 import { basename, dirname, extname, join, resolve } from "node:path";
 import { type cells, data, listBackends, models, nn, setBackend, text, train as tr } from "../index.js";
 import { readTable } from "../data/node.js";
-import { saveCheckpoint } from "../io/node.js";
+import { saveCheckpoint, writeFileAtomic } from "../io/node.js";
 import { loadNames, type LabelledTexts } from "./datasets.js";
 import { CliError, EpochBar, pct } from "./output.js";
 
@@ -50,13 +50,6 @@ function loadData(args: TrainArgs): LabelledTexts {
   return { texts, labels, description: `${basename(args.data)} (${texts.length} rows${note})` };
 }
 
-/** Writes `content` to `path` through a temporary file, so a reader never sees half of it. */
-async function writeAtomic(path: string, content: string): Promise<void> {
-  const tmp = `${path}.tmp-${process.pid}`;
-  await writeFile(tmp, content);
-  await rename(tmp, path);
-}
-
 export async function trainCommand(args: TrainArgs): Promise<void> {
   if (!listBackends().includes(args.backend)) throw new CliError(`unknown backend "${args.backend}"; available: ${listBackends().join(", ")}`, 2);
   setBackend(args.backend);
@@ -67,52 +60,16 @@ export async function trainCommand(args: TrainArgs): Promise<void> {
   const raw = loadData(args);
   const task = args.task;
 
-  // Targets: class indices over sorted label names, or numbers.
-  let labelNames: string[];
-  let targets: number[];
-  if (task === "classification") {
-    labelNames = [...new Set(raw.labels)].sort();
-    if (labelNames.length < 2) {
-      throw new CliError(`label column "${args.labelCol}" has only one class (${JSON.stringify(labelNames[0] ?? "")}); a classifier needs at least two`);
-    }
-    const index = new Map(labelNames.map((l, i) => [l, i]));
-    targets = raw.labels.map((l) => index.get(l)!);
-  } else {
-    labelNames = [args.labelCol];
-    targets = data.toNumbers(raw.labels);
-  }
-
+  const { labels: labelNames, targets } = tr.encodeLabels(raw.labels, { task, column: args.labelCol });
   const split = data.trainValSplit(raw.texts.length, { valFraction: args.valFraction, seed: args.seed, stratify: task === "classification" ? raw.labels : undefined });
   const tokenizer = args.tokenizer === "word"
     ? text.createTokenizer("word", { locale: args.locale, lowercase: args.lowercase })
-    : args.tokenizer === "char"
-      ? text.createTokenizer("char", { lowercase: args.lowercase })
-      : text.createTokenizer("whitespace", { lowercase: args.lowercase });
-  const tokens = raw.texts.map((t) => tokenizer.tokenize(t));
-  const vocab = text.Vocab.build(split.train.map((i) => tokens[i]!), { minFreq: args.minFreq, maxSize: args.maxVocab ?? Infinity });
-  const encode = (idx: number[]): tr.EncodedDataset => ({
-    ids: idx.map((i) => {
-      const ids = vocab.encode(tokens[i]!);
-      return args.maxLen ? ids.slice(0, args.maxLen) : ids;
-    }),
-    targets: idx.map((i) => targets[i]!),
+    : text.createTokenizer(args.tokenizer, { lowercase: args.lowercase });
+  const { vocab, train: trainSet, val: valSet } = tr.encodeTextSplit(raw.texts, targets, split, { tokenizer, minFreq: args.minFreq, maxVocab: args.maxVocab, maxLen: args.maxLen });
+  const model = tr.buildTextModel({
+    task, labels: labelNames, vocabSize: vocab.size, embeddingDim: args.embeddingDim, hiddenSize: args.hiddenSize, cell: args.cell,
+    numLayers: args.layers, bidirectional: args.bidirectional, dropout: args.dropout, pooling: args.pooling,
   });
-  const trainSet = encode(split.train);
-  const valSet = encode(split.val);
-
-  const modelOptions = {
-    vocabSize: vocab.size,
-    embeddingDim: args.embeddingDim,
-    hiddenSize: args.hiddenSize,
-    cell: args.cell,
-    numLayers: args.layers,
-    bidirectional: args.bidirectional,
-    dropout: args.dropout,
-    pooling: args.pooling,
-  };
-  const model = task === "classification"
-    ? new models.TextClassifier({ ...modelOptions, numClasses: labelNames.length })
-    : new models.SequenceRegressor({ ...modelOptions, numOutputs: 1 });
   const bundle: models.TextModelBundle = { task, model, tokenizer, vocab, labels: labelNames, maxLen: args.maxLen ?? null };
 
   const ckptDir = resolve(args.checkpoint ?? join("checkpoints", defaultData ? "names" : basename(args.data!, extname(args.data!))));
@@ -134,8 +91,9 @@ export async function trainCommand(args: TrainArgs): Promise<void> {
   process.on("SIGINT", onSigint);
 
   const bar = new EpochBar(!args.json && !args.quiet);
-  const curves: { epoch: number[]; trainLoss: number[]; valLoss: number[]; trainAcc: number[]; valAcc: number[] } = { epoch: [], trainLoss: [], valLoss: [], trainAcc: [], valAcc: [] };
-  let best: tr.EpochResult | null = null;
+  const curves = new tr.TrainingCurves(task);
+  const keeper = new tr.BestCheckpoint(bundle, (parts) => saveCheckpoint(ckptDir, parts), { training: { args: { ...args } } });
+  const curvesPath = join(ckptDir, "curves.svg");
   const t0 = performance.now();
   let lastBatch = 0;
   let result: tr.FitResult;
@@ -160,20 +118,12 @@ export async function trainCommand(args: TrainArgs): Promise<void> {
       onEpoch: async (e) => {
         bar.stop();
         lastBatch = 0;
-        curves.epoch.push(e.epoch);
-        curves.trainLoss.push(e.trainLoss);
-        curves.valLoss.push(e.val?.loss ?? NaN);
-        curves.trainAcc.push(e.trainAccuracy ?? NaN);
-        curves.valAcc.push(e.val?.accuracy ?? NaN);
+        curves.record(e);
         const trainPart = `train loss ${e.trainLoss.toFixed(4)}${task === "classification" ? `  acc ${pct(e.trainAccuracy)}` : ""}`;
         const valPart = e.val ? `val loss ${e.val.loss.toFixed(4)}${task === "classification" ? `  acc ${pct(e.val.accuracy)}` : ""}` : "no validation";
-        log(`epoch ${String(e.epoch).padStart(String(args.epochs).length)}/${args.epochs}  ${trainPart}  |  ${valPart}  |  ${e.seconds.toFixed(1)}s${e.best ? "  * best, saved" : ""}`);
-        if (e.best) {
-          best = e;
-          const parts = models.bundleToParts(bundle, { epoch: e.epoch, valLoss: e.val?.loss ?? null, valAccuracy: e.val?.accuracy ?? null, args: { ...args } });
-          await saveCheckpoint(ckptDir, { stateDict: parts.stateDict, config: parts.config, vocab: parts.vocab });
-        }
-        await writeAtomic(join(ckptDir, "curves.svg"), curvesSvg(curves, task));
+        log(`epoch ${String(e.epoch).padStart(String(args.epochs).length)}/${args.epochs}  ${trainPart}  |  ${valPart}  |  ${e.seconds.toFixed(1)}s${keeper.shouldSave(e) ? "  * best, saved" : ""}`);
+        await keeper.update(e);
+        await writeFileAtomic(curvesPath, curves.svg());
       },
     });
   } finally {
@@ -181,7 +131,7 @@ export async function trainCommand(args: TrainArgs): Promise<void> {
     bar.stop();
   }
   const seconds = (performance.now() - t0) / 1000;
-  const bestEpoch = best as tr.EpochResult | null;
+  const bestEpoch = keeper.best;
   if (!bestEpoch) {
     log(`stopped before the first epoch finished; no checkpoint written`);
     if (args.json) process.stdout.write(`${JSON.stringify({ stopped: true, epochs: 0 })}\n`);
@@ -190,19 +140,15 @@ export async function trainCommand(args: TrainArgs): Promise<void> {
   }
   if (result.stopped) log(`stopped by Ctrl-C; the best checkpoint (epoch ${bestEpoch.epoch}) is intact`);
 
-  const summary: Record<string, unknown> = { backend: args.backend, checkpoint: ckptDir, curves: join(ckptDir, "curves.svg"), bestEpoch: bestEpoch.epoch, epochs: result.history.length, seconds, stopped: result.stopped, task };
+  const summary: Record<string, unknown> = { backend: args.backend, checkpoint: ckptDir, curves: curvesPath, bestEpoch: bestEpoch.epoch, epochs: result.history.length, seconds, stopped: result.stopped, task };
   if (task === "classification" && bestEpoch.val) {
-    const yTrue = valSet.targets as number[];
-    const yPred = bestEpoch.val.predictions as number[];
-    const matrix = tr.confusionMatrix(yTrue, yPred, labelNames.length);
-    const baseline = tr.majorityBaseline(yTrue, labelNames.length);
-    const acc = bestEpoch.val.accuracy!;
-    Object.assign(summary, { valAccuracy: acc, valMacroF1: tr.macroF1(matrix), majorityBaseline: baseline.accuracy, confusionMatrix: matrix, labels: labelNames });
+    const m = tr.classificationSummary(valSet.targets as number[], bestEpoch.val.predictions as number[], labelNames.length);
+    Object.assign(summary, { valAccuracy: m.accuracy, valMacroF1: m.macroF1, majorityBaseline: m.majorityBaseline, confusionMatrix: m.confusionMatrix, labels: labelNames });
     log("");
     log(`best epoch ${bestEpoch.epoch} of ${result.history.length}, ${seconds.toFixed(1)}s; checkpoint ${ckptDir}`);
-    log(`confusion matrix (validation):\n${tr.formatConfusionMatrix(matrix, labelNames)}`);
-    log(`macro-F1 ${tr.macroF1(matrix).toFixed(3)}; curves ${join(ckptDir, "curves.svg")}`);
-    log(`validation accuracy ${pct(acc)} (majority baseline ${pct(baseline.accuracy)})`);
+    log(`confusion matrix (validation):\n${tr.formatConfusionMatrix(m.confusionMatrix, labelNames)}`);
+    log(`macro-F1 ${m.macroF1.toFixed(3)}; curves ${curvesPath}`);
+    log(`validation accuracy ${pct(m.accuracy)} (majority baseline ${pct(m.majorityBaseline)})`);
   } else if (bestEpoch.val) {
     Object.assign(summary, { valLoss: bestEpoch.val.loss });
     log("");
@@ -210,11 +156,4 @@ export async function trainCommand(args: TrainArgs): Promise<void> {
     log(`validation MSE ${bestEpoch.val.loss.toFixed(4)}`);
   }
   if (args.json) process.stdout.write(`${JSON.stringify(summary)}\n`);
-}
-
-function curvesSvg(c: { epoch: number[]; trainLoss: number[]; valLoss: number[]; trainAcc: number[]; valAcc: number[] }, task: string): string {
-  const loss = [[{ name: "train loss", x: c.epoch, y: c.trainLoss }, { name: "validation loss", x: c.epoch, y: c.valLoss }], { title: "Loss", xLabel: "epoch", yLabel: task === "classification" ? "cross-entropy" : "MSE" }] as const;
-  if (task !== "classification") return tr.svgLineChart(loss[0], loss[1]);
-  const acc = [[{ name: "train accuracy", x: c.epoch, y: c.trainAcc }, { name: "validation accuracy", x: c.epoch, y: c.valAcc }], { title: "Accuracy", xLabel: "epoch", yLabel: "accuracy" }] as const;
-  return tr.svgSmallMultiples([[loss[0], loss[1]], [acc[0], acc[1]]], { columns: 2 });
 }

@@ -47,26 +47,19 @@ export async function evalCommand(opts: { checkpoint: string; data: string; text
   const { texts, labels } = data.selectColumns(table.rows, { textCol: opts.textCol, labelCol: opts.labelCol });
   if (texts.length === 0) throw new CliError(`no rows with text in column "${opts.textCol}" of ${opts.data}`);
   const ids = models.encodeTexts(bundle, texts);
+  const { targets } = tr.encodeLabels(labels, { task: bundle.task, column: opts.labelCol, classes: bundle.task === "classification" ? bundle.labels : undefined });
+  const ev = tr.evaluate(bundle.model, { ids, targets }, { task: bundle.task });
   if (bundle.task === "regression") {
-    const ev = tr.evaluate(bundle.model, { ids, targets: data.toNumbers(labels).map((v) => [v]) }, { task: "regression" });
     process.stdout.write(opts.json ? `${JSON.stringify({ examples: texts.length, mse: ev.loss })}\n` : `${texts.length} examples: MSE ${ev.loss.toFixed(4)}\n`);
     return;
   }
-  const index = new Map(bundle.labels.map((l, i) => [l, i]));
-  const unknown = [...new Set(labels.filter((l) => !index.has(l)))];
-  if (unknown.length) {
-    throw new CliError(`labels not known to the model: ${unknown.slice(0, 5).map((l) => JSON.stringify(l)).join(", ")}${unknown.length > 5 ? ", ..." : ""} (the model knows ${bundle.labels.join(", ")})`);
-  }
-  const targets = labels.map((l) => index.get(l)!);
-  const ev = tr.evaluate(bundle.model, { ids, targets }, { task: "classification" });
-  const matrix = tr.confusionMatrix(targets, ev.predictions as number[], bundle.labels.length);
-  const baseline = tr.majorityBaseline(targets, bundle.labels.length);
+  const m = tr.classificationSummary(targets, ev.predictions as number[], bundle.labels.length);
   if (opts.json) {
-    process.stdout.write(`${JSON.stringify({ examples: texts.length, loss: ev.loss, accuracy: ev.accuracy, macroF1: tr.macroF1(matrix), majorityBaseline: baseline.accuracy, confusionMatrix: matrix, labels: bundle.labels })}\n`);
+    process.stdout.write(`${JSON.stringify({ examples: texts.length, loss: ev.loss, accuracy: m.accuracy, macroF1: m.macroF1, majorityBaseline: m.majorityBaseline, confusionMatrix: m.confusionMatrix, labels: bundle.labels })}\n`);
     return;
   }
-  process.stdout.write(`${texts.length} examples: loss ${ev.loss.toFixed(4)}, accuracy ${pct(ev.accuracy)} (majority baseline ${pct(baseline.accuracy)}), macro-F1 ${tr.macroF1(matrix).toFixed(3)}\n\n`);
-  process.stdout.write(`${tr.classificationReport(matrix, bundle.labels)}\n\n${tr.formatConfusionMatrix(matrix, bundle.labels)}\n`);
+  process.stdout.write(`${texts.length} examples: loss ${ev.loss.toFixed(4)}, accuracy ${pct(m.accuracy)} (majority baseline ${pct(m.majorityBaseline)}), macro-F1 ${m.macroF1.toFixed(3)}\n\n`);
+  process.stdout.write(`${tr.classificationReport(m.confusionMatrix, bundle.labels)}\n\n${tr.formatConfusionMatrix(m.confusionMatrix, bundle.labels)}\n`);
 }
 
 export async function paramsCommand(opts: { checkpoint?: string; json: boolean; model: { vocabSize: number; numClasses: number; embeddingDim: number; hiddenSize: number; cell: cells.CellKind; numLayers: number; bidirectional: boolean } }): Promise<void> {

@@ -4,9 +4,10 @@
  * and it is replaced atomically: a crash, a full disk or a NaN never leaves a half-written one.
  */
 import { randomBytes } from "node:crypto";
-import { open, readFile, readdir, rename, rm, mkdir, stat, unlink } from "node:fs/promises";
+import { readFile, readdir, rename, rm, mkdir, stat } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
 import type { Tensor } from "../tensor.js";
+import { syncDir, writeDurable, writeFileAtomic } from "./atomic.js";
 import { parseSafetensors, serializeSafetensors } from "./safetensors.js";
 
 /** A checkpoint that cannot be saved or loaded; `path` is the directory or file concerned. */
@@ -160,18 +161,14 @@ export async function loadCheckpoint(dir: string): Promise<Checkpoint> {
 }
 
 /**
- * Writes tensors to one safetensors file, atomically: the bytes go to `${path}.tmp-<pid>-<random>`,
- * are fsynced, and the file is then renamed over `path`.
+ * Writes tensors to one safetensors file, atomically, with `writeFileAtomic`: the bytes go to
+ * `${path}.tmp-<pid>-<random>`, are fsynced, and the file is then renamed over `path`.
  */
 export async function saveSafetensorsFile(path: string, tensors: Record<string, Tensor>, metadata?: Record<string, string>): Promise<void> {
   const bytes = serializeSafetensors(tensors, metadata);
-  const tmp = `${path}.tmp-${process.pid}-${randomBytes(6).toString("hex")}`;
   try {
-    await writeDurable(tmp, bytes);
-    await rename(tmp, path);
-    await syncDir(dirname(path));
+    await writeFileAtomic(path, bytes);
   } catch (e) {
-    await unlink(tmp).catch(() => undefined);
     throw new CheckpointError("saveSafetensorsFile", path, `could not write ${path}: ${oneLine(e)}`, { cause: e });
   }
 }
@@ -201,33 +198,6 @@ function toJson(op: string, dir: string, name: string, value: unknown): string {
   }
   if (text === undefined) throw new CheckpointError(op, dir, `${name}: value is not JSON-serialisable (got ${typeof value})`);
   return text + "\n";
-}
-
-async function writeDurable(path: string, content: string | Uint8Array): Promise<void> {
-  const fh = await open(path, "wx");
-  try {
-    await fh.writeFile(content);
-    await fh.sync();
-  } finally {
-    await fh.close();
-  }
-}
-
-/** fsyncs a directory so a rename inside it survives power loss; a no-op where that is unsupported (Windows). */
-async function syncDir(path: string): Promise<void> {
-  let fh;
-  try {
-    fh = await open(path, "r");
-  } catch {
-    return;
-  }
-  try {
-    await fh.sync();
-  } catch {
-    // EISDIR/EPERM/EINVAL on platforms that cannot fsync a directory.
-  } finally {
-    await fh.close();
-  }
 }
 
 /** A hint for a missing directory when a crash between the two renames left only the old copy. */

@@ -1,8 +1,10 @@
 /**
- * The Node-only part of `io` (entry point `seqtorch/io/node`): safetensors files and atomic
- * checkpoint directories, plus everything in the browser-safe `seqtorch/io`.
+ * The Node-only part of `io` (entry point `seqtorch/io/node`): durable atomic file writes,
+ * safetensors files and atomic checkpoint directories, plus everything in the browser-safe
+ * `seqtorch/io`.
  */
 export * from "./index.js";
+export { writeFileAtomic } from "./atomic.js";
 export {
   saveCheckpoint, loadCheckpoint, saveSafetensorsFile, loadSafetensorsFile, CheckpointError,
   MODEL_FILE, CONFIG_FILE, VOCAB_FILE, type SaveCheckpointOptions, type Checkpoint,

@@ -1,10 +1,11 @@
 /**
- * `seqtorch/train`: tools around a training loop — classification metrics and text reports, and
- * SVG line charts of training curves. Browser-safe.
+ * `seqtorch/train`: tools around a training loop — preparing a text task (labels, token ids, the
+ * model), the loop itself, training curves, keeping the best checkpoint, classification metrics
+ * and text reports, and SVG line charts. Browser-safe.
  */
 export {
   confusionMatrix, accuracy, precisionRecallF1, macroF1, majorityBaseline, formatConfusionMatrix,
-  classificationReport, type ClassScores,
+  classificationReport, classificationSummary, type ClassScores, type ClassificationSummary,
 } from "./metrics.js";
 export {
   svgLineChart, svgSmallMultiples, PALETTE,
@@ -20,3 +21,9 @@ export {
   type LabTask, type LabOptions, type LabProgress, type LabResult,
   type GradflowOptions, type GradflowCell, type GradflowResult,
 } from "./lab.js";
+export {
+  encodeLabels, encodeTextSplit, buildTextModel,
+  type EncodeLabelsOptions, type EncodedLabels, type EncodeTextSplitOptions, type TextModelSpec,
+} from "./text.js";
+export { TrainingCurves } from "./curves.js";
+export { BestCheckpoint, type BestCheckpointOptions, type CheckpointParts, type CheckpointWriter } from "./best.js";

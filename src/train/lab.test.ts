@@ -1,5 +1,6 @@
 import { describe, expect, test } from "vitest";
 import { manualSeed, nn, randn } from "../index.js";
+import { CELL_KINDS } from "../cells/spec.js";
 import { compareGradientFlow, gradflowSvg, runLab, TaskModel } from "./lab.js";
 
 describe("gradient flow", () => {
@@ -60,4 +61,14 @@ describe("the lab", () => {
     expect(r.history[0]!.step).toBe(0);
     expect(r.testLoss).toBeLessThan(r.baseline / 4);
   });
+});
+
+test("every kind in the cell table builds a task model that runs", () => {
+  expect(CELL_KINDS).toEqual(["rnn", "rnn-relu", "rnn-leaky", "lstm", "gru", "jordan"]);
+  for (const cell of CELL_KINDS) {
+    const m = new TaskModel("adding", cell, 4);
+    expect(m.cell).toBe(cell);
+    expect(m.rnn.cell).toBe(cell);
+    expect(m.forward(randn([2, 3, 2])).shape).toEqual([2, 1]);
+  }
 });

@@ -1,6 +1,6 @@
 import { describe, expect, test } from "vitest";
 import {
-  accuracy, classificationReport, confusionMatrix, formatConfusionMatrix, macroF1, majorityBaseline, precisionRecallF1,
+  accuracy, classificationReport, classificationSummary, confusionMatrix, formatConfusionMatrix, macroF1, majorityBaseline, precisionRecallF1,
 } from "./metrics.js";
 
 // Class 0 occurs but is never predicted: its precision is 0/0, reported as 0 (zero_division=0).
@@ -121,5 +121,25 @@ describe("text reports", () => {
     const report = classificationReport(confusionMatrix(binTrue, binPred, 3), ["no", "yes", "never"]);
     expect(report).not.toMatch(/never/);
     expect(report).toMatch(/^ {3}macro avg {6}0\.300 {5}0\.500 {5}0\.375 {9}5$/m);
+  });
+});
+
+describe("classificationSummary", () => {
+  test("accuracy, macro-F1, majority baseline and confusion matrix, as the single functions give them", () => {
+    const yTrue = [0, 0, 0, 0, 1, 1, 2, 2, 2, 2];
+    const yPred = [0, 0, 1, 2, 1, 1, 2, 0, 2, 1];
+    const s = classificationSummary(yTrue, yPred, 3);
+    expect(s).toEqual({
+      accuracy: accuracy(yTrue, yPred),
+      macroF1: macroF1(confusionMatrix(yTrue, yPred, 3)),
+      majorityBaseline: majorityBaseline(yTrue, 3).accuracy,
+      confusionMatrix: confusionMatrix(yTrue, yPred, 3),
+    });
+    expect(s.accuracy).toBe(0.6);
+    expect(s.majorityBaseline).toBe(0.4);
+  });
+
+  test("an empty set is an error", () => {
+    expect(() => classificationSummary([], [], 2)).toThrow(/no examples/);
   });
 });

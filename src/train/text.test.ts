@@ -1,0 +1,96 @@
+import { describe, expect, test } from "vitest";
+import { manualSeed } from "../index.js";
+import { SequenceRegressor, TextClassifier } from "../models/text.js";
+import { createTokenizer } from "../text/tokenizer.js";
+import { UNK_INDEX } from "../text/vocab.js";
+import { buildTextModel, encodeLabels, encodeTextSplit } from "./text.js";
+
+describe("encodeLabels", () => {
+  test("classification: classes are the distinct labels sorted, targets their indices", () => {
+    const r = encodeLabels(["pos", "neg", "pos", "mixed"], { task: "classification" });
+    expect(r.labels).toEqual(["mixed", "neg", "pos"]);
+    expect(r.targets).toEqual([2, 1, 2, 0]);
+  });
+
+  test("the order is by code unit, the same whatever order the data comes in", () => {
+    const a = encodeLabels(["b", "B", "a", "é"], { task: "classification" });
+    const b = encodeLabels(["é", "a", "B", "b"], { task: "classification" });
+    expect(a.labels).toEqual(["B", "a", "b", "é"]);
+    expect(b.labels).toEqual(a.labels);
+  });
+
+  test("one class is an error naming the column and the class", () => {
+    expect(() => encodeLabels(["x", "x"], { task: "classification", column: "sentiment" })).toThrow(
+      'label column "sentiment" has only one class ("x"); a classifier needs at least two',
+    );
+    expect(() => encodeLabels([], { task: "classification" })).toThrow('label column "label" has only one class ("")');
+  });
+
+  test("with known classes: their order is kept, and an unknown label is an error", () => {
+    const r = encodeLabels(["male", "male"], { task: "classification", classes: ["female", "male"] });
+    expect(r).toEqual({ labels: ["female", "male"], targets: [1, 1] });
+    expect(() => encodeLabels(["female", "other", "x", "other"], { task: "classification", classes: ["female", "male"] })).toThrow(
+      'labels not known to the model: "other", "x" (the model knows female, male)',
+    );
+    const many = ["a", "b", "c", "d", "e", "f"];
+    expect(() => encodeLabels(many, { task: "classification", classes: ["z"] })).toThrow(/"a", "b", "c", "d", "e", \.\.\. \(/);
+  });
+
+  test("regression: numbers, and the column as the one target name", () => {
+    expect(encodeLabels(["1.5", " -2 ", "3e2"], { task: "regression", column: "score" })).toEqual({ labels: ["score"], targets: [1.5, -2, 300] });
+    expect(encodeLabels(["0"], { task: "regression" }).labels).toEqual(["label"]);
+    expect(() => encodeLabels(["1", "many"], { task: "regression" })).toThrow('toNumbers: row 2: "many" is not a finite number');
+  });
+});
+
+describe("encodeTextSplit", () => {
+  const texts = ["the cat sat", "the dog ran", "a cat ran far away", "zebra"];
+  const split = { train: [0, 1, 2], val: [3] };
+  const tokenizer = createTokenizer("whitespace");
+
+  test("the vocabulary comes from the training texts only; validation tokens outside it are <unk>", () => {
+    const { vocab, train, val } = encodeTextSplit(texts, [0, 1, 0, 1], split, { tokenizer });
+    expect(vocab.has("cat")).toBe(true);
+    expect(vocab.has("zebra")).toBe(false);
+    expect(val.ids).toEqual([[UNK_INDEX]]);
+    expect(train.ids[0]).toEqual(vocab.encode(["the", "cat", "sat"]));
+    expect(train.targets).toEqual([0, 1, 0]);
+    expect(val.targets).toEqual([1]);
+  });
+
+  test("minFreq, maxVocab and maxLen", () => {
+    const frequent = encodeTextSplit(texts, [0, 1, 0, 1], split, { tokenizer, minFreq: 2 });
+    expect(["the", "cat", "ran"].every((t) => frequent.vocab.has(t))).toBe(true);
+    expect(frequent.vocab.has("sat")).toBe(false);
+    expect(encodeTextSplit(texts, [0, 1, 0, 1], split, { tokenizer, maxVocab: 3 }).vocab.size).toBe(3);
+    const short = encodeTextSplit(texts, [0, 1, 0, 1], split, { tokenizer, maxLen: 2 });
+    expect(short.train.ids.map((s) => s.length)).toEqual([2, 2, 2]);
+    const all = encodeTextSplit(texts, [0, 1, 0, 1], split, { tokenizer, maxLen: null });
+    expect(all.train.ids[2]).toHaveLength(5);
+  });
+
+  test("regression targets pass through; a length mismatch is an error", () => {
+    const { train } = encodeTextSplit(texts, [[0.5], [1], [2], [3]], split, { tokenizer });
+    expect(train.targets).toEqual([[0.5], [1], [2]]);
+    expect(() => encodeTextSplit(texts, [0, 1], split, { tokenizer })).toThrow("encodeTextSplit: 4 texts but 2 targets");
+  });
+});
+
+describe("buildTextModel", () => {
+  test("a classifier with one output per class, the encoder options passed on", () => {
+    manualSeed(0);
+    const model = buildTextModel({ task: "classification", labels: ["a", "b", "c"], vocabSize: 20, embeddingDim: 8, hiddenSize: 6, cell: "gru", bidirectional: true, pooling: "mean" });
+    expect(model).toBeInstanceOf(TextClassifier);
+    expect(model.config()).toEqual({ vocabSize: 20, embeddingDim: 8, hiddenSize: 6, cell: "gru", numLayers: 1, bidirectional: true, dropout: 0, pooling: "mean", paddingIdx: 0, numClasses: 3 });
+  });
+
+  test("a regressor with one output per target name", () => {
+    const model = buildTextModel({ task: "regression", labels: ["score"], vocabSize: 10, hiddenSize: 4, embeddingDim: 4 });
+    expect(model).toBeInstanceOf(SequenceRegressor);
+    expect((model as SequenceRegressor).numOutputs).toBe(1);
+  });
+
+  test("a classifier needs two classes", () => {
+    expect(() => buildTextModel({ task: "classification", labels: ["only"], vocabSize: 10 })).toThrow(/numClasses must be an integer of at least 2/);
+  });
+});
