@@ -123,19 +123,17 @@ export class JordanRNN extends RNNBase<Tensor> {
     return jordanWeights(this.layerWeights(layer, dir));
   }
 
-  override extraRepr(): string {
-    let s = `${this.inputSize}, ${this.hiddenSize}`;
-    if (this.outputSize !== this.hiddenSize) s += `, outputSize=${this.outputSize}`;
-    if (this.numLayers !== 1) s += `, numLayers=${this.numLayers}`;
+  protected override sizeRepr(): string {
+    return this.outputSize !== this.hiddenSize ? `, outputSize=${this.outputSize}` : "";
+  }
+
+  protected override cellRepr(): string {
+    let s = "";
     if (this.nonlinearity !== "tanh") s += `, nonlinearity='${this.nonlinearity}'`;
     if (this.outputNonlinearity !== "tanh") s += `, outputNonlinearity='${this.outputNonlinearity}'`;
-    if (!this.bias) s += `, bias=false`;
-    if (this.batchFirst) s += `, batchFirst=true`;
-    if (this.dropout !== 0) s += `, dropout=${this.dropout}`;
-    if (this.bidirectional) s += `, bidirectional=true`;
-    if (this.residual) s += `, residual=true`;
     return s;
   }
+
 }
 
 /**

@@ -290,8 +290,7 @@ export abstract class RNNBase<S extends RecurrentState = RecurrentState> extends
   }
 
   override extraRepr(): string {
-    let s = `${this.inputSize}, ${this.hiddenSize}`;
-    if (this.projSize !== 0) s += `, projSize=${this.projSize}`;
+    let s = `${this.inputSize}, ${this.hiddenSize}${this.sizeRepr()}`;
     if (this.numLayers !== 1) s += `, numLayers=${this.numLayers}`;
     s += this.cellRepr();
     if (!this.bias) s += `, bias=false`;
@@ -300,6 +299,11 @@ export abstract class RNNBase<S extends RecurrentState = RecurrentState> extends
     if (this.bidirectional) s += `, bidirectional=true`;
     if (this.residual) s += `, residual=true`;
     return s;
+  }
+
+  /** The repr's size options after inputSize and hiddenSize. */
+  protected sizeRepr(): string {
+    return this.projSize !== 0 ? `, projSize=${this.projSize}` : "";
   }
 
   /** What a subclass adds to the repr after the sizes (its cell's options). */
