@@ -27,6 +27,11 @@ export const FLOAT64_TOLERANCE: Readonly<Required<Tolerance>> = Object.freeze({ 
 /** Defaults when both sides are int32: exact. */
 export const EXACT: Readonly<Required<Tolerance>> = Object.freeze({ atol: 0, rtol: 0 });
 
+/** Absolute tolerance only: |actual - expected| <= atol. */
+export const absTol = (atol: number): Required<Tolerance> => ({ atol, rtol: 0 });
+/** |actual - expected| <= tol·(1 + |expected|), i.e. atol = rtol = tol. */
+export const relTol = (tol: number): Required<Tolerance> => ({ atol: tol, rtol: tol });
+
 type Precision = "float32" | "float64" | "int32" | null;
 
 function precisionOf(x: Numbers): Precision {

@@ -4,7 +4,7 @@ import { Generator } from "../random.js";
 import { ShapeError } from "../shape.js";
 import { ones, tensor } from "../tensor.js";
 import { dropout, linear, logSoftmax, softmax } from "./composite.js";
-import { expectAllClose, expectGradcheck, randn64From, thrown } from "../../test/helpers.js";
+import { absTol, expectAllClose, expectGradcheck, randn64From, thrown } from "../../test/helpers.js";
 
 const gen = new Generator(66);
 const r64 = randn64From(gen);
@@ -25,13 +25,13 @@ describe("softmax and logSoftmax", () => {
     const z = e[0]! + e[1]! + e[2]!;
     const s = softmax(x, 1).tolist() as number[][];
     // toBeCloseTo(v, 12) and (v, 6) tolerances: |a - e| < 5e-13 and 5e-7.
-    const tight = { atol: 5e-13, rtol: 0 };
+    const tight = absTol(5e-13);
     expectAllClose(s[0]!, e.map((v) => v / z), "softmax row 0", tight);
     expectAllClose(s[1]!, [1 / 3, 1 / 3, 1 / 3], "softmax row 1", tight);
     const l = logSoftmax(x, 1).tolist() as number[][];
     expectAllClose(l[0]!, [1, 2, 3].map((v) => v - Math.log(z)), "logSoftmax row 0", tight);
     expectAllClose(l[1]!, [-Math.log(3), -Math.log(3), -Math.log(3)], "logSoftmax row 1", tight);
-    expectAllClose(softmax(tensor([[1, 2], [3, 4]]), 0).sum(0).tolist() as number[], [1, 1], "float32 softmax sums", { atol: 5e-7, rtol: 0 });
+    expectAllClose(softmax(tensor([[1, 2], [3, 4]]), 0).sum(0).tolist() as number[], [1, 1], "float32 softmax sums", absTol(5e-7));
     expect(softmax(tensor([-1000, 0]), 0).tolist()).toEqual([0, 1]);
   });
 

@@ -7,7 +7,7 @@ import { randn, tensor, Tensor, zeros } from "../tensor.js";
 import { linear } from "./composite.js";
 import { cat, stack } from "./movement.js";
 import { recurrentLayer, type RecurrentWeights } from "./recurrent.js";
-import { expectAllClose, expectGradcheck, randn64, randn64From, thrown } from "../../test/helpers.js";
+import { absTol, expectAllClose, expectGradcheck, randn64, randn64From, thrown } from "../../test/helpers.js";
 
 const T = 3, I = 2, H = 3;
 const kinds: CellKind[] = ["lstm", "gru", "rnn_tanh", "rnn_relu"];
@@ -88,8 +88,6 @@ function reference(s: Setup, reverse: boolean, lengths: Int32Array | null): [Ten
   return [stack(ys, 1), cat(hs, 0), cs.length ? cat(cs, 0) : null];
 }
 
-/** Absolute tolerance only: |a - b| <= atol. */
-const within = (atol: number) => ({ atol, rtol: 0 });
 
 const variants: { name: string; N: number; bias: boolean; P: number; lengths: number[] | null }[] = [
   { name: "bias", N: 2, bias: true, P: 0, lengths: null },
@@ -120,9 +118,9 @@ describe("recurrentLayer", () => {
           const s = setup(kind, v.N, { bias: v.bias, P: v.P, seed: 99 });
           const [y, hN, cN] = run(s, reverse, lengths);
           const [ry, rhN, rcN] = reference(s, reverse, lengths);
-          expectAllClose(y, ry, "y", within(1e-12));
-          expectAllClose(hN, rhN, "hN", within(1e-12));
-          expectAllClose(cN, rcN, "cN", { ...within(1e-12), allowNull: true });
+          expectAllClose(y, ry, "y", absTol(1e-12));
+          expectAllClose(hN, rhN, "hN", absTol(1e-12));
+          expectAllClose(cN, rcN, "cN", { ...absTol(1e-12), allowNull: true });
           const up = (t: Tensor, seed: number) => randn(t.shape, { dtype: "float64", generator: new Generator(seed) });
           const loss = (o: [Tensor, Tensor, Tensor | null]) => {
             const l = o[0].mul(up(o[0], 1)).sum().add(o[1].mul(up(o[1], 2)).sum());
@@ -132,7 +130,7 @@ describe("recurrentLayer", () => {
           const fused = s.all.map((t) => t.grad);
           s.all.forEach((t) => (t.grad = null));
           loss([ry, rhN, rcN]).backward();
-          s.all.forEach((t, i) => expectAllClose(fused[i], t.grad, `grad of input ${i}`, within(1e-12)));
+          s.all.forEach((t, i) => expectAllClose(fused[i], t.grad, `grad of input ${i}`, absTol(1e-12)));
         });
       }
     }
@@ -150,9 +148,9 @@ describe("recurrentLayer", () => {
             const L = lengths[b]!;
             for (let t = L; t < T; t++) expect(y.select(0, t).select(0, b).tolist()).toEqual(new Array<number>(P || H).fill(0));
             const alone = recurrentLayer(kind, s.x.narrow(0, 0, L).narrow(1, b, 1), s.h0.narrow(0, b, 1), s.c0 ? s.c0.narrow(0, b, 1) : null, s.w, { reverse });
-            expectAllClose(hN.narrow(0, b, 1), alone[1], `hN of sequence ${b}`, within(1e-14));
-            expectAllClose(cN ? cN.narrow(0, b, 1) : null, alone[2], `cN of sequence ${b}`, { ...within(1e-14), allowNull: true });
-            expectAllClose(y.narrow(0, 0, L).narrow(1, b, 1), alone[0], `y of sequence ${b}`, within(1e-14));
+            expectAllClose(hN.narrow(0, b, 1), alone[1], `hN of sequence ${b}`, absTol(1e-14));
+            expectAllClose(cN ? cN.narrow(0, b, 1) : null, alone[2], `cN of sequence ${b}`, { ...absTol(1e-14), allowNull: true });
+            expectAllClose(y.narrow(0, 0, L).narrow(1, b, 1), alone[0], `y of sequence ${b}`, absTol(1e-14));
           }
         });
       }
@@ -162,9 +160,9 @@ describe("recurrentLayer", () => {
       const s = setup("lstm", 2, { P: 2 });
       const a = run(s, true, Int32Array.from([3, 3]));
       const b = run(s, true);
-      expectAllClose(a[0], b[0], "y", within(0));
-      expectAllClose(a[1], b[1], "hN", within(0));
-      expectAllClose(a[2], b[2], "cN", within(0));
+      expectAllClose(a[0], b[0], "y", absTol(0));
+      expectAllClose(a[1], b[1], "hN", absTol(0));
+      expectAllClose(a[2], b[2], "cN", absTol(0));
     });
   });
 
@@ -202,8 +200,8 @@ describe("recurrentLayer", () => {
         const [, hN, cN] = recurrentLayer(kind, x, h0, c0, w);
         const flat = (g: G): Tensor => tensor(g.data, [g.data.length], { dtype: "float64" });
         const tol = 2e-6;
-        expectAllClose(hN.reshape(-1), flat(c.outputs.h!), "h", within(tol));
-        if (c.outputs.c) expectAllClose(cN!.reshape(-1), flat(c.outputs.c), "c", within(tol));
+        expectAllClose(hN.reshape(-1), flat(c.outputs.h!), "h", absTol(tol));
+        if (c.outputs.c) expectAllClose(cN!.reshape(-1), flat(c.outputs.c), "c", absTol(tol));
         let loss = hN.reshape(-1).mul(flat(c.upstream.h!)).sum();
         if (c.upstream.c) loss = loss.add(cN!.reshape(-1).mul(flat(c.upstream.c)).sum());
         loss.backward();
@@ -211,7 +209,7 @@ describe("recurrentLayer", () => {
           input: x, h0, c0, weight_ih: w.wIh, weight_hh: w.wHh, bias_ih: w.bIh, bias_hh: w.bHh,
         };
         for (const [key, g] of Object.entries(c.grads)) {
-          expectAllClose(byKey[key]!.grad!.reshape(-1), flat(g), `grad ${key}`, within(tol));
+          expectAllClose(byKey[key]!.grad!.reshape(-1), flat(g), `grad ${key}`, absTol(tol));
         }
       });
     }
@@ -251,7 +249,7 @@ describe("recurrentLayer with a leaky ReLU (rnn_relu with a slope)", () => {
       h = linear(x.select(0, t), w.wIh, w.bIh).add(linear(h, w.wHh, w.bHh)).leakyRelu(0.1);
       steps.push(h);
     }
-    expectAllClose(y, stack(steps, 0), "y", within(1e-12));
+    expectAllClose(y, stack(steps, 0), "y", absTol(1e-12));
     // Loss on the last step only: d loss / d h_t is the gradient flowing back from the end.
     let seen: Tensor | null = null;
     const [y2] = recurrentLayer("rnn_relu", x, h0, null, w, { slope: 0.1, onHiddenGrad: (dh) => (seen = dh) });
@@ -260,10 +258,10 @@ describe("recurrentLayer with a leaky ReLU (rnn_relu with a slope)", () => {
     expect(seen).not.toBeNull();
     const dh = seen as unknown as Tensor;
     expect(dh.shape).toEqual([T, N, H]);
-    expectAllClose(dh.select(0, T - 1), up, "last step", within(1e-12));
+    expectAllClose(dh.select(0, T - 1), up, "last step", absTol(1e-12));
     // One step back: d h_{T-1} / d h_{T-2} = diag(act') W_hh.
     const pre = linear(x.select(0, T - 1), w.wIh, w.bIh).add(linear(steps[T - 2]!, w.wHh, w.bHh)).detach();
     const act = pre.gt(0).add(pre.le(0).mul(0.1));
-    expectAllClose(dh.select(0, T - 2), up.mul(act).matmul(w.wHh.detach()), "one step back", within(1e-12));
+    expectAllClose(dh.select(0, T - 2), up.mul(act).matmul(w.wHh.detach()), "one step back", absTol(1e-12));
   });
 });
