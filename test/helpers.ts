@@ -109,20 +109,6 @@ export function expectAllClose(actual: Numbers | null | undefined, expected: Num
   assertValuesClose(av, ev, label, options.atol ?? d.atol, options.rtol ?? d.rtol);
 }
 
-/** The largest |a - e| over all elements (NaN when any difference is NaN); lengths must match. */
-export function maxAbsDiff(actual: Numbers, expected: Numbers): number {
-  const av = actual instanceof Tensor ? actual.data : actual;
-  const ev = expected instanceof Tensor ? expected.data : expected;
-  expect(av.length, "maxAbsDiff: length").toBe(ev.length);
-  let worst = 0;
-  for (let i = 0; i < ev.length; i++) {
-    const d = Math.abs(av[i]! - ev[i]!);
-    if (Number.isNaN(d)) return NaN;
-    worst = Math.max(worst, d);
-  }
-  return worst;
-}
-
 // ---------------------------------------------------------------------------------------------
 // float64 inputs
 
