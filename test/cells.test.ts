@@ -7,7 +7,8 @@
 import { readFileSync } from "node:fs";
 import { afterEach, describe, expect, test } from "vitest";
 import { cells, getBackend, manualSeed, nn, randn, setBackend, Tensor, zeros } from "../src/index.js";
-import { FUSED_KINDS, type CellKind } from "../src/cells/spec.js";
+import { FUSED_KINDS } from "../src/cells/spec.js";
+import { expectAllClose, relTol } from "./helpers.js";
 
 const { CELLS, CELL_KINDS, cellParameters, gateCount, stateSizes } = cells;
 
@@ -80,12 +81,7 @@ function bothWays(layer: nn.RNNBase, input: () => Tensor | nn.utils.PackedSequen
 
 function expectSame(a: number[][], b: number[][], tol: number): void {
   expect(a.length).toBe(b.length);
-  a.forEach((x, i) => {
-    expect(x.length).toBe(b[i]!.length);
-    x.forEach((v, j) => {
-      if (!(Math.abs(v - b[i]![j]!) <= tol * (1 + Math.abs(v)))) expect.fail(`tensor ${i} element ${j}: fused ${v}, composed ${b[i]![j]}`);
-    });
-  });
+  a.forEach((x, i) => expectAllClose(b[i]!, x, `tensor ${i} (composed against fused)`, relTol(tol)));
 }
 
 describe("fused kernels equal the composed cells", () => {
@@ -126,8 +122,8 @@ describe("one driver for every kind", () => {
     const [padded] = nn.utils.padPackedSequence(out);
     lengths.forEach((L, b) => {
       const [alone, aloneY] = jordan.forward(x.narrow(0, 0, L).narrow(1, b, 1));
-      expect(Array.from(padded.narrow(0, 0, L).narrow(1, b, 1).data)).toEqual(Array.from(alone.data).map((v) => expect.closeTo(v, 6)));
-      expect(Array.from(yN.narrow(1, b, 1).data)).toEqual(Array.from(aloneY.data).map((v) => expect.closeTo(v, 6)));
+      expectAllClose(padded.narrow(0, 0, L).narrow(1, b, 1), alone, `output of sequence ${b}`);
+      expectAllClose(yN.narrow(1, b, 1), aloneY, `yN of sequence ${b}`);
     });
   });
 

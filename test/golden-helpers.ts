@@ -2,6 +2,7 @@
 import { readFileSync } from "node:fs";
 import { expect } from "vitest";
 import { Tensor, tensor } from "../src/index.js";
+import { assertValuesClose } from "./helpers.js";
 
 export interface GoldenTensor {
   shape: number[];
@@ -30,12 +31,6 @@ export function expectClose(actual: Tensor | null | undefined, expected: GoldenT
   expect(actual, `${label}: missing`).toBeTruthy();
   const a = actual!;
   expect([...a.shape], `${label}: shape`).toEqual(expected.shape);
-  for (let i = 0; i < expected.data.length; i++) {
-    const e = expected.data[i]!;
-    const v = a.data[i]!;
-    // Written so that a NaN fails too.
-    if (!(Math.abs(v - e) <= atol + rtol * Math.abs(e))) {
-      expect.fail(`${label}: element ${i} is ${v}, expected ${e} (atol ${atol}, rtol ${rtol})`);
-    }
-  }
+  expect(a.data.length, `${label}: length`).toBe(expected.data.length);
+  assertValuesClose(a.data, expected.data, label, atol, rtol);
 }

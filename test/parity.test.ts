@@ -5,11 +5,12 @@
  * packed lengths.
  */
 import { describe, expect, test } from "vitest";
-import { cpuBackend, getBackend, listBackends, setBackend, type Backend, type FloatBuf, type RecurrentKernels } from "../src/backend/index.js";
+import { cpuBackend, getBackend, listBackends, setBackend, type Backend, type RecurrentKernels } from "../src/backend/index.js";
 import { FUSED_KINDS, gateCount, type FusedCellKind } from "../src/cells/spec.js";
 import { Generator } from "../src/random.js";
 import { createWasmBackend, supportedVariants } from "../src/backend/wasm/index.js";
 import { setNumThreads } from "../src/index.js";
+import { expectAllClose, relTol } from "./helpers.js";
 
 // The registered fast backends, plus every wasm variant this engine runs, on one thread and on two.
 const registered = listBackends().filter((n) => n !== "cpu");
@@ -42,17 +43,8 @@ const backendOf = (name: string): Backend => {
 const g = new Generator(2024);
 const rand = (n: number, scale = 1): Float32Array => Float32Array.from({ length: n }, () => (g.random() * 2 - 1) * scale);
 
-function expectNear(actual: FloatBuf | null, expected: FloatBuf | null, label: string, tol = 2e-5): void {
-  expect(actual === null, `${label}: presence`).toBe(expected === null);
-  if (!actual || !expected) return;
-  expect(actual.length, `${label}: length`).toBe(expected.length);
-  for (let i = 0; i < expected.length; i++) {
-    const e: number = expected[i]!;
-    if (!(Math.abs(actual[i]! - e) <= tol * (1 + Math.abs(e)))) {
-      expect.fail(`${label}: element ${i} is ${actual[i]}, reference ${e}`);
-    }
-  }
-}
+/** |actual - reference| <= tol·(1 + |reference|); both may be absent together. */
+const near = (tol = 2e-5) => ({ ...relTol(tol), allowNull: true });
 
 test("there is a fast backend to test", () => {
   expect(fast.length).toBeGreaterThan(0);
@@ -79,7 +71,7 @@ describe.each(fast)("%s backend against the reference", (name) => {
         const got = new Float32Array(batch * m * n);
         cpuBackend.matmul(a, b, want, m, k, n, transA, transB, batch, m * k, 0);
         be.matmul(a, b, got, m, k, n, transA, transB, batch, m * k, 0);
-        expectNear(got, want, `${m}x${k}x${n} transA=${transA} transB=${transB}`, 1e-5);
+        expectAllClose(got, want, `${m}x${k}x${n} transA=${transA} transB=${transB}`, near(1e-5));
       }
     }
   });
@@ -126,18 +118,18 @@ describe.each(fast)("%s backend against the reference", (name) => {
     };
     const ref = cpu.forward(args);
     const got = rec().forward(args);
-    expectNear(got.y, ref.y, "y");
-    expectNear(got.hN, ref.hN, "hN");
-    expectNear(got.cN, ref.cN, "cN");
+    expectAllClose(got.y, ref.y, "y", near());
+    expectAllClose(got.hN, ref.hN, "hN", near());
+    expectAllClose(got.cN, ref.cN, "cN", near());
     const upstream = { dy: rand(c.T * c.N * Hr), dhN: rand(c.N * Hr), dcN: c.kind === "lstm" ? rand(c.N * c.H) : null };
     const refG = cpu.backward({ forward: args, saved: ref.saved!, ...upstream });
     const gotG = rec().backward({ forward: args, saved: got.saved!, ...upstream });
-    for (const key of ["dx", "dh0", "dc0", "dwIh", "dwHh", "dbIh", "dbHh", "dwHr"] as const) expectNear(gotG[key] ?? null, refG[key] ?? null, key, 5e-5);
+    for (const key of ["dx", "dh0", "dc0", "dwIh", "dwHh", "dbIh", "dbHh", "dwHr"] as const) expectAllClose(gotG[key] ?? null, refG[key] ?? null, key, near(5e-5));
     // Only the final-state gradients, as when the output is not used (a fresh forward: backward
     // may consume what its forward saved).
     const refH = cpu.backward({ forward: args, saved: cpu.forward(args).saved!, dy: null, dhN: upstream.dhN, dcN: null });
     const gotH = rec().backward({ forward: args, saved: rec().forward(args).saved!, dy: null, dhN: upstream.dhN, dcN: null });
-    expectNear(gotH.dwHh, refH.dwHh, "dwHh (hN only)", 5e-5);
+    expectAllClose(gotH.dwHh, refH.dwHh, "dwHh (hN only)", near(5e-5));
   });
 
   test("a second backward over the same saved activations is refused, not wrong", () => {

@@ -1,5 +1,6 @@
 import { describe, expect, test } from "vitest";
 import { parseDelimited, parseJsonLines, selectColumns, toNumbers } from "./table.js";
+import { thrown } from "../../test/helpers.js";
 
 describe("parseDelimited", () => {
   test("quotes, delimiters, doubled quotes and newlines inside fields", () => {
@@ -62,15 +63,9 @@ describe("parseJsonLines", () => {
   });
 
   test("invalid JSON names the 1-based line number and the problem", () => {
-    const err = (() => {
-      try {
-        parseJsonLines('{"a":1}\n\n{"a": oops}\n');
-      } catch (e) {
-        return e as Error;
-      }
-    })();
-    expect(err?.message).toMatch(/^parseJsonLines: line 3: .*JSON/);
-    expect(err?.message).not.toContain("\n");
+    const err = thrown(() => parseJsonLines('{"a":1}\n\n{"a": oops}\n'));
+    expect(err.message).toMatch(/^parseJsonLines: line 3: .*JSON/);
+    expect(err.message).not.toContain("\n");
   });
 
   test("a line that is not an object is an error", () => {

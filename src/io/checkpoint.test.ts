@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, test, vi } from "vitest";
 import { manualSeed, nn, randn, tensor } from "../index.js";
 import { CheckpointError, loadCheckpoint, loadSafetensorsFile, saveCheckpoint, saveSafetensorsFile } from "./node.js";
+import { rejected } from "../../test/helpers.js";
 
 // A hook on fs.rename, so tests can make one step of the atomic replace fail.
 const hooks = vi.hoisted(() => ({ rename: null as null | ((from: string, to: string) => void) }));
@@ -34,11 +35,10 @@ async function snapshot(dir: string): Promise<Record<string, string>> {
 }
 
 async function expectRejects(p: Promise<unknown>, message: RegExp): Promise<CheckpointError> {
-  const e = await p.then(() => null, (err: unknown) => err);
-  expect(e).toBeInstanceOf(CheckpointError);
-  expect((e as Error).message).toMatch(message);
-  expect((e as Error).message).not.toContain("\n");
-  return e as CheckpointError;
+  const e = await rejected(p, CheckpointError);
+  expect(e.message).toMatch(message);
+  expect(e.message).not.toContain("\n");
+  return e;
 }
 
 function model() {

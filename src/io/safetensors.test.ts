@@ -2,6 +2,7 @@ import { readFileSync } from "node:fs";
 import { describe, expect, test } from "vitest";
 import { manualSeed, nn, randn, tensor, type Tensor } from "../index.js";
 import { expectClose, type GoldenTensor } from "../../test/golden-helpers.js";
+import { thrown } from "../../test/helpers.js";
 import { parseSafetensors, SafetensorsError, serializeSafetensors } from "./safetensors.js";
 
 /** Builds a safetensors file by hand (independently of the serializer): u64 length, JSON padded to 8, data. */
@@ -26,15 +27,9 @@ const i64 = (xs: bigint[]) => le(8, xs, (v, o, x: bigint) => v.setBigInt64(o, x,
 const u16 = (xs: number[]) => le(2, xs, (v, o, x: number) => v.setUint16(o, x, true));
 
 function expectError(fn: () => unknown, tensorName: string | null, message: RegExp): void {
-  try {
-    fn();
-  } catch (e) {
-    expect(e).toBeInstanceOf(SafetensorsError);
-    expect((e as SafetensorsError).tensor).toBe(tensorName);
-    expect((e as Error).message).toMatch(message);
-    return;
-  }
-  expect.fail(`expected a SafetensorsError matching ${message}`);
+  const e = thrown(fn, SafetensorsError);
+  expect(e.tensor).toBe(tensorName);
+  expect(e.message).toMatch(message);
 }
 
 function roundTrip(tensors: Record<string, Tensor>, metadata?: Record<string, string>) {

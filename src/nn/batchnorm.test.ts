@@ -1,9 +1,8 @@
 import { beforeEach, describe, expect, test } from "vitest";
-import { gradcheck } from "../gradcheck.js";
 import { Generator, manualSeed } from "../random.js";
-import { ShapeError, type Shape } from "../shape.js";
+import { ShapeError } from "../shape.js";
 import { randn, tensor, zeros, type Tensor } from "../tensor.js";
-import { thrown } from "../../test/thrown.js";
+import { expectAllClose, expectGradcheck, randn64From, relTol, thrown } from "../../test/helpers.js";
 import * as nn from "./index.js";
 import { batchNorm1d } from "./batchnorm.js";
 
@@ -12,14 +11,8 @@ beforeEach(() => {
 });
 
 const gen = new Generator(31);
-const r64 = (shape: Shape, requiresGrad = true): Tensor => randn(shape, { dtype: "float64", requiresGrad, generator: gen });
+const r64 = randn64From(gen);
 
-function close(actual: ArrayLike<number>, expected: number[], label: string, tol = 1e-5): void {
-  expect(actual.length, `${label}: length`).toBe(expected.length);
-  expected.forEach((e, i) => {
-    if (!(Math.abs(actual[i]! - e) <= tol * (1 + Math.abs(e)))) expect.fail(`${label}: element ${i} is ${actual[i]}, expected ${e}`);
-  });
-}
 
 /** Per-channel [mean, biased variance] of a [N, C] or [N, C, L] tensor, in float64. */
 function channelStats(x: Tensor): [number[], number[]] {
@@ -40,26 +33,22 @@ describe("batchNorm1d (functional)", () => {
   test("gradcheck in training mode: exact gradient through the batch mean and variance", () => {
     for (const shape of [[5, 3], [3, 2, 4], [4, 3, 1], [2, 1, 3]]) {
       const C = shape[1]!;
-      const res = gradcheck((x, w, b) => batchNorm1d(x, null, null, w, b, true, 0.1, 1e-5), [r64(shape), r64([C]), r64([C])]);
-      expect(res.ok, `${shape}: ${res.message}`).toBe(true);
-      const plain = gradcheck((x) => batchNorm1d(x, null, null, null, null, true), [r64(shape)]);
-      expect(plain.ok, `${shape} without affine: ${plain.message}`).toBe(true);
+      expectGradcheck((x, w, b) => batchNorm1d(x, null, null, w, b, true, 0.1, 1e-5), [r64(shape), r64([C]), r64([C])], {}, `${shape}`);
+      expectGradcheck((x) => batchNorm1d(x, null, null, null, null, true), [r64(shape)], {}, `${shape} without affine`);
     }
   });
 
   test("gradcheck in training mode while updating running statistics", () => {
     const rm = zeros([3], { dtype: "float64" });
     const rv = zeros([3], { dtype: "float64" }).add(1);
-    const res = gradcheck((x, w, b) => batchNorm1d(x, rm, rv, w, b, true, 0.3, 1e-3), [r64([4, 3, 2]), r64([3]), r64([3])]);
-    expect(res.ok, res.message).toBe(true);
+    expectGradcheck((x, w, b) => batchNorm1d(x, rm, rv, w, b, true, 0.3, 1e-3), [r64([4, 3, 2]), r64([3]), r64([3])]);
   });
 
   test("gradcheck in eval mode (running statistics are constants)", () => {
-    const rm = r64([3], false);
-    const rv = r64([3], false).abs().add(0.5);
+    const rm = r64([3], { requiresGrad: false });
+    const rv = r64([3], { requiresGrad: false }).abs().add(0.5);
     for (const shape of [[4, 3], [2, 3, 5]]) {
-      const res = gradcheck((x, w, b) => batchNorm1d(x, rm, rv, w, b, false), [r64(shape), r64([3]), r64([3])]);
-      expect(res.ok, res.message).toBe(true);
+      expectGradcheck((x, w, b) => batchNorm1d(x, rm, rv, w, b, false), [r64(shape), r64([3]), r64([3])]);
     }
   });
 
@@ -69,12 +58,12 @@ describe("batchNorm1d (functional)", () => {
     const rv = zeros([2], { dtype: "float64" }).add(1);
     const y = batchNorm1d(x, rm, rv, null, null, true, 0.25, 0);
     const [ym, yv] = channelStats(y);
-    close(ym, [0, 0], "mean", 1e-12);
-    close(yv, [1, 1], "var", 1e-12);
+    expectAllClose(ym, [0, 0], "mean", relTol(1e-12));
+    expectAllClose(yv, [1, 1], "var", relTol(1e-12));
     const [m, v] = channelStats(x);
     const n = 18;
-    close(rm.data, m.map((mc) => 0.25 * mc), "running_mean", 1e-12);
-    close(rv.data, v.map((vc) => 0.75 + 0.25 * vc * n / (n - 1)), "running_var", 1e-12);
+    expectAllClose(rm.data, m.map((mc) => 0.25 * mc), "running_mean", relTol(1e-12));
+    expectAllClose(rv.data, v.map((vc) => 0.75 + 0.25 * vc * n / (n - 1)), "running_var", relTol(1e-12));
   });
 
   test("errors name the shapes", () => {
@@ -144,10 +133,10 @@ describe("BatchNorm1d", () => {
     const [mean, vars] = channelStats(x);
     const y = m.forward(x);
     const [ym, yv] = channelStats(y);
-    close(ym, [1, -1], "train output mean (the bias)");
-    close(yv, [4, 0.25], "train output var (weight²)", 1e-4);
-    close(m.runningMean!.data, [0.8 * 0.5 + 0.2 * mean[0]!, 0.8 * -0.5 + 0.2 * mean[1]!], "running_mean");
-    close(m.runningVar!.data, [0.8 * 2 + 0.2 * vars[0]! * 15 / 14, 0.8 * 3 + 0.2 * vars[1]! * 15 / 14], "running_var");
+    expectAllClose(ym, [1, -1], "train output mean (the bias)", relTol(1e-5));
+    expectAllClose(yv, [4, 0.25], "train output var (weight²)", relTol(1e-4));
+    expectAllClose(m.runningMean!.data, [0.8 * 0.5 + 0.2 * mean[0]!, 0.8 * -0.5 + 0.2 * mean[1]!], "running_mean", relTol(1e-5));
+    expectAllClose(m.runningVar!.data, [0.8 * 2 + 0.2 * vars[0]! * 15 / 14, 0.8 * 3 + 0.2 * vars[1]! * 15 / 14], "running_var", relTol(1e-5));
     expect(m.numBatchesTracked!.item()).toBe(6);
 
     m.eval();
@@ -155,7 +144,7 @@ describe("BatchNorm1d", () => {
     const z = tensor([[1, 2], [3, -4]]);
     const out = m.forward(z);
     const w = [2, 0.5], b = [1, -1];
-    close(out.data, [1, 2, 3, -4].map((v, i) => (v - rm[i % 2]!) / Math.sqrt(rv[i % 2]! + 1e-5) * w[i % 2]! + b[i % 2]!), "eval output");
+    expectAllClose(out.data, [1, 2, 3, -4].map((v, i) => (v - rm[i % 2]!) / Math.sqrt(rv[i % 2]! + 1e-5) * w[i % 2]! + b[i % 2]!), "eval output", relTol(1e-5));
     expect([...m.runningMean!.data]).toEqual(rm);
     expect(m.numBatchesTracked!.item()).toBe(6);
   });
@@ -174,8 +163,8 @@ describe("BatchNorm1d", () => {
       m.forward(x);
       expect(m.numBatchesTracked!.item()).toBe(k);
       // the first batch has factor 1, so the loaded values are forgotten
-      close(m.runningMean!.data, sums[0]!.map((s) => s / k), `running_mean after ${k}`);
-      close(m.runningVar!.data, sums[1]!.map((s) => s / k), `running_var after ${k}`);
+      expectAllClose(m.runningMean!.data, sums[0]!.map((s) => s / k), `running_mean after ${k}`, relTol(1e-5));
+      expectAllClose(m.runningVar!.data, sums[1]!.map((s) => s / k), `running_var after ${k}`, relTol(1e-5));
     }
   });
 
@@ -196,7 +185,7 @@ describe("BatchNorm1d", () => {
     expect(m.weight!.grad!.shape).toEqual([3]);
     expect(m.bias!.grad!.shape).toEqual([3]);
     // d/dbias of sum(y²) = 2·sum(y) = 2·N·L·bias = 0 at bias 0
-    close(m.bias!.grad!.data, [0, 0, 0], "bias grad", 1e-5);
+    expectAllClose(m.bias!.grad!.data, [0, 0, 0], "bias grad", relTol(1e-5));
     expect(m.forward(randn([4, 3], { dtype: "float64" })).dtype).toBe("float64");
   });
 

@@ -1,12 +1,11 @@
 import { afterEach, beforeEach, describe, expect, test, vi } from "vitest";
-import { gradcheck } from "../gradcheck.js";
 import { cat, stack } from "../ops/movement.js";
 import { Generator, manualSeed } from "../random.js";
-import { ShapeError, type Shape } from "../shape.js";
+import { ShapeError } from "../shape.js";
 import { randn, Tensor, zeros } from "../tensor.js";
 import * as nn from "./index.js";
 import { jordanRNNLayer, jordanRNNStep, type JordanWeights, type OutputNonlinearity } from "./jordan.js";
-import { thrown } from "../../test/thrown.js";
+import { absTol, expectAllClose, expectGradcheck, randn64From, thrown } from "../../test/helpers.js";
 
 beforeEach(() => {
   manualSeed(1234);
@@ -16,24 +15,14 @@ afterEach(() => {
 });
 
 const gen = new Generator(77);
-const r64 = (shape: Shape, scale = 1): Tensor => randn(shape, { dtype: "float64", generator: gen }).mul(scale).requiresGrad_(true);
+const r64 = randn64From(gen);
 const shapeOf = (t: Tensor): number[] => [...t.shape];
 
-function expectAllClose(a: Tensor | null | undefined, b: Tensor | null | undefined, label: string, atol = 1e-6, rtol = 1e-5): void {
-  expect(a, `${label}: missing`).toBeTruthy();
-  expect(b, `${label}: missing`).toBeTruthy();
-  expect(shapeOf(a!), `${label}: shape`).toEqual(shapeOf(b!));
-  for (let i = 0; i < b!.data.length; i++) {
-    const x = a!.data[i]!;
-    const y = b!.data[i]!;
-    if (!(Math.abs(x - y) <= atol + rtol * Math.abs(y))) expect.fail(`${label}: element ${i} is ${x}, expected ${y}`);
-  }
-}
 
 function weights64(I: number, H: number, O: number, bias: boolean): JordanWeights {
   return {
-    weightIh: r64([H, I], 0.5), weightHy: r64([H, O], 0.5), biasIh: bias ? r64([H], 0.5) : null,
-    biasHy: bias ? r64([H], 0.5) : null, weightO: r64([O, H], 0.5), biasO: bias ? r64([O], 0.5) : null,
+    weightIh: r64([H, I], { scale: 0.5 }), weightHy: r64([H, O], { scale: 0.5 }), biasIh: bias ? r64([H], { scale: 0.5 }) : null,
+    biasHy: bias ? r64([H], { scale: 0.5 }) : null, weightO: r64([O, H], { scale: 0.5 }), biasO: bias ? r64([O], { scale: 0.5 }) : null,
   };
 }
 const weightList = (w: JordanWeights): Tensor[] =>
@@ -46,21 +35,18 @@ describe("jordanRNNStep and jordanRNNLayer", () => {
       const w = weights64(3, 4, 2, bias);
       const x = r64([2, 3]);
       const y = r64([2, 2]);
-      const res = gradcheck((xx, yy) => jordanRNNStep(xx!, yy!, w, { nonlinearity, outputNonlinearity }), [x, y, ...weightList(w)]);
-      expect(res.ok, res.message).toBe(true);
+      expectGradcheck((xx, yy) => jordanRNNStep(xx!, yy!, w, { nonlinearity, outputNonlinearity }), [x, y, ...weightList(w)]);
     }
   });
 
   test("gradcheck of one step with a batch of 1 and O = 1", () => {
     const w = weights64(2, 3, 1, true);
-    const res = gradcheck((x, y) => jordanRNNStep(x!, y!, w, { outputNonlinearity: "sigmoid" }), [r64([1, 2]), r64([1, 1]), ...weightList(w)]);
-    expect(res.ok, res.message).toBe(true);
+    expectGradcheck((x, y) => jordanRNNStep(x!, y!, w, { outputNonlinearity: "sigmoid" }), [r64([1, 2]), r64([1, 1]), ...weightList(w)]);
   });
 
   test("gradcheck of a reverse layer over a sequence", () => {
     const w = weights64(3, 4, 2, true);
-    const res = gradcheck((x, y) => jordanRNNLayer(x!, y!, w, {}, true), [r64([5, 2, 3]), r64([2, 2]), ...weightList(w)]);
-    expect(res.ok, res.message).toBe(true);
+    expectGradcheck((x, y) => jordanRNNLayer(x!, y!, w, {}, true), [r64([5, 2, 3]), r64([2, 2]), ...weightList(w)]);
   });
 
   test("the reverse layer is the forward layer on the flipped sequence", () => {
@@ -70,9 +56,9 @@ describe("jordanRNNStep and jordanRNNLayer", () => {
     const flip = (t: Tensor): Tensor => t.indexSelect(0, [3, 2, 1, 0]);
     const [outR, yR] = jordanRNNLayer(x, y0, w, {}, true);
     const [outF, yF] = jordanRNNLayer(flip(x), y0, w);
-    expectAllClose(outR, flip(outF), "output", 1e-12, 0);
-    expectAllClose(yR, yF, "yN", 1e-12, 0);
-    expectAllClose(yR, outR.select(0, 0), "yN is the output at t = 0", 0, 0);
+    expectAllClose(outR, flip(outF), "output", absTol(1e-12));
+    expectAllClose(yR, yF, "yN", absTol(1e-12));
+    expectAllClose(yR, outR.select(0, 0), "yN is the output at t = 0", absTol(0));
   });
 });
 
@@ -80,13 +66,12 @@ describe("JordanRNN", () => {
   test("gradcheck of a 2-layer bidirectional layer in float64", () => {
     const m = new nn.JordanRNN(3, 4, { numLayers: 2, bidirectional: true, outputSize: 2, batchFirst: true });
     // The layer reads its parameters by name, so float64 replacements are picked up.
-    for (const [name, p] of m.namedParameters()) m.registerParameter(name, r64(p.shape, 0.5));
+    for (const [name, p] of m.namedParameters()) m.registerParameter(name, r64(p.shape, { scale: 0.5 }));
     const params = m.parameters();
     expect(params.every((p) => p.dtype === "float64")).toBe(true);
     const x = r64([2, 3, 3]);
     const y0 = r64([4, 2, 2]);
-    const res = gradcheck((xx, yy) => m.forward(xx!, yy!), [x, y0, ...params]);
-    expect(res.ok, res.message).toBe(true);
+    expectGradcheck((xx, yy) => m.forward(xx!, yy!), [x, y0, ...params]);
   });
 
   test("output and state shapes", () => {
@@ -155,8 +140,8 @@ describe("JordanRNN", () => {
       }
       input = cat(outs, 2);
     }
-    expectAllClose(out, input, "output");
-    for (let i = 0; i < 4; i++) expectAllClose(yN.select(0, i), finals[i]!, `yN[${i}]`);
+    expectAllClose(out, input, "output", { atol: 1e-6, rtol: 1e-5 });
+    for (let i = 0; i < 4; i++) expectAllClose(yN.select(0, i), finals[i]!, `yN[${i}]`, { atol: 1e-6, rtol: 1e-5 });
   });
 
   test("unbatched input equals a batch of one", () => {
@@ -165,8 +150,8 @@ describe("JordanRNN", () => {
     const y0 = randn([4, 3]);
     const [out, yN] = m.forward(x, y0);
     const [outB, yNB] = m.forward(x.unsqueeze(0), y0.unsqueeze(1));
-    expectAllClose(out, outB.squeeze(0), "output", 0, 0);
-    expectAllClose(yN, yNB.squeeze(1), "yN", 0, 0);
+    expectAllClose(out, outB.squeeze(0), "output", absTol(0));
+    expectAllClose(yN, yNB.squeeze(1), "yN", absTol(0));
   });
 
   test("batchFirst is the transpose of time-major", () => {
@@ -176,8 +161,8 @@ describe("JordanRNN", () => {
     const x = randn([5, 2, 3]);
     const [outA, yA] = a.forward(x);
     const [outB, yB] = b.forward(x.transpose(0, 1));
-    expectAllClose(outB, outA.transpose(0, 1), "output", 0, 0);
-    expectAllClose(yB, yA, "yN", 0, 0);
+    expectAllClose(outB, outA.transpose(0, 1), "output", absTol(0));
+    expectAllClose(yB, yA, "yN", absTol(0));
   });
 
   test("dropout between layers acts in training mode only", () => {
@@ -186,7 +171,7 @@ describe("JordanRNN", () => {
     m.eval();
     const [e1] = m.forward(x);
     const [e2] = m.forward(x);
-    expectAllClose(e1, e2, "eval is deterministic", 0, 0);
+    expectAllClose(e1, e2, "eval is deterministic", absTol(0));
     m.train();
     const [t1] = m.forward(x);
     expect([...t1.data].some((v, i) => v !== e1.data[i])).toBe(true);
@@ -241,10 +226,9 @@ describe("JordanRNNCell", () => {
     const y = randn([2, 2]);
     const [yc, hc] = cell.forward(x, y);
     const [ys, hs] = jordanRNNStep(x, y, { weightIh: cell.weightIh, weightHy: cell.weightHy, biasIh: cell.biasIh, biasHy: cell.biasHy, weightO: cell.weightO, biasO: cell.biasO });
-    expectAllClose(yc, ys, "y", 0, 0);
-    expectAllClose(hc, hs, "h", 0, 0);
-    const res = gradcheck((xx, yy) => jordanRNNStep(xx!, yy!, w), [r64([2, 3]), r64([2, 2]), ...weightList(w)]);
-    expect(res.ok, res.message).toBe(true);
+    expectAllClose(yc, ys, "y", absTol(0));
+    expectAllClose(hc, hs, "h", absTol(0));
+    expectGradcheck((xx, yy) => jordanRNNStep(xx!, yy!, w), [r64([2, 3]), r64([2, 2]), ...weightList(w)]);
   });
 
   test("shapes, batched and unbatched, and zeros as the default y", () => {
@@ -255,9 +239,9 @@ describe("JordanRNNCell", () => {
     const [yu, hu] = cell.forward(x);
     expect([shapeOf(yu), shapeOf(hu)]).toEqual([[2], [4]]);
     const [yz] = cell.forward(x, zeros([2]));
-    expectAllClose(yu, yz, "default y is zeros", 0, 0);
+    expectAllClose(yu, yz, "default y is zeros", absTol(0));
     const [yb] = cell.forward(x.unsqueeze(0), zeros([1, 2]));
-    expectAllClose(yu, yb.squeeze(0), "unbatched equals a batch of one", 0, 0);
+    expectAllClose(yu, yb.squeeze(0), "unbatched equals a batch of one", absTol(0));
   });
 
   test("parameter names and shapes", () => {

@@ -1,19 +1,11 @@
 import { beforeEach, describe, expect, test } from "vitest";
 import { manualSeed, ones, randn, ShapeError, tensor, type Tensor } from "../index.js";
 import * as nn from "./index.js";
-import { thrown } from "../../test/thrown.js";
+import { expectAllClose, relTol, thrown } from "../../test/helpers.js";
 
 beforeEach(() => {
   manualSeed(99);
 });
-
-
-function expectNumbersClose(actual: ArrayLike<number>, expected: number[], label: string, tol = 1e-6): void {
-  expect(actual.length, `${label}: length`).toBe(expected.length);
-  expected.forEach((e, i) => {
-    if (!(Math.abs(actual[i]! - e) <= tol * (1 + Math.abs(e)))) expect.fail(`${label}: element ${i} is ${actual[i]}, expected ${e}`);
-  });
-}
 
 describe("Linear", () => {
   test("init is U(±1/√inFeatures) for weight and bias", () => {
@@ -138,8 +130,8 @@ describe("Sequential", () => {
     expect(new nn.Identity().forward(x)).toBe(x);
     expect(new nn.LeakyReLU().forward(tensor([-2, 3])).tolist()).toEqual([Math.fround(-0.02), 3]);
     const s = new nn.Softmax(-1).forward(x);
-    expectNumbersClose(s.data, [Math.exp(-3) / (1 + Math.exp(-3)), 1 / (1 + Math.exp(-3)), Math.exp(-3) / (1 + Math.exp(-3)), 1 / (1 + Math.exp(-3))], "softmax");
-    expectNumbersClose(new nn.LogSoftmax(1).forward(x).data, Array.from(new nn.Softmax(1).forward(x).data, Math.log), "logSoftmax");
+    expectAllClose(s.data, [Math.exp(-3) / (1 + Math.exp(-3)), 1 / (1 + Math.exp(-3)), Math.exp(-3) / (1 + Math.exp(-3)), 1 / (1 + Math.exp(-3))], "softmax", relTol(1e-6));
+    expectAllClose(new nn.LogSoftmax(1).forward(x).data, Array.from(new nn.Softmax(1).forward(x).data, Math.log), "logSoftmax", relTol(1e-6));
   });
 });
 
@@ -161,16 +153,16 @@ describe("CrossEntropyLoss beyond the golden file", () => {
     const x = tensor(X).requiresGrad_(true);
     const loss = new nn.CrossEntropyLoss().forward(x, tensor(P));
     const per = softCe(X, P);
-    expectNumbersClose(loss.data, [per.reduce((a, b) => a + b, 0) / 3], "loss");
+    expectAllClose(loss.data, [per.reduce((a, b) => a + b, 0) / 3], "loss", relTol(1e-6));
     loss.backward();
     const grad = logSoftmaxRows(X).flatMap((r, n) => r.map((v, c) => (Math.exp(v) - P[n]![c]!) / 3));
-    expectNumbersClose(x.grad!.data, grad, "grad");
+    expectAllClose(x.grad!.data, grad, "grad", relTol(1e-6));
   });
 
   test("class-probability targets with labelSmoothing mix in the uniform distribution", () => {
     const per = softCe(X, smooth(P, 0.2));
-    expectNumbersClose(new nn.CrossEntropyLoss({ labelSmoothing: 0.2, reduction: "sum" }).forward(tensor(X), tensor(P)).data, [per.reduce((a, b) => a + b, 0)], "sum");
-    expectNumbersClose(new nn.CrossEntropyLoss({ labelSmoothing: 0.2, reduction: "none" }).forward(tensor(X), tensor(P)).data, per, "none");
+    expectAllClose(new nn.CrossEntropyLoss({ labelSmoothing: 0.2, reduction: "sum" }).forward(tensor(X), tensor(P)).data, [per.reduce((a, b) => a + b, 0)], "sum", relTol(1e-6));
+    expectAllClose(new nn.CrossEntropyLoss({ labelSmoothing: 0.2, reduction: "none" }).forward(tensor(X), tensor(P)).data, per, "none", relTol(1e-6));
   });
 
   test("class-probability targets on [N, C, d]: the mean is over N·d", () => {
@@ -178,7 +170,7 @@ describe("CrossEntropyLoss beyond the golden file", () => {
     const x = tensor([X[0]!.map((_, c) => X.map((r) => r[c]!))]);
     const t = tensor([P[0]!.map((_, c) => P.map((r) => r[c]!))]);
     const per = softCe(X, smooth(P, 0.1));
-    expectNumbersClose(new nn.CrossEntropyLoss({ labelSmoothing: 0.1 }).forward(x, t).data, [per.reduce((a, b) => a + b, 0) / 3], "mean");
+    expectAllClose(new nn.CrossEntropyLoss({ labelSmoothing: 0.1 }).forward(x, t).data, [per.reduce((a, b) => a + b, 0) / 3], "mean", relTol(1e-6));
   });
 
   test("class-index targets with labelSmoothing and ignoreIndex", () => {
@@ -187,13 +179,13 @@ describe("CrossEntropyLoss beyond the golden file", () => {
     const ls = logSoftmaxRows(X);
     const per = ls.map((r, n) => (1 - eps) * -r[target[n]!]! + eps * -r.reduce((a, b) => a + b, 0) / C);
     const t = tensor(target, { dtype: "int32" });
-    expectNumbersClose(new nn.CrossEntropyLoss({ labelSmoothing: eps }).forward(tensor(X), t).data, [per.reduce((a, b) => a + b, 0) / 3], "mean");
-    expectNumbersClose(new nn.CrossEntropyLoss({ labelSmoothing: eps, reduction: "none" }).forward(tensor(X), t).data, per, "none");
+    expectAllClose(new nn.CrossEntropyLoss({ labelSmoothing: eps }).forward(tensor(X), t).data, [per.reduce((a, b) => a + b, 0) / 3], "mean", relTol(1e-6));
+    expectAllClose(new nn.CrossEntropyLoss({ labelSmoothing: eps, reduction: "none" }).forward(tensor(X), t).data, per, "none", relTol(1e-6));
     // The ignored target contributes to neither term, and the mean is over the two others.
     const ignored = new nn.CrossEntropyLoss({ labelSmoothing: eps, ignoreIndex: 1 });
-    expectNumbersClose(ignored.forward(tensor(X), t).data, [(per[0]! + per[2]!) / 2], "mean, ignored");
+    expectAllClose(ignored.forward(tensor(X), t).data, [(per[0]! + per[2]!) / 2], "mean, ignored", relTol(1e-6));
     const none = new nn.CrossEntropyLoss({ labelSmoothing: eps, ignoreIndex: 1, reduction: "none" }).forward(tensor(X), t);
-    expectNumbersClose(none.data, [per[0]!, 0, per[2]!], "none, ignored");
+    expectAllClose(none.data, [per[0]!, 0, per[2]!], "none, ignored", relTol(1e-6));
   });
 
   test("class weights weigh each target and normalise the mean", () => {
@@ -203,7 +195,7 @@ describe("CrossEntropyLoss beyond the golden file", () => {
     const num = target.reduce((a, c, n) => a - w[c]! * ls[n]![c]!, 0);
     const den = target.reduce((a, c) => a + w[c]!, 0);
     const loss = new nn.CrossEntropyLoss({ weight: tensor(w) }).forward(tensor(X), tensor(target, { dtype: "int32" }));
-    expectNumbersClose(loss.data, [num / den], "weighted mean");
+    expectAllClose(loss.data, [num / den], "weighted mean", relTol(1e-6));
   });
 });
 

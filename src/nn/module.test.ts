@@ -2,7 +2,7 @@ import { beforeEach, describe, expect, test } from "vitest";
 import { manualSeed, randn, ShapeError, tensor, type Tensor } from "../index.js";
 import { SGD } from "../optim/sgd.js";
 import * as nn from "./index.js";
-import { thrown } from "../../test/thrown.js";
+import { thrown } from "../../test/helpers.js";
 
 /** An encoder-decoder shaped model: own parameter, a nested container, a recurrent child. */
 class Net extends nn.Module {

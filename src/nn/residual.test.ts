@@ -1,9 +1,8 @@
 import { beforeEach, describe, expect, test } from "vitest";
-import { gradcheck } from "../gradcheck.js";
 import { manualSeed } from "../random.js";
 import { ShapeError } from "../shape.js";
 import { randn, tensor } from "../tensor.js";
-import { thrown } from "../../test/thrown.js";
+import { absTol, expectAllClose, expectGradcheck, randn64, thrown } from "../../test/helpers.js";
 import * as nn from "./index.js";
 
 beforeEach(() => {
@@ -41,13 +40,11 @@ describe("Residual", () => {
   });
 
   test("gradients: the identity path adds the upstream gradient", () => {
-    const x64 = randn([3, 4], { dtype: "float64", requiresGrad: true });
+    const x64 = randn64([3, 4]);
     const tanh = new nn.Residual(new nn.Tanh());
-    const res = gradcheck((x) => tanh.forward(x), [x64]);
-    expect(res.ok, res.message).toBe(true);
+    expectGradcheck((x) => tanh.forward(x), [x64], {}, "tanh");
     const bn = new nn.Residual(new nn.BatchNorm1d(4, { affine: false, trackRunningStats: false }));
-    const res2 = gradcheck((x) => bn.forward(x), [randn([5, 4, 2], { dtype: "float64", requiresGrad: true })]);
-    expect(res2.ok, res2.message).toBe(true);
+    expectGradcheck((x) => bn.forward(x), [randn64([5, 4, 2])], {}, "batch norm");
 
     const lin = new nn.Linear(3, 3);
     const r = new nn.Residual(lin);
@@ -55,8 +52,9 @@ describe("Residual", () => {
     const up = randn([2, 3]);
     r.forward(x).mul(up).sum().backward();
     const expected = up.add(up.matmul(lin.weight.detach()));
-    for (let i = 0; i < 6; i++) expect(x.grad!.data[i]).toBeCloseTo(expected.data[i]!, 5);
+    // toBeCloseTo(v, 5) tolerance: |a - e| < 5e-6.
+    expectAllClose(x.grad, expected, "grad input", absTol(5e-6));
     const wg = up.t().matmul(x.detach());
-    for (let i = 0; i < 9; i++) expect(lin.weight.grad!.data[i]).toBeCloseTo(wg.data[i]!, 5);
+    expectAllClose(lin.weight.grad, wg, "grad weight", absTol(5e-6));
   });
 });

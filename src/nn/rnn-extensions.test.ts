@@ -1,8 +1,7 @@
 /** seqtorch's extensions to PyTorch's recurrent layers: leaky-ReLU RNNs and residual stacks. */
 import { describe, expect, test } from "vitest";
 import { manualSeed, nn, randn, type Tensor } from "../index.js";
-
-const maxDiff = (a: Tensor, b: Tensor): number => a.sub(b).abs().max().item();
+import { absTol, expectAllClose } from "../../test/helpers.js";
 
 describe("nonlinearity: leakyRelu", () => {
   test("the layer equals its cell run step by step, forward and backward", () => {
@@ -15,10 +14,10 @@ describe("nonlinearity: leakyRelu", () => {
     let h: Tensor | null = null;
     const steps: Tensor[] = [];
     for (let t = 0; t < 7; t++) steps.push((h = cell.forward(x.select(0, t), h)));
-    for (let t = 0; t < 7; t++) expect(maxDiff(out.select(0, t), steps[t]!)).toBeLessThan(1e-6);
+    for (let t = 0; t < 7; t++) expectAllClose(out.select(0, t), steps[t]!, `output at t = ${t}`, absTol(1e-6));
     out.sum().backward();
     steps.reduce((a, s) => a.add(s.sum()), steps[0]!.sum().mul(0)).backward();
-    expect(maxDiff(rnn.getParameter("weight_hh_l0")!.grad!, cell.weightHh.grad!)).toBeLessThan(1e-5);
+    expectAllClose(rnn.getParameter("weight_hh_l0")!.grad, cell.weightHh.grad, "grad weight_hh", absTol(1e-5));
   });
 
   test("defaults, repr and validation", () => {
@@ -62,7 +61,7 @@ describe("residual: true", () => {
           input = y;
         }
       }
-      expect(maxDiff(out, input)).toBeLessThan(1e-6);
+      expectAllClose(out, input, "output", absTol(1e-6));
     }
   });
 });

@@ -2,7 +2,7 @@ import { afterEach, beforeEach, describe, expect, test, vi } from "vitest";
 import { cat, manualSeed, randn, ShapeError, stack, zeros, type Tensor } from "../index.js";
 import { linear } from "./functional.js";
 import * as nn from "./index.js";
-import { thrown } from "../../test/thrown.js";
+import { absTol, expectAllClose, thrown } from "../../test/helpers.js";
 
 beforeEach(() => {
   manualSeed(1234);
@@ -10,18 +10,6 @@ beforeEach(() => {
 afterEach(() => {
   vi.restoreAllMocks();
 });
-
-/** |a - b| <= atol + rtol·|b| elementwise, with the shapes equal. */
-function expectAllClose(a: Tensor | null | undefined, b: Tensor | null | undefined, label: string, atol = 1e-5, rtol = 1e-5): void {
-  expect(a, `${label}: missing`).toBeTruthy();
-  expect(b, `${label}: missing`).toBeTruthy();
-  expect([...a!.shape], `${label}: shape`).toEqual([...b!.shape]);
-  for (let i = 0; i < b!.data.length; i++) {
-    const x = a!.data[i]!;
-    const y = b!.data[i]!;
-    if (!(Math.abs(x - y) <= atol + rtol * Math.abs(y))) expect.fail(`${label}: element ${i} is ${x}, expected ${y}`);
-  }
-}
 
 const shapeOf = (t: Tensor): number[] => [...t.shape];
 const leaf = (shape: number[]): Tensor => randn(shape).requiresGrad_(true);
@@ -158,8 +146,8 @@ describe("shapes", () => {
     const h0 = randn([4, 4]);
     const [o, h] = gru.forward(x, h0);
     const [ob, hb] = gru.forward(x.unsqueeze(1), h0.unsqueeze(1));
-    expectAllClose(o, ob.squeeze(1), "output", 0, 0);
-    expectAllClose(h, hb.squeeze(1), "hN", 0, 0);
+    expectAllClose(o, ob.squeeze(1), "output", absTol(0));
+    expectAllClose(h, hb.squeeze(1), "hN", absTol(0));
   });
 
   test("GRU and RNN shapes", () => {
@@ -330,9 +318,9 @@ describe("the fused layer equals its cells composed step by step", () => {
     const h02 = twin(h0);
     const c02 = c0 ? twin(c0) : null;
     const ref = composed(layer, x2, h02, c02);
-    expectAllClose(out, ref.out, "output");
-    expectAllClose(hN, ref.hN, "hN");
-    if (c0) expectAllClose(cN, ref.cN, "cN");
+    expectAllClose(out, ref.out, "output", { atol: 1e-5, rtol: 1e-5 });
+    expectAllClose(hN, ref.hN, "hN", { atol: 1e-5, rtol: 1e-5 });
+    if (c0) expectAllClose(cN, ref.cN, "cN", { atol: 1e-5, rtol: 1e-5 });
 
     const upOut = randn(shapeOf(out));
     const upH = randn(shapeOf(hN));
@@ -343,12 +331,12 @@ describe("the fused layer equals its cells composed step by step", () => {
     };
     lossOf(out, hN, cN).backward();
     lossOf(ref.out, ref.hN, ref.cN).backward();
-    expectAllClose(x.grad, x2.grad, "grad input");
-    expectAllClose(h0.grad, h02.grad, "grad h0");
-    if (c0) expectAllClose(c0.grad, c02!.grad, "grad c0");
+    expectAllClose(x.grad, x2.grad, "grad input", { atol: 1e-5, rtol: 1e-5 });
+    expectAllClose(h0.grad, h02.grad, "grad h0", { atol: 1e-5, rtol: 1e-5 });
+    if (c0) expectAllClose(c0.grad, c02!.grad, "grad c0", { atol: 1e-5, rtol: 1e-5 });
     const names = layer.namedParameters().map(([k]) => k);
     expect([...ref.params.keys()].sort()).toEqual([...names].sort());
-    for (const [k, p] of layer.namedParameters()) expectAllClose(p.grad, ref.params.get(k)!.grad, `grad ${k}`);
+    for (const [k, p] of layer.namedParameters()) expectAllClose(p.grad, ref.params.get(k)!.grad, `grad ${k}`, { atol: 1e-5, rtol: 1e-5 });
   });
 });
 
@@ -362,9 +350,9 @@ describe("semantics", () => {
 
     a.eval();
     const [oe, [he, ce]] = a.forward(x);
-    expectAllClose(oe, ob, "eval output", 0, 0);
-    expectAllClose(he, hb, "eval hN", 0, 0);
-    expectAllClose(ce, cb, "eval cN", 0, 0);
+    expectAllClose(oe, ob, "eval output", absTol(0));
+    expectAllClose(he, hb, "eval hN", absTol(0));
+    expectAllClose(ce, cb, "eval cN", absTol(0));
 
     a.train();
     const [ot, [ht, ct]] = a.forward(x);
@@ -372,8 +360,8 @@ describe("semantics", () => {
     expect(Array.from(ot.data)).not.toEqual(Array.from(ob.data));
     expect(Array.from(ot2.data)).not.toEqual(Array.from(ot.data));
     // Layer 0 runs before any dropout: its final states are unchanged.
-    expectAllClose(ht.select(0, 0), hb.select(0, 0), "train hN layer 0", 0, 0);
-    expectAllClose(ct.select(0, 0), cb.select(0, 0), "train cN layer 0", 0, 0);
+    expectAllClose(ht.select(0, 0), hb.select(0, 0), "train hN layer 0", absTol(0));
+    expectAllClose(ct.select(0, 0), cb.select(0, 0), "train cN layer 0", absTol(0));
     expect(Array.from(ht.select(0, 1).data)).not.toEqual(Array.from(hb.select(0, 1).data));
   });
 
@@ -387,8 +375,8 @@ describe("semantics", () => {
     const h0 = randn([2, 3, 6]);
     const [o, h] = a.forward(randn([5, 3, 4]), h0);
     const [oz, hz] = top.forward(zeros([5, 3, 6]), h0.narrow(0, 1, 1));
-    expectAllClose(o, oz, "output", 0, 0);
-    expectAllClose(h.narrow(0, 1, 1), hz, "hN layer 1", 0, 0);
+    expectAllClose(o, oz, "output", absTol(0));
+    expectAllClose(h.narrow(0, 1, 1), hz, "hN layer 1", absTol(0));
   });
 
   test("one layer: dropout has nothing to act on, so train mode is deterministic", () => {
@@ -400,8 +388,8 @@ describe("semantics", () => {
     const [o1] = a.forward(x);
     const [o2] = a.forward(x);
     const [o3] = b.train().forward(x);
-    expectAllClose(o1, o2, "repeat", 0, 0);
-    expectAllClose(o1, o3, "dropout-free copy", 0, 0);
+    expectAllClose(o1, o2, "repeat", absTol(0));
+    expectAllClose(o1, o3, "dropout-free copy", absTol(0));
   });
 
   test("batchFirst gives the numbers of the transposed time-major input", () => {
@@ -413,19 +401,19 @@ describe("semantics", () => {
     const c0 = randn([4, 2, 5]);
     const [ob, [hb, cb]] = bf.forward(xb, [h0, c0]);
     const [ot, [ht, ct]] = tm.forward(xb.transpose(0, 1), [h0, c0]);
-    expectAllClose(ob, ot.transpose(0, 1), "output", 0, 0);
-    expectAllClose(hb, ht, "hN", 0, 0);
-    expectAllClose(cb, ct, "cN", 0, 0);
+    expectAllClose(ob, ot.transpose(0, 1), "output", absTol(0));
+    expectAllClose(hb, ht, "hN", absTol(0));
+    expectAllClose(cb, ct, "cN", absTol(0));
   });
 
   test("hN is output[-1] for one forward layer; the reverse direction's hN is output[0]", () => {
     for (const mode of ["LSTM", "GRU", "RNN_TANH"] as const) {
       const x = randn([7, 3, 4]);
       const [o, h] = runLayer(makeLayer(mode, 4, 5), x);
-      expectAllClose(h.select(0, 0), o.select(0, 6), `${mode} hN`, 0, 0);
+      expectAllClose(h.select(0, 0), o.select(0, 6), `${mode} hN`, absTol(0));
       const [ob, hb] = runLayer(makeLayer(mode, 4, 5, { bidirectional: true }), x);
-      expectAllClose(hb.select(0, 0), ob.select(0, 6).narrow(1, 0, 5), `${mode} forward hN`, 0, 0);
-      expectAllClose(hb.select(0, 1), ob.select(0, 0).narrow(1, 5, 5), `${mode} reverse hN`, 0, 0);
+      expectAllClose(hb.select(0, 0), ob.select(0, 6).narrow(1, 0, 5), `${mode} forward hN`, absTol(0));
+      expectAllClose(hb.select(0, 1), ob.select(0, 0).narrow(1, 5, 5), `${mode} reverse hN`, absTol(0));
     }
   });
 
@@ -434,7 +422,7 @@ describe("semantics", () => {
     const x = randn([4, 2, 3]);
     const [o] = lstm.forward(x);
     const [oz] = lstm.forward(x, [zeros([2, 2, 4]), zeros([2, 2, 4])]);
-    expectAllClose(o, oz, "output", 0, 0);
+    expectAllClose(o, oz, "output", absTol(0));
   });
 
   test("backward through 200 steps gives finite gradients", () => {

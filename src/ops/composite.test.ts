@@ -1,30 +1,22 @@
 import { describe, expect, test } from "vitest";
 import { noGrad } from "../autograd.js";
-import { gradcheck } from "../gradcheck.js";
 import { Generator } from "../random.js";
-import { ShapeError, type Shape } from "../shape.js";
-import { ones, randn, tensor, Tensor } from "../tensor.js";
+import { ShapeError } from "../shape.js";
+import { ones, tensor } from "../tensor.js";
 import { dropout, linear, logSoftmax, softmax } from "./composite.js";
+import { absTol, expectAllClose, expectGradcheck, randn64From, thrown } from "../../test/helpers.js";
 
 const gen = new Generator(66);
-const r64 = (shape: Shape): Tensor => randn(shape, { dtype: "float64", requiresGrad: true, generator: gen });
-function check(fn: (...xs: Tensor[]) => Tensor, inputs: Tensor[]): void {
-  const res = gradcheck(fn, inputs);
-  expect(res.ok, res.message).toBe(true);
-}
-function closeTo(actual: number[], expected: number[], digits = 6): void {
-  expect(actual.length).toBe(expected.length);
-  actual.forEach((v, i) => expect(v).toBeCloseTo(expected[i]!, digits));
-}
+const r64 = randn64From(gen);
 
 describe("softmax and logSoftmax", () => {
   test("gradcheck over last, first and a size-1 dim", () => {
-    check((x) => softmax(x, -1), [r64([3, 4])]);
-    check((x) => softmax(x, 0), [r64([3, 2, 2])]);
-    check((x) => softmax(x, 1), [r64([2, 1, 3])]);
-    check((x) => logSoftmax(x, -1), [r64([3, 4])]);
-    check((x) => x.logSoftmax(1), [r64([2, 3, 2])]);
-    check((x) => logSoftmax(x, 0), [r64([1, 3])]);
+    expectGradcheck((x) => softmax(x, -1), [r64([3, 4])]);
+    expectGradcheck((x) => softmax(x, 0), [r64([3, 2, 2])]);
+    expectGradcheck((x) => softmax(x, 1), [r64([2, 1, 3])]);
+    expectGradcheck((x) => logSoftmax(x, -1), [r64([3, 4])]);
+    expectGradcheck((x) => x.logSoftmax(1), [r64([2, 3, 2])]);
+    expectGradcheck((x) => logSoftmax(x, 0), [r64([1, 3])]);
   });
 
   test("forward values", () => {
@@ -32,12 +24,14 @@ describe("softmax and logSoftmax", () => {
     const e = [Math.exp(1), Math.exp(2), Math.exp(3)];
     const z = e[0]! + e[1]! + e[2]!;
     const s = softmax(x, 1).tolist() as number[][];
-    closeTo(s[0]!, e.map((v) => v / z), 12);
-    closeTo(s[1]!, [1 / 3, 1 / 3, 1 / 3], 12);
+    // toBeCloseTo(v, 12) and (v, 6) tolerances: |a - e| < 5e-13 and 5e-7.
+    const tight = absTol(5e-13);
+    expectAllClose(s[0]!, e.map((v) => v / z), "softmax row 0", tight);
+    expectAllClose(s[1]!, [1 / 3, 1 / 3, 1 / 3], "softmax row 1", tight);
     const l = logSoftmax(x, 1).tolist() as number[][];
-    closeTo(l[0]!, [1, 2, 3].map((v) => v - Math.log(z)), 12);
-    closeTo(l[1]!, [-Math.log(3), -Math.log(3), -Math.log(3)], 12);
-    closeTo(softmax(tensor([[1, 2], [3, 4]]), 0).sum(0).tolist() as number[], [1, 1]);
+    expectAllClose(l[0]!, [1, 2, 3].map((v) => v - Math.log(z)), "logSoftmax row 0", tight);
+    expectAllClose(l[1]!, [-Math.log(3), -Math.log(3), -Math.log(3)], "logSoftmax row 1", tight);
+    expectAllClose(softmax(tensor([[1, 2], [3, 4]]), 0).sum(0).tolist() as number[], [1, 1], "float32 softmax sums", absTol(5e-7));
     expect(softmax(tensor([-1000, 0]), 0).tolist()).toEqual([0, 1]);
   });
 
@@ -48,10 +42,10 @@ describe("softmax and logSoftmax", () => {
 
 describe("linear", () => {
   test("gradcheck with and without bias, 1-D to 3-D input", () => {
-    check((x, w, b) => linear(x, w, b), [r64([4, 3]), r64([2, 3]), r64([2])]);
-    check((x, w) => linear(x, w), [r64([2, 1, 3]), r64([2, 3])]);
-    check((x, w, b) => linear(x, w, b), [r64([3]), r64([2, 3]), r64([2])]);
-    check((x, w, b) => linear(x, w, b), [r64([2, 2, 3]), r64([1, 3]), r64([1])]);
+    expectGradcheck((x, w, b) => linear(x, w, b), [r64([4, 3]), r64([2, 3]), r64([2])]);
+    expectGradcheck((x, w) => linear(x, w), [r64([2, 1, 3]), r64([2, 3])]);
+    expectGradcheck((x, w, b) => linear(x, w, b), [r64([3]), r64([2, 3]), r64([2])]);
+    expectGradcheck((x, w, b) => linear(x, w, b), [r64([2, 2, 3]), r64([1, 3]), r64([1])]);
   });
 
   test("forward values", () => {
@@ -62,15 +56,9 @@ describe("linear", () => {
   });
 
   test("shape error", () => {
-    let err: unknown;
-    try {
-      linear(ones([4, 5]), ones([2, 3]));
-    } catch (e) {
-      err = e;
-    }
-    expect(err).toBeInstanceOf(ShapeError);
-    expect((err as ShapeError).op).toBe("linear");
-    expect((err as ShapeError).shapes).toEqual([[4, 5], [2, 3]]);
+    const err = thrown(() => linear(ones([4, 5]), ones([2, 3])), ShapeError);
+    expect(err.op).toBe("linear");
+    expect(err.shapes).toEqual([[4, 5], [2, 3]]);
     expect(() => linear(ones([4, 5]), ones([2, 3]))).toThrow(/Expected 3, got 5/);
   });
 });
@@ -80,7 +68,7 @@ describe("dropout", () => {
     const x = r64([3, 4]);
     expect(dropout(x, 0.5, false)).toBe(x);
     expect(dropout(x, 0, true)).toBe(x);
-    check((v) => dropout(v, 0.5, false).mul(v), [x]);
+    expectGradcheck((v) => dropout(v, 0.5, false).mul(v), [x]);
   });
 
   test("training mode: a fixed mask, scaled by 1 / (1 - p)", () => {
@@ -93,7 +81,7 @@ describe("dropout", () => {
     expect(kept).toBeLessThan(820);
     expect(dropout(x, 1, true).sum().item()).toBe(0);
     // With the same generator state the mask is the same, so finite differences see one function.
-    check((v) => dropout(v, 0.4, true, new Generator(9)), [r64([4, 5])]);
+    expectGradcheck((v) => dropout(v, 0.4, true, new Generator(9)), [r64([4, 5])]);
     expect(() => dropout(x, 1.5)).toThrow(/between 0 and 1/);
   });
 

@@ -1,12 +1,12 @@
 import { describe, expect, test } from "vitest";
 import { noGrad } from "../autograd.js";
-import { gradcheck, type GradcheckOptions } from "../gradcheck.js";
 import { Generator } from "../random.js";
 import { ShapeError, type Shape } from "../shape.js";
 import { ones, randn, tensor, Tensor, zeros } from "../tensor.js";
+import { expectGradcheck, randn64From, thrown } from "../../test/helpers.js";
 
 const gen = new Generator(11);
-const r64 = (shape: Shape): Tensor => randn(shape, { dtype: "float64", requiresGrad: true, generator: gen });
+const r64 = randn64From(gen);
 /** Moves every element at least `margin` away from each of `points` (kinks of relu, abs, clamp…). */
 function avoid(t: Tensor, points: number[], margin = 0.05): Tensor {
   for (let i = 0; i < t.numel(); i++) {
@@ -23,10 +23,6 @@ const pos64 = (shape: Shape): Tensor => {
   for (let i = 0; i < t.numel(); i++) t.data[i] = Math.abs(t.data[i]!) + 0.5;
   return t;
 };
-function check(fn: (...xs: Tensor[]) => Tensor | (Tensor | null)[], inputs: Tensor[], options?: GradcheckOptions): void {
-  const res = gradcheck(fn, inputs, options);
-  expect(res.ok, res.message).toBe(true);
-}
 
 describe("unary backward (gradcheck, float64)", () => {
   const cases: [string, (x: Tensor) => Tensor, () => Tensor][] = [
@@ -49,17 +45,49 @@ describe("unary backward (gradcheck, float64)", () => {
     ["clone", (x) => x.clone().mul(x), () => r64([3, 4])],
     ["0-d input", (x) => x.tanh().exp(), () => r64([])],
   ];
-  for (const [name, fn, make] of cases) test(name, () => check(fn, [make()]));
+  for (const [name, fn, make] of cases) test(name, () => expectGradcheck(fn, [make()]));
 
-  test("cast float64 -> float32 -> float64 passes the gradient back", () => {
+  test("cast: float to float passes the gradient back unchanged in the source dtype; to int32 cuts the graph", () => {
     // float32 rounding needs a wide step; the function is linear so the step adds no error.
-    check((x) => x.float().mul(3).double(), [r64([3, 4])], { eps: 1e-2, atol: 1e-4 });
+    expectGradcheck((x) => x.float().mul(3).double(), [r64([3, 4])], { eps: 1e-2, atol: 1e-4 });
+
+    // float64 -> float32 -> float64: the upstream gradient comes back as it went in.
+    const a = tensor([1, -2, 0.5], { dtype: "float64", requiresGrad: true });
+    const b = a.float();
+    expect(b.dtype).toBe("float32");
+    expect(b.gradFn).toBe("cast");
+    b.double().backward(tensor([3, -0.25, 8], { dtype: "float64" }));
+    expect(a.grad!.dtype).toBe("float64");
+    expect(a.grad!.tolist()).toEqual([3, -0.25, 8]);
+    // On the way back it passes through float32, as in PyTorch, so it is rounded to float32.
+    a.grad = null;
+    a.float().double().backward(tensor([0.1, 1 / 3, 1], { dtype: "float64" }));
+    expect(a.grad!.tolist()).toEqual([Math.fround(0.1), Math.fround(1 / 3), 1]);
+
+    // float32 -> float64 -> float32.
     const x = tensor([1, 2], { dtype: "float32", requiresGrad: true });
     const y = x.double().mul(tensor([3, 4], { dtype: "float64" }));
     expect(y.dtype).toBe("float64");
     y.sum().backward();
     expect(x.grad!.dtype).toBe("float32");
     expect(x.grad!.tolist()).toEqual([3, 4]);
+    x.grad = null;
+    x.double().float().backward(tensor([-1.5, 7]));
+    expect(x.grad!.dtype).toBe("float32");
+    expect(x.grad!.tolist()).toEqual([-1.5, 7]);
+
+    // To int32: no graph, so d/df (f · int(f)) is int(f) alone.
+    const f = tensor([1.5, -2.7, 3], { requiresGrad: true });
+    const i = f.int();
+    expect(i.dtype).toBe("int32");
+    expect(i.requiresGrad).toBe(false);
+    expect(i.gradFn).toBeNull();
+    expect(i.tolist()).toEqual([1, -2, 3]);
+    f.mul(i).sum().backward();
+    expect(f.grad!.dtype).toBe("float32");
+    expect(f.grad!.tolist()).toEqual([1, -2, 3]);
+    expect(i.float().requiresGrad).toBe(false);
+    expect(() => i.float().sum().backward()).toThrow(/does not require grad/);
   });
 });
 
@@ -82,22 +110,22 @@ describe("binary backward (gradcheck, float64)", () => {
   ];
   for (const [name, fn, ma, mb] of ops) {
     for (const [sname, sa, sb] of shapes) {
-      test(`${name}, ${sname}`, () => check(fn, [ma(sa), mb(sb)]));
+      test(`${name}, ${sname}`, () => expectGradcheck(fn, [ma(sa), mb(sb)]));
     }
   }
 
   test("a number on the right", () => {
-    check((a) => a.add(2).mul(3).sub(1).div(4), [r64([2, 3])]);
-    check((a) => a.pow(3), [r64([2, 3])]);
-    check((a) => a.pow(2.5), [pos64([2, 3])]);
-    check((a) => a.maximum(0.3).minimum(0.9), [avoid(r64([3, 3]), [0.3, 0.9])]);
+    expectGradcheck((a) => a.add(2).mul(3).sub(1).div(4), [r64([2, 3])]);
+    expectGradcheck((a) => a.pow(3), [r64([2, 3])]);
+    expectGradcheck((a) => a.pow(2.5), [pos64([2, 3])]);
+    expectGradcheck((a) => a.maximum(0.3).minimum(0.9), [avoid(r64([3, 3]), [0.3, 0.9])]);
   });
 
   test("only one side requires grad", () => {
     const b = randn([3, 1], { dtype: "float64", generator: gen });
-    check((a) => a.mul(b.abs().add(0.5)).div(b.add(3)).pow(b.square()), [pos64([2, 3, 4])]);
+    expectGradcheck((a) => a.mul(b.abs().add(0.5)).div(b.add(3)).pow(b.square()), [pos64([2, 3, 4])]);
     const a = randn([4], { dtype: "float64", generator: gen });
-    check((y) => a.mul(y).add(a).div(y), [pos64([3, 4])]);
+    expectGradcheck((y) => a.mul(y).add(a).div(y), [pos64([3, 4])]);
   });
 
   test("maximum and minimum split the gradient evenly on ties", () => {
@@ -170,15 +198,9 @@ describe("forward values", () => {
   test("broadcast errors are ShapeErrors naming op and shapes", () => {
     const a = ones([2, 3]);
     const b = ones([4, 3]);
-    let err: unknown;
-    try {
-      a.add(b);
-    } catch (e) {
-      err = e;
-    }
-    expect(err).toBeInstanceOf(ShapeError);
-    expect((err as ShapeError).op).toBe("add");
-    expect((err as ShapeError).shapes).toEqual([[2, 3], [4, 3]]);
+    const err = thrown(() => a.add(b), ShapeError);
+    expect(err.op).toBe("add");
+    expect(err.shapes).toEqual([[2, 3], [4, 3]]);
     expect(() => a.mul(b)).toThrow(/\[2, 3\] and \[4, 3\]/);
     expect(() => a.maximum(ones([3, 2]))).toThrow(/maximum/);
   });

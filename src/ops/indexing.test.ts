@@ -1,24 +1,20 @@
 import { describe, expect, test } from "vitest";
-import { gradcheck } from "../gradcheck.js";
 import { Generator } from "../random.js";
-import { ShapeError, type Shape } from "../shape.js";
+import { ShapeError } from "../shape.js";
 import { randn, tensor, Tensor, type NestedArray } from "../tensor.js";
 import { embedding, gather, indexAdd, indexSelect } from "./indexing.js";
+import { expectGradcheck, randn64, randn64From, thrown } from "../../test/helpers.js";
 
 const gen = new Generator(55);
-const r64 = (shape: Shape): Tensor => randn(shape, { dtype: "float64", requiresGrad: true, generator: gen });
+const r64 = randn64From(gen);
 const idx = (values: NestedArray): Tensor => tensor(values, { dtype: "int32" });
-function check(fn: (x: Tensor) => Tensor, x: Tensor): void {
-  const res = gradcheck(fn, [x]);
-  expect(res.ok, res.message).toBe(true);
-}
 
 describe("gather", () => {
   test("gradcheck along dim 0, 1 and -1, with repeated indices", () => {
-    check((x) => gather(x, 0, idx([[0, 2, 1], [2, 2, 0]])), r64([3, 3]));
-    check((x) => gather(x, 1, idx([[3, 0, 3, 3, 1], [1, 1, 2, 0, 0]])), r64([2, 4]));
-    check((x) => x.gather(-1, idx([[[1], [0]], [[1], [1]]])), r64([2, 2, 2]));
-    check((x) => x.gather(1, idx([[[0, 1]], [[1, 0]]])), r64([2, 3, 2]));
+    expectGradcheck((x) => gather(x, 0, idx([[0, 2, 1], [2, 2, 0]])), [r64([3, 3])]);
+    expectGradcheck((x) => gather(x, 1, idx([[3, 0, 3, 3, 1], [1, 1, 2, 0, 0]])), [r64([2, 4])]);
+    expectGradcheck((x) => x.gather(-1, idx([[[1], [0]], [[1], [1]]])), [r64([2, 2, 2])]);
+    expectGradcheck((x) => x.gather(1, idx([[[0, 1]], [[1, 0]]])), [r64([2, 3, 2])]);
   });
 
   test("forward values", () => {
@@ -36,14 +32,7 @@ describe("gather", () => {
 
   test("errors", () => {
     const x = tensor([[1, 2, 3], [4, 5, 6]]);
-    let err: unknown;
-    try {
-      x.gather(1, idx([[3], [0]]));
-    } catch (e) {
-      err = e;
-    }
-    expect(err).toBeInstanceOf(ShapeError);
-    expect((err as ShapeError).op).toBe("gather");
+    expect(thrown(() => x.gather(1, idx([[3], [0]])), ShapeError).op).toBe("gather");
     expect(() => x.gather(1, idx([[-1], [0]]))).toThrow(/out of range \[0, 3\)/);
     expect(() => x.gather(1, tensor([[0], [0]]))).toThrow(/int32/);
     expect(() => x.gather(1, idx([[0], [0], [0]]))).toThrow(/index \[3, 1\] must match input \[2, 3\]/);
@@ -52,11 +41,11 @@ describe("gather", () => {
 
 describe("embedding", () => {
   test("gradcheck, indices of any shape, repeated rows", () => {
-    check((w) => embedding(idx([[0, 3, 3], [1, 0, 4]]), w), r64([5, 3]));
-    check((w) => embedding(idx([2, 2]), w), r64([3, 1]));
-    check((w) => embedding(idx(1), w), r64([3, 2]));
+    expectGradcheck((w) => embedding(idx([[0, 3, 3], [1, 0, 4]]), w), [r64([5, 3])]);
+    expectGradcheck((w) => embedding(idx([2, 2]), w), [r64([3, 1])]);
+    expectGradcheck((w) => embedding(idx(1), w), [r64([3, 2])]);
     // paddingIdx that does not occur changes nothing.
-    check((w) => embedding(idx([0, 1, 1]), w, 2), r64([3, 2]));
+    expectGradcheck((w) => embedding(idx([0, 1, 1]), w, 2), [r64([3, 2])]);
   });
 
   test("forward values", () => {
@@ -69,7 +58,7 @@ describe("embedding", () => {
 
   test("the paddingIdx row gets zero gradient; the others are unchanged", () => {
     const indices = idx([[0, 2, 1], [2, 2, 3]]);
-    const w = randn([4, 3], { dtype: "float64", generator: gen }).requiresGrad_();
+    const w = r64([4, 3]);
     const up = randn([2, 3, 3], { dtype: "float64", generator: gen });
     embedding(indices, w).mul(up).sum().backward();
     const full = w.grad!.tolist() as number[][];
@@ -102,11 +91,11 @@ describe("indexSelect and indexAdd", () => {
   });
   test("gradcheck, each the other's adjoint", () => {
     for (const dim of [0, 1, -1]) {
-      const x = randn([3, 4, 2], { dtype: "float64", requiresGrad: true, generator: g });
-      expect(gradcheck((t) => indexSelect(t, dim, [1, 0, 1]), [x]).ok).toBe(true);
+      const x = randn64([3, 4, 2], { generator: g });
+      expectGradcheck((t) => indexSelect(t, dim, [1, 0, 1]), [x]);
     }
-    const src = randn([3, 2], { dtype: "float64", requiresGrad: true, generator: g });
-    expect(gradcheck((t) => indexAdd(t, 0, [4, 0, 4], 5), [src]).ok).toBe(true);
+    const src = randn64([3, 2], { generator: g });
+    expectGradcheck((t) => indexAdd(t, 0, [4, 0, 4], 5), [src]);
   });
   test("errors name the index and the shape", () => {
     expect(() => indexSelect(tensor([1, 2]), 0, [2])).toThrow(/index 2 is out of range \[0, 2\)/);

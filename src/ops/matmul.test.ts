@@ -1,20 +1,12 @@
 import { describe, expect, test } from "vitest";
-import { gradcheck } from "../gradcheck.js";
 import { Generator } from "../random.js";
 import { ShapeError, type Shape } from "../shape.js";
-import { arange, ones, randn, tensor, Tensor } from "../tensor.js";
+import { arange, ones, randn, tensor } from "../tensor.js";
 import { bmm, matmul } from "./matmul.js";
+import { absTol, expectAllClose, expectGradcheck, randn64From, thrown } from "../../test/helpers.js";
 
 const gen = new Generator(44);
-const r64 = (shape: Shape): Tensor => randn(shape, { dtype: "float64", requiresGrad: true, generator: gen });
-function check(fn: (a: Tensor, b: Tensor) => Tensor, inputs: Tensor[]): void {
-  const res = gradcheck(fn, inputs);
-  expect(res.ok, res.message).toBe(true);
-}
-function close(a: Tensor, b: Tensor, tol = 1e-12): void {
-  expect(a.shape).toEqual(b.shape);
-  for (let i = 0; i < a.numel(); i++) expect(Math.abs(a.data[i]! - b.data[i]!)).toBeLessThan(tol);
-}
+const r64 = randn64From(gen);
 
 describe("bmm", () => {
   // Stored shapes for op(a) [B, 2, 3] @ op(b) [B, 3, 4].
@@ -26,20 +18,20 @@ describe("bmm", () => {
   for (const [tA, tB] of combos) {
     test(`gradcheck transA=${tA} transB=${tB}`, () => {
       const [sa, sb] = stored(tA, tB, 2, 2);
-      check((a, b) => bmm(a, b, tA, tB), [r64(sa), r64(sb)]);
+      expectGradcheck((a, b) => bmm(a, b, tA, tB), [r64(sa), r64(sb)]);
     });
     test(`gradcheck transA=${tA} transB=${tB}, batch of 1 broadcast on either side`, () => {
       const [sa, sb] = stored(tA, tB, 1, 3);
-      check((a, b) => bmm(a, b, tA, tB), [r64(sa), r64(sb)]);
+      expectGradcheck((a, b) => bmm(a, b, tA, tB), [r64(sa), r64(sb)]);
       const [sa2, sb2] = stored(tA, tB, 3, 1);
-      check((a, b) => bmm(a, b, tA, tB), [r64(sa2), r64(sb2)]);
+      expectGradcheck((a, b) => bmm(a, b, tA, tB), [r64(sa2), r64(sb2)]);
     });
     test(`forward transA=${tA} transB=${tB} equals matmul of the transposes`, () => {
       const [sa, sb] = stored(tA, tB, 2, 1);
       const a = randn(sa, { dtype: "float64", generator: gen });
       const b = randn(sb, { dtype: "float64", generator: gen });
       const ref = matmul(tA ? a.transpose(1, 2) : a, tB ? b.transpose(1, 2) : b);
-      close(bmm(a, b, tA, tB), ref);
+      expectAllClose(bmm(a, b, tA, tB), ref, "bmm", absTol(1e-12));
     });
   }
 
@@ -68,7 +60,7 @@ describe("matmul", () => {
     ["size-1 matrix dims", [2, 1, 3], [3, 1]],
   ];
   for (const [name, sa, sb] of cases) {
-    test(`gradcheck ${name}`, () => check((a, b) => matmul(a, b), [r64(sa), r64(sb)]));
+    test(`gradcheck ${name}`, () => expectGradcheck((a, b) => matmul(a, b), [r64(sa), r64(sb)]));
   }
 
   test("forward values", () => {
@@ -91,7 +83,7 @@ describe("matmul", () => {
     const b = randn([3, 3, 4], { dtype: "float64", generator: gen });
     const y = a.matmul(b);
     for (let i = 0; i < 2; i++) {
-      for (let j = 0; j < 3; j++) close(y.select(0, i).select(0, j), a.select(0, i).select(0, 0).matmul(b.select(0, j)));
+      for (let j = 0; j < 3; j++) expectAllClose(y.select(0, i).select(0, j), a.select(0, i).select(0, 0).matmul(b.select(0, j)), `batch [${i}, ${j}]`, absTol(1e-12));
     }
   });
 
@@ -99,15 +91,9 @@ describe("matmul", () => {
     const a = ones([2, 3]);
     const b = ones([4, 5]);
     expect(() => a.matmul(b)).toThrow(/\[2, 3\] @ \[4, 5\]/);
-    let err: unknown;
-    try {
-      a.matmul(b);
-    } catch (e) {
-      err = e;
-    }
-    expect(err).toBeInstanceOf(ShapeError);
-    expect((err as ShapeError).op).toBe("matmul");
-    expect((err as ShapeError).shapes).toEqual([[2, 3], [4, 5]]);
+    const err = thrown(() => a.matmul(b), ShapeError);
+    expect(err.op).toBe("matmul");
+    expect(err.shapes).toEqual([[2, 3], [4, 5]]);
     expect(() => ones([3]).matmul(ones([4]))).toThrow(/\[3\] @ \[4\]/);
     expect(() => ones([2, 2, 3]).matmul(ones([3, 3, 4]))).toThrow(/matmul: shapes \[2\] and \[3\] cannot be broadcast/);
     expect(() => tensor(1).matmul(ones([1]))).toThrow(ShapeError);

@@ -1,25 +1,12 @@
 import { describe, expect, test } from "vitest";
-import { gradcheck } from "../gradcheck.js";
 import { Generator } from "../random.js";
 import { ShapeError, type Shape } from "../shape.js";
 import { arange, ones, randn, tensor, Tensor } from "../tensor.js";
 import { cat, stack } from "./movement.js";
+import { expectGradcheck, randn64From, thrown } from "../../test/helpers.js";
 
 const gen = new Generator(33);
-const r64 = (shape: Shape): Tensor => randn(shape, { dtype: "float64", requiresGrad: true, generator: gen });
-function check(fn: (...xs: Tensor[]) => Tensor | Tensor[], inputs: Tensor[]): void {
-  const res = gradcheck(fn, inputs);
-  expect(res.ok, res.message).toBe(true);
-}
-function shapeError(fn: () => unknown): ShapeError {
-  try {
-    fn();
-  } catch (e) {
-    expect(e).toBeInstanceOf(ShapeError);
-    return e as ShapeError;
-  }
-  throw new Error("expected a ShapeError");
-}
+const r64 = randn64From(gen);
 
 describe("movement backward (gradcheck, float64)", () => {
   const cases: [string, (x: Tensor) => Tensor | Tensor[], Shape][] = [
@@ -45,23 +32,23 @@ describe("movement backward (gradcheck, float64)", () => {
     ["chunk", (x) => x.chunk(3, 0).map((t) => t.exp()), [5, 2]],
     ["chunk into size-1 pieces", (x) => x.chunk(2, -1), [3, 2]],
   ];
-  for (const [name, fn, shape] of cases) test(name, () => check(fn, [r64(shape)]));
+  for (const [name, fn, shape] of cases) test(name, () => expectGradcheck(fn, [r64(shape)]));
 
   test("cat", () => {
-    check((a, b, c) => cat([a, b, c], 1).square(), [r64([2, 1, 3]), r64([2, 2, 3]), r64([2, 1, 3])]);
-    check((a, b) => cat([a, b], -1).exp(), [r64([2, 2]), r64([2, 3])]);
-    check((a, b) => cat([a, b]).square(), [r64([1, 3]), r64([2, 3])]);
+    expectGradcheck((a, b, c) => cat([a, b, c], 1).square(), [r64([2, 1, 3]), r64([2, 2, 3]), r64([2, 1, 3])]);
+    expectGradcheck((a, b) => cat([a, b], -1).exp(), [r64([2, 2]), r64([2, 3])]);
+    expectGradcheck((a, b) => cat([a, b]).square(), [r64([1, 3]), r64([2, 3])]);
   });
 
   test("cat with an input that needs no grad", () => {
     const fixed = randn([2, 2], { dtype: "float64", generator: gen });
-    check((a) => cat([fixed, a], 0).square(), [r64([3, 2])]);
+    expectGradcheck((a) => cat([fixed, a], 0).square(), [r64([3, 2])]);
   });
 
   test("stack", () => {
-    check((a, b) => stack([a, b], 0).square(), [r64([2, 3]), r64([2, 3])]);
-    check((a, b, c) => stack([a, b, c], -1).exp(), [r64([2, 1]), r64([2, 1]), r64([2, 1])]);
-    check((a, b) => stack([a, b], 1).sin(), [r64([3]), r64([3])]);
+    expectGradcheck((a, b) => stack([a, b], 0).square(), [r64([2, 3]), r64([2, 3])]);
+    expectGradcheck((a, b, c) => stack([a, b, c], -1).exp(), [r64([2, 1]), r64([2, 1]), r64([2, 1])]);
+    expectGradcheck((a, b) => stack([a, b], 1).sin(), [r64([3]), r64([3])]);
   });
 });
 
@@ -76,7 +63,7 @@ describe("forward values", () => {
     expect(arange(24).reshape(2, 3, 4).flatten(0, 1).shape).toEqual([6, 4]);
     expect(tensor(3).flatten().shape).toEqual([1]);
     expect(tensor(3).reshape([]).item()).toBe(3);
-    const e = shapeError(() => x.reshape(4, -1));
+    const e = thrown(() => x.reshape(4, -1), ShapeError);
     expect(e.op).toBe("reshape");
     expect(e.shapes).toEqual([[2, 3], [4, -1]]);
     expect(() => x.reshape(-1, -1)).toThrow(/only one dimension can be inferred/);
@@ -116,7 +103,7 @@ describe("forward values", () => {
     expect(ones([1, 2, 1]).squeeze(1).shape).toEqual([1, 2, 1]);
     expect(tensor([[1], [2]]).expand(2, 3).tolist()).toEqual([[1, 1, 1], [2, 2, 2]]);
     expect(tensor([1, 2]).expand(2, -1).tolist()).toEqual([[1, 2], [1, 2]]);
-    const e = shapeError(() => tensor([1, 2]).expand(3));
+    const e = thrown(() => tensor([1, 2]).expand(3), ShapeError);
     expect(e.op).toBe("expand");
     expect(() => tensor([1, 2]).expand(3)).toThrow(/\[2\]/);
   });
@@ -131,7 +118,7 @@ describe("forward values", () => {
     expect(r.slice(0, 1).tolist()).toEqual([[5, 6, 7, 8, 9]]);
     expect(r.select(1, -1).tolist()).toEqual([4, 9]);
     expect(r.select(0, 0).tolist()).toEqual([0, 1, 2, 3, 4]);
-    expect(shapeError(() => r.narrow(1, 3, 3)).op).toBe("narrow");
+    expect(thrown(() => r.narrow(1, 3, 3), ShapeError).op).toBe("narrow");
     expect(() => r.select(0, 2)).toThrow(/index 2 is out of bounds for dimension 0 with size 2/);
     expect(() => r.slice(2, 0)).toThrow(ShapeError);
   });
@@ -156,7 +143,7 @@ describe("forward values", () => {
     expect(stack([a, a.neg()]).shape).toEqual([2, 2, 2]);
     expect(stack([tensor([1, 2]), tensor([3, 4])], 1).tolist()).toEqual([[1, 3], [2, 4]]);
     expect(stack([tensor([1, 2]), tensor([3, 4])], -1).tolist()).toEqual([[1, 3], [2, 4]]);
-    const e = shapeError(() => cat([a, tensor([[1, 2, 3]])]));
+    const e = thrown(() => cat([a, tensor([[1, 2, 3]])]), ShapeError);
     expect(e.op).toBe("cat");
     expect(e.shapes).toEqual([[2, 2], [1, 3]]);
     expect(() => cat([a, tensor([[1, 2, 3]])])).toThrow(/\[2, 2\], \[1, 3\]/);

@@ -3,13 +3,13 @@ import { describe, expect, test } from "vitest";
 import { cellLayer } from "../cells/layer.js";
 import { FUSED_KINDS, gateCount, kernelSlope, type FusedCellKind } from "../cells/spec.js";
 import { cellStep } from "../cells/steps.js";
-import { gradcheck } from "../gradcheck.js";
 import { Generator } from "../random.js";
 import { ShapeError, type Shape } from "../shape.js";
 import { randn, tensor, Tensor, zeros } from "../tensor.js";
 import { linear } from "./composite.js";
 import { cat, stack } from "./movement.js";
 import { recurrentLayer, type RecurrentWeights } from "./recurrent.js";
+import { absTol, expectAllClose, expectGradcheck, randn64, randn64From, thrown } from "../../test/helpers.js";
 
 const T = 3, I = 2, H = 3;
 const kinds: readonly FusedCellKind[] = FUSED_KINDS;
@@ -25,8 +25,8 @@ interface Setup {
 }
 
 function setup(kind: FusedCellKind, N: number, opts: { bias?: boolean; P?: number; seed?: number } = {}): Setup {
-  const gen = new Generator(opts.seed ?? 88);
-  const r = (shape: Shape, scale = 0.6): Tensor => randn(shape, { dtype: "float64", generator: gen }).mul(scale).requiresGrad_();
+  const r64 = randn64From(new Generator(opts.seed ?? 88));
+  const r = (shape: Shape, scale = 0.6): Tensor => r64(shape, { scale });
   const G = gateCount(kind);
   const P = opts.P ?? 0;
   const Hr = P || H;
@@ -73,14 +73,6 @@ function reference(s: Setup, reverse: boolean, lengths: Int32Array | null): [Ten
   return [stack(ys, 1), cat(hs, 0), cs.length ? cat(cs, 0) : null];
 }
 
-function expectClose(a: Tensor | null, b: Tensor | null, tol = 1e-10, what = ""): void {
-  expect(a === null, what).toBe(b === null);
-  if (!a || !b) return;
-  expect(a.shape, what).toEqual(b.shape);
-  let worst = 0;
-  for (let i = 0; i < a.numel(); i++) worst = Math.max(worst, Math.abs(a.data[i]! - b.data[i]!));
-  expect(worst, what).toBeLessThanOrEqual(tol);
-}
 
 const variants: { name: string; N: number; bias: boolean; P: number; lengths: number[] | null }[] = [
   { name: "bias", N: 2, bias: true, P: 0, lengths: null },
@@ -104,17 +96,16 @@ describe("recurrentLayer", () => {
         test(`gradcheck: ${label}`, () => {
           const s = setup(kind, v.N, { bias: v.bias, P: v.P });
           // Rebuild the call from the gradcheck arguments so every input is checked.
-          const res = gradcheck(() => run(s, reverse, lengths), s.all);
-          expect(res.ok, res.message).toBe(true);
+          expectGradcheck(() => run(s, reverse, lengths), s.all);
         });
 
         test(`matches the composed reference, forward and backward: ${label}`, () => {
           const s = setup(kind, v.N, { bias: v.bias, P: v.P, seed: 99 });
           const [y, hN, cN] = run(s, reverse, lengths);
           const [ry, rhN, rcN] = reference(s, reverse, lengths);
-          expectClose(y, ry, 1e-12, "y");
-          expectClose(hN, rhN, 1e-12, "hN");
-          expectClose(cN, rcN, 1e-12, "cN");
+          expectAllClose(y, ry, "y", absTol(1e-12));
+          expectAllClose(hN, rhN, "hN", absTol(1e-12));
+          expectAllClose(cN, rcN, "cN", { ...absTol(1e-12), allowNull: true });
           const up = (t: Tensor, seed: number) => randn(t.shape, { dtype: "float64", generator: new Generator(seed) });
           const loss = (o: [Tensor, Tensor, Tensor | null]) => {
             const l = o[0].mul(up(o[0], 1)).sum().add(o[1].mul(up(o[1], 2)).sum());
@@ -124,7 +115,7 @@ describe("recurrentLayer", () => {
           const fused = s.all.map((t) => t.grad);
           s.all.forEach((t) => (t.grad = null));
           loss([ry, rhN, rcN]).backward();
-          s.all.forEach((t, i) => expectClose(fused[i]!, t.grad, 1e-12, `grad of input ${i}`));
+          s.all.forEach((t, i) => expectAllClose(fused[i], t.grad, `grad of input ${i}`, absTol(1e-12)));
         });
       }
     }
@@ -142,9 +133,9 @@ describe("recurrentLayer", () => {
             const L = lengths[b]!;
             for (let t = L; t < T; t++) expect(y.select(0, t).select(0, b).tolist()).toEqual(new Array<number>(P || H).fill(0));
             const alone = recurrentLayer(kind, s.x.narrow(0, 0, L).narrow(1, b, 1), s.h0.narrow(0, b, 1), s.c0 ? s.c0.narrow(0, b, 1) : null, s.w, { reverse, slope: kernelSlope(kind, undefined) });
-            expectClose(hN.narrow(0, b, 1), alone[1], 1e-14, `hN of sequence ${b}`);
-            expectClose(cN ? cN.narrow(0, b, 1) : null, alone[2], 1e-14, `cN of sequence ${b}`);
-            expectClose(y.narrow(0, 0, L).narrow(1, b, 1), alone[0], 1e-14, `y of sequence ${b}`);
+            expectAllClose(hN.narrow(0, b, 1), alone[1], `hN of sequence ${b}`, absTol(1e-14));
+            expectAllClose(cN ? cN.narrow(0, b, 1) : null, alone[2], `cN of sequence ${b}`, { ...absTol(1e-14), allowNull: true });
+            expectAllClose(y.narrow(0, 0, L).narrow(1, b, 1), alone[0], `y of sequence ${b}`, absTol(1e-14));
           }
         });
       }
@@ -154,9 +145,9 @@ describe("recurrentLayer", () => {
       const s = setup("lstm", 2, { P: 2 });
       const a = run(s, true, Int32Array.from([3, 3]));
       const b = run(s, true);
-      expectClose(a[0], b[0], 0);
-      expectClose(a[1], b[1], 0);
-      expectClose(a[2], b[2], 0);
+      expectAllClose(a[0], b[0], "y", absTol(0));
+      expectAllClose(a[1], b[1], "hN", absTol(0));
+      expectAllClose(a[2], b[2], "cN", absTol(0));
     });
   });
 
@@ -194,8 +185,8 @@ describe("recurrentLayer", () => {
         const [, hN, cN] = recurrentLayer(kind, x, h0, c0, w);
         const flat = (g: G): Tensor => tensor(g.data, [g.data.length], { dtype: "float64" });
         const tol = 2e-6;
-        expectClose(hN.reshape(-1), flat(c.outputs.h!), tol, "h");
-        if (c.outputs.c) expectClose(cN!.reshape(-1), flat(c.outputs.c), tol, "c");
+        expectAllClose(hN.reshape(-1), flat(c.outputs.h!), "h", absTol(tol));
+        if (c.outputs.c) expectAllClose(cN!.reshape(-1), flat(c.outputs.c), "c", absTol(tol));
         let loss = hN.reshape(-1).mul(flat(c.upstream.h!)).sum();
         if (c.upstream.c) loss = loss.add(cN!.reshape(-1).mul(flat(c.upstream.c)).sum());
         loss.backward();
@@ -203,7 +194,7 @@ describe("recurrentLayer", () => {
           input: x, h0, c0, weight_ih: w.wIh, weight_hh: w.wHh, bias_ih: w.bIh, bias_hh: w.bHh,
         };
         for (const [key, g] of Object.entries(c.grads)) {
-          expectClose(byKey[key]!.grad!.reshape(-1), flat(g), tol, `grad ${key}`);
+          expectAllClose(byKey[key]!.grad!.reshape(-1), flat(g), `grad ${key}`, absTol(tol));
         }
       });
     }
@@ -211,15 +202,9 @@ describe("recurrentLayer", () => {
 
   test("shape errors name the op and shapes", () => {
     const s = setup("lstm", 2);
-    let err: unknown;
-    try {
-      recurrentLayer("lstm", s.x, s.h0.narrow(0, 0, 1), s.c0, s.w);
-    } catch (e) {
-      err = e;
-    }
-    expect(err).toBeInstanceOf(ShapeError);
-    expect((err as ShapeError).op).toBe("recurrentLayer(lstm)");
-    expect((err as ShapeError).shapes).toEqual([[2, 3], [1, 3]]);
+    const err = thrown(() => recurrentLayer("lstm", s.x, s.h0.narrow(0, 0, 1), s.c0, s.w), ShapeError);
+    expect(err.op).toBe("recurrentLayer(lstm)");
+    expect(err.shapes).toEqual([[2, 3], [1, 3]]);
     expect(() => recurrentLayer("lstm", s.x, s.h0, null, s.w)).toThrow(/needs c0/);
     expect(() => recurrentLayer("gru", s.x, s.h0, null, s.w)).toThrow(/weight_hh must have shape \[12, 4\], got \[12, 3\]/);
     expect(() => recurrentLayer("lstm", s.x.reshape(6, 2), s.h0, s.c0, s.w)).toThrow(/expected input \[T, N, I\], got \[6, 2\]/);
@@ -229,7 +214,7 @@ describe("recurrentLayer", () => {
 
 describe("recurrentLayer with a leaky ReLU (rnn-leaky: the kernels' slope)", () => {
   const g = new Generator(5);
-  const r = (shape: number[], scale = 1): Tensor => randn(shape, { dtype: "float64", requiresGrad: true, generator: g }).mul(scale).detach().requiresGrad_();
+  const r = (shape: number[], scale = 1): Tensor => randn64(shape, { scale, generator: g });
   const [T, N, I, H] = [4, 2, 3, 5];
   const w = { wIh: r([H, I], 0.8), wHh: r([H, H], 0.8), bIh: r([H], 0.3), bHh: r([H], 0.3), wHr: null };
   const x = r([T, N, I]);
@@ -237,8 +222,7 @@ describe("recurrentLayer with a leaky ReLU (rnn-leaky: the kernels' slope)", () 
 
   test("gradcheck, and the state gradient the diagnostics report", () => {
     for (const reverse of [false, true]) {
-      const res = gradcheck((...ts) => recurrentLayer("rnn-leaky", ts[0]!, ts[1]!, null, { wIh: ts[2]!, wHh: ts[3]!, bIh: ts[4]!, bHh: ts[5]!, wHr: null }, { reverse, slope: 0.1 }).slice(0, 2) as Tensor[], [x, h0, w.wIh, w.wHh, w.bIh, w.bHh]);
-      expect(res.ok, res.message).toBe(true);
+      expectGradcheck((...ts) => recurrentLayer("rnn-leaky", ts[0]!, ts[1]!, null, { wIh: ts[2]!, wHh: ts[3]!, bIh: ts[4]!, bHh: ts[5]!, wHr: null }, { reverse, slope: 0.1 }).slice(0, 2) as Tensor[], [x, h0, w.wIh, w.wHh, w.bIh, w.bHh]);
     }
   });
 
@@ -250,21 +234,21 @@ describe("recurrentLayer with a leaky ReLU (rnn-leaky: the kernels' slope)", () 
       h = linear(x.select(0, t), w.wIh, w.bIh).add(linear(h, w.wHh, w.bHh)).leakyRelu(0.1);
       steps.push(h);
     }
-    expectClose(y, stack(steps, 0), 1e-12, "y");
+    expectAllClose(y, stack(steps, 0), "y", absTol(1e-12));
     // Loss on the last step only: d loss / d h_t is the gradient flowing back from the end.
     const seen: Tensor[] = [];
     const cw = { weight_ih: w.wIh, weight_hh: w.wHh, bias_ih: w.bIh, bias_hh: w.bHh };
     const [y2] = cellLayer("rnn-leaky", x, [h0], cw, { cell: { negativeSlope: 0.1 }, onStepGrad: (t, dh) => (seen[t] = dh) });
-    expectClose(y2, y, 1e-12, "composed y");
+    expectAllClose(y2, y, "composed y", absTol(1e-12));
     const up = randn([N, H], { dtype: "float64", generator: g });
     y2.select(0, T - 1).mul(up).sum().backward();
     expect(seen.length).toBe(T);
     const dh = stack(seen, 0);
     expect(dh.shape).toEqual([T, N, H]);
-    expectClose(dh.select(0, T - 1), up, 1e-12, "last step");
+    expectAllClose(dh.select(0, T - 1), up, "last step", absTol(1e-12));
     // One step back: d h_{T-1} / d h_{T-2} = diag(act') W_hh.
     const pre = linear(x.select(0, T - 1), w.wIh, w.bIh).add(linear(steps[T - 2]!, w.wHh, w.bHh)).detach();
     const act = pre.gt(0).add(pre.le(0).mul(0.1));
-    expectClose(dh.select(0, T - 2), up.mul(act).matmul(w.wHh.detach()), 1e-12, "one step back");
+    expectAllClose(dh.select(0, T - 2), up.mul(act).matmul(w.wHh.detach()), "one step back", absTol(1e-12));
   });
 });

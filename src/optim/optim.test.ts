@@ -2,6 +2,7 @@ import { readFileSync } from "node:fs";
 import { describe, expect, test } from "vitest";
 import { tensor, zeros, type Tensor } from "../tensor.js";
 import { Adam, AdamW, Optimizer, RMSprop, SGD, type OptimizerStateDict } from "./index.js";
+import { expectClose } from "../../test/golden-helpers.js";
 
 // Golden data: tools/golden/optim.py (PyTorch 1.13). Per case, in short:
 //   torch.manual_seed(seed); params = [Parameter(randn(3, 4)), Parameter(randn(4))]
@@ -34,16 +35,7 @@ const make = (name: OptimCase["optimizer"], params: Tensor[], options: Record<st
 const param = (t: T): Tensor => tensor(t.data, t.shape, { requiresGrad: true });
 
 // PyTorch steps in float32 tensor ops; we compute in float64 and round on store, so the last bits
-// differ. Tolerance: |a - b| <= 1e-5 + 1e-4 * |b|.
-function expectClose(actual: Tensor, expected: T, what: string): void {
-  expect(actual.shape, what).toEqual(expected.shape);
-  const bad: string[] = [];
-  expected.data.forEach((b, i) => {
-    const a = actual.data[i]!;
-    if (!(Math.abs(a - b) <= 1e-5 + 1e-4 * Math.abs(b))) bad.push(`[${i}] ${a} vs ${b}`);
-  });
-  expect(bad, what).toEqual([]);
-}
+// differ. Tolerance: |a - b| <= 1e-5 + 1e-4 * |b| (the golden expectClose's default).
 
 describe("optimizers match PyTorch (test/golden/optim.json)", () => {
   test("the golden file has cases for every optimizer", () => {

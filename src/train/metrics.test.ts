@@ -2,6 +2,7 @@ import { describe, expect, test } from "vitest";
 import {
   accuracy, classificationReport, classificationSummary, confusionMatrix, formatConfusionMatrix, macroF1, majorityBaseline, precisionRecallF1,
 } from "./metrics.js";
+import { absTol, expectAllClose } from "../../test/helpers.js";
 
 // Class 0 occurs but is never predicted: its precision is 0/0, reported as 0 (zero_division=0).
 const binTrue = [0, 0, 1, 1, 1];
@@ -53,9 +54,10 @@ describe("scores", () => {
   test("3 classes by hand", () => {
     const m = confusionMatrix(triTrue, triPred, 3);
     const s = precisionRecallF1(m);
-    [2 / 3, 1 / 2, 2 / 3].forEach((v, i) => expect(s.precision[i]).toBeCloseTo(v, 12));
-    [1 / 2, 1, 1 / 2].forEach((v, i) => expect(s.recall[i]).toBeCloseTo(v, 12));
-    [4 / 7, 2 / 3, 4 / 7].forEach((v, i) => expect(s.f1[i]).toBeCloseTo(v, 12));
+    // toBeCloseTo(v, 12) tolerance: |a - e| < 5e-13.
+    expectAllClose(s.precision, [2 / 3, 1 / 2, 2 / 3], "precision", absTol(5e-13));
+    expectAllClose(s.recall, [1 / 2, 1, 1 / 2], "recall", absTol(5e-13));
+    expectAllClose(s.f1, [4 / 7, 2 / 3, 4 / 7], "f1", absTol(5e-13));
     expect(s.support).toEqual([4, 2, 4]);
     expect(macroF1(m)).toBeCloseTo(38 / 63, 12);
   });

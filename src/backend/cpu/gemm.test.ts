@@ -3,6 +3,7 @@ import { Generator } from "../../random.js";
 import type { FloatBuf } from "../backend.js";
 import { gemm, transpose2d } from "./gemm.js";
 import { cpuBackend } from "./index.js";
+import { absTol, expectAllClose } from "../../../test/helpers.js";
 
 const gen = new Generator(77);
 type Ctor = Float32ArrayConstructor | Float64ArrayConstructor;
@@ -111,7 +112,8 @@ describe("gemm against a triple loop", () => {
     cpuBackend.matmul(A, B, out, m, k, n, false, false, batch, m * k, 0);
     for (let i = 0; i < batch; i++) {
       const { c } = naive(A, i * m * k, B, 0, m, k, n, false, false);
-      for (let j = 0; j < m * n; j++) expect(out[i * m * n + j]).toBeCloseTo(c[j]!, 12);
+      // toBeCloseTo(v, 12) tolerance: |a - e| < 5e-13.
+      expectAllClose(out.subarray(i * m * n, (i + 1) * m * n), c, `batch ${i}`, absTol(5e-13));
     }
   });
 });

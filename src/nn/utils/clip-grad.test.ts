@@ -2,6 +2,8 @@ import { readFileSync } from "node:fs";
 import { describe, expect, test } from "vitest";
 import { tensor, zeros, type Tensor } from "../../tensor.js";
 import { clipGradNorm_, clipGradValue_ } from "./index.js";
+import { expectClose } from "../../../test/golden-helpers.js";
+import { expectAllClose } from "../../../test/helpers.js";
 
 // Golden data: tools/golden/clip.py (PyTorch 1.13). Per case, in short:
 //   torch.manual_seed(seed)
@@ -23,14 +25,8 @@ const withGrad = (g: T): Tensor => {
   return p;
 };
 
-// PyTorch computes the norms in float32, we in float64. Tolerance: |a - b| <= 1e-5 + 1e-4 * |b|.
-const close = (a: number, b: number): boolean => Math.abs(a - b) <= 1e-5 + 1e-4 * Math.abs(b);
-
-function expectClose(actual: Tensor, expected: T, what: string): void {
-  expect(actual.shape, what).toEqual(expected.shape);
-  const bad = expected.data.flatMap((b, i) => (close(actual.data[i]!, b) ? [] : [`[${i}] ${actual.data[i]} vs ${b}`]));
-  expect(bad, what).toEqual([]);
-}
+// PyTorch computes the norms in float32, we in float64. Tolerance: |a - b| <= 1e-5 + 1e-4 * |b|
+// (the golden expectClose's default).
 
 describe("gradient clipping matches PyTorch (test/golden/clip.json)", () => {
   for (const c of golden.cases) {
@@ -38,7 +34,7 @@ describe("gradient clipping matches PyTorch (test/golden/clip.json)", () => {
       const params = c.grads.map(withGrad);
       if (c.fn === "clipGradNorm_") {
         const total = clipGradNorm_(params, c.maxNorm, c.normType);
-        expect(close(total, c.total), `total ${total} vs ${c.total}`).toBe(true);
+        expectAllClose([total], [c.total], "total", { atol: 1e-5, rtol: 1e-4 });
       } else {
         expect(clipGradValue_(params, c.clipValue)).toBeUndefined();
       }
