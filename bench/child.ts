@@ -59,8 +59,8 @@ function setup(lib: Lib, w: Workload, phase: Phase): () => void {
   manualSeed(0);
   const r = w.model.rnn;
   const opts = { numLayers: r.numLayers, bidirectional: r.bidirectional, batchFirst: r.batchFirst };
-  const rnn = r.mode === "LSTM" ? new nn.LSTM(r.inputSize, r.hiddenSize, opts) : new nn.GRU(r.inputSize, r.hiddenSize, opts);
-  const runRnn = (x: Tensor): Tensor => (rnn instanceof nn.LSTM ? rnn.forward(x)[0] : rnn.forward(x)[0]);
+  const rnn: import("../src/index.js").nn.RNNBase = r.mode === "LSTM" ? new nn.LSTM(r.inputSize, r.hiddenSize, opts) : new nn.GRU(r.inputSize, r.hiddenSize, opts);
+  const runRnn = (x: Tensor): Tensor => rnn.forward(x)[0];
   const T = w.seqLen, N = w.batch, dirs = r.bidirectional ? 2 : 1;
 
   if (w.model.kind === "rnn") {
