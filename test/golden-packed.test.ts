@@ -36,7 +36,7 @@ describe.each(goldenBackends())("packed sequences match PyTorch (%s backend)", (
 
   test.each(golden.cases.map((c) => [c.name, c] as const))("%s", (_name, c) => {
     const { inputSize, hiddenSize, ...rest } = c.options;
-    const layer = c.module === "LSTM" ? new nn.LSTM(inputSize, hiddenSize, rest) : c.module === "GRU" ? new nn.GRU(inputSize, hiddenSize, rest) : new nn.RNN(inputSize, hiddenSize, rest);
+    const layer: nn.RNNBase = c.module === "LSTM" ? new nn.LSTM(inputSize, hiddenSize, rest) : c.module === "GRU" ? new nn.GRU(inputSize, hiddenSize, rest) : new nn.RNN(inputSize, hiddenSize, rest);
     layer.loadStateDict(c.stateDict);
     const x = toTensor(c.inputs.input, true);
     const packed = packPaddedSequence(x, c.lengths, { batchFirst: c.options.batchFirst, enforceSorted: c.enforceSorted });
@@ -47,18 +47,10 @@ describe.each(goldenBackends())("packed sequences match PyTorch (%s backend)", (
 
     const h0 = c.inputs.h0 ? toTensor(c.inputs.h0, true) : null;
     const c0 = c.inputs.c0 ? toTensor(c.inputs.c0, true) : null;
-    const outputs: Record<string, Tensor> = {};
-    let out: nn.utils.PackedSequence;
-    if (layer instanceof nn.LSTM) {
-      const [o, [hN, cN]] = layer.forward(packed, h0 && c0 ? [h0, c0] : null);
-      out = o;
-      outputs.hN = hN;
-      outputs.cN = cN;
-    } else {
-      const [o, hN] = (layer as nn.GRU).forward(packed, h0);
-      out = o;
-      outputs.hN = hN;
-    }
+    // The layer's one forward: the state is h0, or [h0, c0] for an LSTM.
+    const [out, state] = layer.forward(packed, c0 ? [h0!, c0] : h0);
+    const [hN, cN] = Array.isArray(state) ? state : [state];
+    const outputs: Record<string, Tensor> = cN ? { hN, cN } : { hN };
     const [padded, lengths] = padPackedSequence(out, { batchFirst: c.options.batchFirst });
     outputs.output = padded;
     expect(Array.from(lengths.data)).toEqual(c.outputLengths.data);

@@ -32,14 +32,14 @@ describe("residual: true", () => {
   test("from the second layer on, each layer's input is added to its output", () => {
     manualSeed(12);
     for (const make of [
-      (o: nn.RNNBaseOptions) => new nn.LSTM(4, 6, o),
-      (o: nn.RNNBaseOptions) => new nn.GRU(4, 6, o),
-      (o: nn.RNNBaseOptions) => new nn.RNN(4, 6, o),
+      (o: nn.RNNBaseOptions): nn.RNNBase => new nn.LSTM(4, 6, o),
+      (o: nn.RNNBaseOptions): nn.RNNBase => new nn.GRU(4, 6, o),
+      (o: nn.RNNBaseOptions): nn.RNNBase => new nn.RNN(4, 6, o),
     ]) {
       const res = make({ numLayers: 3, bidirectional: true, residual: true });
       expect(res.toString()).toMatch(/residual=true/);
       const x = randn([5, 2, 4]);
-      const [out] = res instanceof nn.LSTM ? res.forward(x) : (res as nn.GRU).forward(x);
+      const [out] = res.forward(x);
       // Rebuild the stack layer by layer from single-layer modules sharing the weights.
       let input = x;
       for (let layer = 0; layer < 3; layer++) {
@@ -51,13 +51,13 @@ describe("residual: true", () => {
         }
         if (layer > 0) {
           // Layer k > 0 reads D·H features; rebuild with the right input size.
-          const wide = res instanceof nn.LSTM ? new nn.LSTM(12, 6, { bidirectional: true }) : res instanceof nn.GRU ? new nn.GRU(12, 6, { bidirectional: true }) : new nn.RNN(12, 6, { bidirectional: true });
+          const wide = nn.createRecurrent(res.cell, 12, 6, { bidirectional: true });
           wide.loadStateDict(sd);
-          const [y] = wide instanceof nn.LSTM ? wide.forward(input) : (wide as nn.GRU).forward(input);
+          const [y] = wide.forward(input);
           input = y.add(input);
         } else {
           one.loadStateDict(sd);
-          const [y] = one instanceof nn.LSTM ? one.forward(input) : (one as nn.GRU).forward(input);
+          const [y] = one.forward(input);
           input = y;
         }
       }

@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, test, vi } from "vitest";
-import { cat, manualSeed, randn, ShapeError, stack, zeros, type Tensor } from "../index.js";
+import { cat, cells, manualSeed, randn, ShapeError, stack, zeros, type Tensor } from "../index.js";
 import { linear } from "./functional.js";
 import * as nn from "./index.js";
 import { absTol, expectAllClose, thrown } from "../../test/helpers.js";
@@ -24,14 +24,10 @@ function makeLayer(mode: Mode, inputSize: number, hiddenSize: number, options: n
   return new nn.RNN(inputSize, hiddenSize, { ...options, nonlinearity: mode === "RNN_TANH" ? "tanh" : "relu" });
 }
 
-/** Runs any layer, returning `[output, hN, cN | null]`. */
+/** Runs any layer through its one forward, returning `[output, hN, cN | null]`. */
 function runLayer(layer: nn.RNNBase, x: Tensor, h0: Tensor | null = null, c0: Tensor | null = null): [Tensor, Tensor, Tensor | null] {
-  if (layer instanceof nn.LSTM) {
-    const [out, [h, c]] = layer.forward(x, h0 && c0 ? [h0, c0] : null);
-    return [out, h, c];
-  }
-  const [out, h] = (layer as nn.GRU).forward(x, h0);
-  return [out, h, null];
+  const [out, state] = layer.forward(x, h0 && c0 ? [h0, c0] : h0);
+  return Array.isArray(state) ? [out, state[0], state[1]] : [out, state, null];
 }
 
 type Step = (x: Tensor, h: Tensor, c: Tensor | null) => [Tensor, Tensor | null];
@@ -54,11 +50,10 @@ function cellFor(layer: nn.RNNBase, sfx: string): [Step, Map<string, Tensor>] {
       w[n] = twin(p(n)!);
       map.set(`${n}${sfx}`, w[n]);
     }
+    // The LSTM step as the cells compose it (cells/steps.ts), with the projection's weight.
     const step: Step = (x, h, c) => {
-      const gates = linear(x, w.weight_ih!, w.bias_ih ?? null).add(linear(h, w.weight_hh!, w.bias_hh ?? null));
-      const [i, f, g, o] = gates.chunk(4, 1) as [Tensor, Tensor, Tensor, Tensor];
-      const c1 = f.sigmoid().mul(c!).add(i.sigmoid().mul(g.tanh()));
-      return [linear(o.sigmoid().mul(c1.tanh()), w.weight_hr!), c1];
+      const [h1, c1] = cells.cellStep("lstm")(linear(x, w.weight_ih!, w.bias_ih ?? null), [h, c!], w, {});
+      return [h1!, c1!];
     };
     return [step, map];
   }
@@ -279,7 +274,7 @@ describe("shape errors name the module and the shapes", () => {
   test.each(cases)("%s", (_name, layer, run, message) => {
     const err = thrown(run);
     expect(err).toBeInstanceOf(ShapeError);
-    expect((err as ShapeError).op).toBe(layer instanceof nn.LSTM ? "LSTM" : layer instanceof nn.GRU ? "GRU" : "RNN");
+    expect((err as ShapeError).op).toBe({ lstm: "LSTM", gru: "GRU", "rnn-relu": "RNN" }[layer.cell as string]);
     expect(err.message).toMatch(message);
   });
 

@@ -24,11 +24,15 @@ if (isNode) {
   }
 }
 
-/** Logical cores of the host (at least 1). */
+let cores = 0;
+
+/** Logical cores of the host (at least 1), asked once: kernels read it on every call. */
 export function hostCores(): number {
-  if (os) return Math.max(1, os.availableParallelism());
-  const nav = (globalThis as { navigator?: { hardwareConcurrency?: number } }).navigator;
-  return Math.max(1, nav?.hardwareConcurrency ?? 1);
+  if (cores === 0) {
+    const nav = (globalThis as { navigator?: { hardwareConcurrency?: number } }).navigator;
+    cores = Math.max(1, os ? os.availableParallelism() : (nav?.hardwareConcurrency ?? 1));
+  }
+  return cores;
 }
 
 /**

@@ -8,15 +8,16 @@ describe("packing", () => {
     manualSeed(3);
     const lengths = [4, 7, 1, 5];
     const seqs = lengths.map((l) => randn([l, 3]));
-    for (const layer of [new nn.LSTM(3, 5, { numLayers: 2, bidirectional: true }), new nn.GRU(3, 5, { bidirectional: true }), new nn.RNN(3, 5, 2)]) {
+    const layers: nn.RNNBase[] = [new nn.LSTM(3, 5, { numLayers: 2, bidirectional: true }), new nn.GRU(3, 5, { bidirectional: true }), new nn.RNN(3, 5, 2)];
+    for (const layer of layers) {
       const padded = padSequence(seqs, { paddingValue: 9 }); // garbage padding must not leak in
       const packed = packPaddedSequence(padded, lengths, { enforceSorted: false });
-      const [out, state] = layer instanceof nn.LSTM ? layer.forward(packed) : (layer as nn.GRU).forward(packed);
+      const [out, state] = layer.forward(packed);
       const hN = Array.isArray(state) ? state[0] : state;
       const [unpacked, outLengths] = padPackedSequence(out);
       expect(Array.from(outLengths.data)).toEqual(lengths);
       seqs.forEach((s, b) => {
-        const [alone, aloneState] = layer instanceof nn.LSTM ? layer.forward(s.unsqueeze(1)) : (layer as nn.GRU).forward(s.unsqueeze(1));
+        const [alone, aloneState] = layer.forward(s.unsqueeze(1));
         const hAlone = Array.isArray(aloneState) ? aloneState[0] : aloneState;
         expectAllClose(hN.narrow(1, b, 1), hAlone, `hN of sequence ${b}`, absTol(1e-6));
         const mine = unpacked.narrow(1, b, 1);
