@@ -3,7 +3,7 @@
  * wasm kernels and takes everything else (cheap elementwise work, float64 gradient checks) from the
  * reference CPU backend, which stays the oracle its kernels are tested against.
  */
-import { CELLS, carriesCell, gateCount, savedBuffers, type FusedCellKind } from "../../cells/spec.js";
+import { CELLS, carriesCell, gateCount, savedBuffers, unhandledKind, type FusedCellKind } from "../../cells/spec.js";
 import type { FloatBuf } from "../../dtype.js";
 import type {
   Backend, RecurrentKernels, RecurrentBackwardArgs, RecurrentBackwardResult, RecurrentForwardArgs, RecurrentForwardResult, RecurrentSaved,
@@ -11,8 +11,16 @@ import type {
 import { cpuBackend } from "../cpu/index.js";
 import { compileKernels, supportedVariants, WasmRuntime, type Variant } from "./runtime.js";
 
-/** The kernels' id of a fused kind, from the cell table. */
-const kernelId = (kind: FusedCellKind): number => CELLS[kind].kernel;
+/**
+ * The kernels' id of a fused kind, from the cell table, for the kinds the AssemblyScript kernels
+ * implement: a fused kind added to the table is a compile error here until they do.
+ */
+function kernelId(kind: FusedCellKind): number {
+  switch (kind) {
+    case "lstm": case "gru": case "rnn": case "rnn-relu": case "rnn-leaky": return CELLS[kind].kernel;
+    default: return unhandledKind(kind);
+  }
+}
 
 type SavedName = "gates" | "hPrev" | "cPrev" | "c" | "m" | "ghn";
 
