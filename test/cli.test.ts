@@ -208,3 +208,19 @@ describe("the gradient lab commands", () => {
     expectCleanError(cli(["gradflow", "--cells", "rnn,tcn"]), /unknown cell "tcn"/);
   });
 });
+
+describe("the cell table on the command line", () => {
+  test("seqtorch cells lists every kind of the table, and --cell takes exactly those", () => {
+    const r = cli(["cells", "--json"]);
+    expect(r.status, r.stderr).toBe(0);
+    const rows = JSON.parse(r.stdout) as { kind: string; layer: string; fused: boolean; parameters: string[] }[];
+    expect(rows.map((x) => x.kind)).toEqual(["rnn", "rnn-relu", "rnn-leaky", "lstm", "gru", "jordan"]);
+    expect(rows.find((x) => x.kind === "jordan")).toMatchObject({ layer: "JordanRNN", fused: false, parameters: ["weight_ih", "weight_hy", "bias_ih", "bias_hy", "weight_o", "bias_o"] });
+    expect(rows.find((x) => x.kind === "lstm")).toMatchObject({ layer: "LSTM", fused: true });
+    const bad = cli(["train", "--cell", "peephole", "--epochs", "1"]);
+    expect(bad.status).not.toBe(0);
+    expect(bad.stderr).toMatch(/Allowed choices are rnn, rnn-relu, rnn-leaky, lstm, gru, jordan/);
+    const lab = cli(["gradflow", "--cells", "lstm,peephole"]);
+    expectCleanError(lab, /unknown cell "peephole"; choose from rnn, rnn-relu, rnn-leaky, lstm, gru, jordan/);
+  });
+});

@@ -184,6 +184,29 @@ program
   );
 
 program
+  .command("cells")
+  .description("list the recurrent cells --cell accepts: gates, states, parameters, and whether a fused kernel runs them")
+  .option("--json", "print JSON", false)
+  .action((o: { json: boolean }) => {
+    const rows = cells.CELL_KINDS.map((kind) => {
+      const spec = cells.CELLS[kind];
+      return {
+        kind, layer: spec.layer, mode: spec.mode, gates: [...spec.gates], states: spec.states.map((st) => st.name),
+        parameters: spec.params.map((p) => p.name), fused: cells.isFused(kind), pytorch: !("extension" in spec), description: spec.description,
+      };
+    });
+    if (o.json) {
+      process.stdout.write(`${JSON.stringify(rows)}\n`);
+      return;
+    }
+    for (const r of rows) {
+      const how = r.fused ? "fused kernel" : "composed from ops";
+      process.stdout.write(`${r.kind.padEnd(10)} ${r.description}${r.pytorch ? "" : " [seqtorch extension]"}\n`);
+      process.stdout.write(`${"".padEnd(10)} nn.${r.layer}; gates ${r.gates.join(", ")}; states ${r.states.join(", ")}; ${r.parameters.join(", ")}; ${how}\n`);
+    }
+  });
+
+program
   .command("tutorial")
   .description("run nn.LSTM(10, 20, 2) on a [5, 3, 10] input and print the shapes and parameter counts")
   .action(() => tutorial());
