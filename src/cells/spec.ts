@@ -6,9 +6,11 @@
  * use. It is data only and imports nothing, so every layer can read it.
  *
  * Adding a kind: add an entry here, then follow the compiler. Every dispatch on a kind is an
- * exhaustive `switch` (or a `Record<CellKind, …>`), so each place that must learn the new kind fails
- * to compile until it does: the composed step in `cells/steps.ts`, and for a fused kernel the
- * reference kernel in `backend/cpu/recurrent.ts`.
+ * exhaustive `switch` ending in `unhandledKind`, so each place that must learn the new kind fails to
+ * compile until it does (`test/cell-checklist.test.ts` holds the list): the composed step
+ * (`cells/steps.ts`), the layer class (`nn/create.ts`), the tutorial count rule (`nn/count.ts`) and
+ * the lab's gate bias (`train/lab.ts`); with a kernel id also the kernels' slope (below), the
+ * reference kernel (`backend/cpu/recurrent.ts`) and the wasm backend (`backend/wasm/index.ts`).
  */
 // The fused kernels' ids live in plain constants that the AssemblyScript kernels import too.
 import { KERNEL_GRU, KERNEL_LSTM, KERNEL_RNN_RELU, KERNEL_RNN_TANH } from "./kernel-ids.js";
@@ -73,7 +75,7 @@ export interface CellSpec {
   readonly saved: readonly SavedSpec[];
   /** The fused kernels' id for this recurrence, or null: the cell runs composed from ops only. */
   readonly kernel: number | null;
-  /** Extension: not a PyTorch layer (shown in reprs and docs). */
+  /** A seqtorch extension, not a PyTorch cell (`seqtorch cells` says so). */
   readonly extension?: true;
 }
 

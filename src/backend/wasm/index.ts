@@ -3,7 +3,7 @@
  * wasm kernels and takes everything else (cheap elementwise work, float64 gradient checks) from the
  * reference CPU backend, which stays the oracle its kernels are tested against.
  */
-import { CELLS, carriesCell, gateCount, savedBuffers, unhandledKind, type FusedCellKind } from "../../cells/spec.js";
+import { CELLS, carriesCell, gateCount, savedBuffers, unhandledKind, type FusedCellKind, type SavedSpec } from "../../cells/spec.js";
 import type { FloatBuf } from "../../dtype.js";
 import type {
   Backend, RecurrentKernels, RecurrentBackwardArgs, RecurrentBackwardResult, RecurrentForwardArgs, RecurrentForwardResult, RecurrentSaved,
@@ -22,7 +22,7 @@ function kernelId(kind: FusedCellKind): number {
   }
 }
 
-type SavedName = "gates" | "hPrev" | "cPrev" | "c" | "m" | "ghn";
+type SavedName = SavedSpec["name"];
 
 /** Products smaller than this many multiply-adds stay in JavaScript: copying in and out costs more. */
 const SMALL_MATMUL = 4096;
