@@ -23,3 +23,18 @@ test("the tour runs and gives the shapes it promises", async () => {
   expect(Number.isFinite(tour.loss.item())).toBe(true);
   expect(tour.table).toMatch(/total\s+5,920/);
 });
+
+test("the README's custom module is examples/custom-module.ts, and it registers and ties as it says", async () => {
+  const block = [...read("../README.md").matchAll(/```ts\n([\s\S]*?)```/g)].map((m) => m[1]!).find((b) => b.includes("class LanguageModel"));
+  const example = read("../examples/custom-module.ts")
+    .split("\n")
+    .filter((l) => !l.startsWith("// The README's custom-module") && !l.startsWith("export {"))
+    .join("\n")
+    .replace('from "../src/index.js"', 'from "seqtorch"');
+  expect(example.trim()).toBe(block?.trim());
+  const { model, loss } = await import("../examples/custom-module.js");
+  expect(Object.keys(model.stateDict())).toEqual(["encoder.weight", "rnn.weight_ih_l0", "rnn.weight_hh_l0", "rnn.bias_ih_l0", "rnn.bias_hh_l0", "decoder.weight", "decoder.bias"]);
+  expect(model.parameters()).toHaveLength(6);
+  expect(model.decoder.weight).toBe(model.encoder.weight);
+  expect(Number.isFinite(loss.item())).toBe(true);
+});

@@ -1,5 +1,5 @@
 /** Neural network modules, losses and utilities, named as in `torch.nn`. */
-export { Module, parameter, type StateDict, type StateDictInput, type LoadResult } from "./module.js";
+export { Module, Parameter, parameter, isParameter, type StateDict, type StateDictInput, type LoadResult } from "./module.js";
 export {
   Linear, Embedding, ReLU, LeakyReLU, Sigmoid, Tanh, Softmax, LogSoftmax, Identity, Flatten, Dropout, Sequential,
   type TensorModule, type EmbeddingOptions,

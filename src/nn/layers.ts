@@ -19,8 +19,9 @@ export interface TensorModule extends Module {
  * @see https://pytorch.org/docs/stable/generated/torch.nn.Linear.html
  */
 export class Linear extends Module implements TensorModule {
-  readonly weight: Tensor;
-  readonly bias: Tensor | null;
+  /** Assignable, as in PyTorch: `decoder.weight = encoder.weight` ties the two (see `Module`). */
+  weight: Tensor;
+  bias: Tensor | null;
   constructor(readonly inFeatures: number, readonly outFeatures: number, options: { bias?: boolean } = {}) {
     super();
     for (const [k, v] of [["inFeatures", inFeatures], ["outFeatures", outFeatures]] as const) {
@@ -53,7 +54,8 @@ export interface EmbeddingOptions {
  * @see https://pytorch.org/docs/stable/generated/torch.nn.Embedding.html
  */
 export class Embedding extends Module implements TensorModule {
-  readonly weight: Tensor;
+  /** Assignable, as in PyTorch: `decoder.weight = encoder.weight` ties the two (see `Module`). */
+  weight: Tensor;
   readonly paddingIdx: number | null;
   constructor(readonly numEmbeddings: number, readonly embeddingDim: number, options: EmbeddingOptions = {}) {
     super();

@@ -15,6 +15,44 @@ export interface LoadResult {
   unexpectedKeys: string[];
 }
 
+/** Tensors that are parameters: registered on a module, or made with `nn.Parameter` / `nn.parameter`. */
+const parameterTensors = new WeakSet<Tensor>();
+
+/** True when `t` is a parameter (what assigning it to a module attribute registers). */
+export function isParameter(t: unknown): t is Tensor {
+  return t instanceof Tensor && parameterTensors.has(t);
+}
+
+/**
+ * PyTorch's `Module.__setattr__`: an attribute assigned a module, a parameter or null registers (or
+ * replaces, or clears) it under that name. Class fields arrive as property definitions, assignments
+ * as sets; both come here before the property is stored.
+ */
+const attributeHandler: ProxyHandler<Module> = {
+  set(target, prop, value) {
+    if (typeof prop === "string") target["_assign"](prop, value);
+    return Reflect.set(target, prop, value);
+  },
+  defineProperty(target, prop, descriptor) {
+    if (typeof prop === "string" && "value" in descriptor) target["_assign"](prop, descriptor.value);
+    return Reflect.defineProperty(target, prop, descriptor);
+  },
+};
+
+/**
+ * The base of every layer, as `torch.nn.Module`. Assigning a module, a parameter (`nn.Parameter`) or
+ * null to an attribute registers it under the attribute's name, in assignment order, so state-dict
+ * keys come out in PyTorch's order:
+ * ```ts
+ * class Tagger extends nn.Module {
+ *   embed = new nn.Embedding(100, 16);
+ *   lstm = new nn.LSTM(16, 32);
+ *   scale = new nn.Parameter(ones([32]));
+ * }
+ * ```
+ * `registerModule`, `registerParameter` and `registerBuffer` do the same for computed names (and
+ * buffers, which plain assignment cannot tell from other tensors), and make the name an attribute.
+ */
 export class Module {
   /** True in training mode (dropout active); see `train()` and `eval()`. */
   training = true;
@@ -23,26 +61,85 @@ export class Module {
   private readonly _nonPersistent = new Set<string>();
   private readonly _modules = new Map<string, Module>();
 
+  constructor() {
+    // Every module is seen through this proxy, so subclass fields and assignments are registered.
+    return new Proxy(this, attributeHandler);
+  }
+
   /** Registers a parameter under `name` (a leaf that requires grad); `null` records an absent one. */
   registerParameter<T extends Tensor | null>(name: string, value: T): T {
     if (value) {
       if (value.dtype === "int32") throw new Error(`registerParameter: parameter "${name}" must be floating point`);
       value.requiresGrad = true;
+      parameterTensors.add(value);
     }
+    this._modules.delete(name);
+    this._buffers.delete(name);
     this._parameters.set(name, value);
+    this._syncAttribute(name, value);
     return value;
   }
 
   /** Registers a buffer: state that is saved and loaded but not trained (e.g. `running_mean`). */
   registerBuffer<T extends Tensor | null>(name: string, value: T, persistent = true): T {
     this._buffers.set(name, value);
-    if (!persistent) this._nonPersistent.add(name);
+    if (persistent) this._nonPersistent.delete(name);
+    else this._nonPersistent.add(name);
+    this._syncAttribute(name, value);
     return value;
   }
 
   registerModule<M extends Module>(name: string, module: M): M {
+    this._parameters.delete(name);
+    this._buffers.delete(name);
     this._modules.set(name, module);
+    this._syncAttribute(name, module);
     return module;
+  }
+
+  /** Makes a registered name readable as an attribute (`lstm.weight_ih_l0`), as PyTorch does. */
+  private _syncAttribute(name: string, value: unknown): void {
+    const own = Object.getOwnPropertyDescriptor(this, name);
+    if (own ? "value" in own : !(name in this)) {
+      // Straight onto the object behind the proxy: this is not an assignment to register again.
+      Object.defineProperty(this, name, { value, writable: true, enumerable: true, configurable: true });
+    }
+  }
+
+  /** What assigning `value` to attribute `name` registers (see the class comment). */
+  private _assign(name: string, value: unknown): void {
+    if (name.startsWith("_") || name === "training") return;
+    if (value instanceof Module) {
+      // The same child under a second name (`this.drop = this.registerModule("dropout", ...)`) is an alias.
+      for (const [n, m] of this._modules) if (m === value && n !== name) return;
+      this._parameters.delete(name);
+      this._buffers.delete(name);
+      this._modules.set(name, value);
+      return;
+    }
+    if (value === null || value === undefined) {
+      if (value === null && this._parameters.has(name)) this._parameters.set(name, null);
+      else if (value === null && this._buffers.has(name)) this._buffers.set(name, null);
+      else if (value === null) this._modules.delete(name);
+      return;
+    }
+    if (!(value instanceof Tensor)) return;
+    if (isParameter(value)) {
+      if (this._parameters.has(name)) {
+        // Replacing a parameter, as weight tying does: `decoder.weight = encoder.weight`.
+        this._parameters.set(name, value);
+        return;
+      }
+      for (const p of this._parameters.values()) if (p === value) return;
+      this._modules.delete(name);
+      this._buffers.delete(name);
+      this._parameters.set(name, value);
+      return;
+    }
+    if (this._parameters.has(name)) {
+      throw new TypeError(`${this.constructor.name}: cannot assign a plain tensor as parameter '${name}' (a parameter, nn.Parameter(tensor), or null expected)`);
+    }
+    if (this._buffers.has(name)) this._buffers.set(name, value);
   }
 
   /** The parameter registered as `name` on this module, or undefined. */
@@ -55,6 +152,7 @@ export class Module {
   /** @internal replaces a buffer tensor (modules whose buffers are reassigned, e.g. counters). */
   protected setBuffer(name: string, value: Tensor): void {
     this._buffers.set(name, value);
+    this._syncAttribute(name, value);
   }
 
   *namedChildren(): Generator<[string, Module]> {
@@ -202,5 +300,23 @@ export class Module {
 /** Makes a parameter-ready float32 leaf from values (handy for tests and hand-built weights). */
 export function parameter(values: Tensor | number[] | number[][]): Tensor {
   const t = values instanceof Tensor ? values.detach().contiguousCopy() : tensor(values);
+  parameterTensors.add(t);
   return t.requiresGrad_(true);
+}
+
+/**
+ * A tensor that is a module's parameter, as `torch.nn.Parameter`: a leaf (a copy of `data`) that
+ * requires grad, and that assigning to a module attribute registers.
+ * @example
+ * class Scale extends nn.Module {
+ *   gain = new nn.Parameter(ones([8]));
+ *   forward(x: Tensor): Tensor { return x.mul(this.gain); }
+ * }
+ */
+export class Parameter extends Tensor {
+  constructor(data: Tensor, requiresGrad = true) {
+    const copy = data.detach().contiguousCopy();
+    super(copy.data, copy.shape, requiresGrad);
+    parameterTensors.add(this);
+  }
 }
