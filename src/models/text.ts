@@ -8,6 +8,7 @@ import * as nn from "../nn/index.js";
 import { cat } from "../ops/movement.js";
 import { fmtShape, ShapeError } from "../shape.js";
 import { Tensor } from "../tensor.js";
+import { checkOptions, type OptionKeys } from "../options.js";
 
 export type Pooling = "last" | "mean";
 
@@ -28,6 +29,10 @@ export interface SequenceEncoderOptions {
 }
 
 export type ResolvedEncoderOptions = Required<SequenceEncoderOptions>;
+
+const ENCODER_KEYS: OptionKeys<SequenceEncoderOptions> = {
+  vocabSize: true, embeddingDim: true, hiddenSize: true, cell: true, numLayers: true, bidirectional: true, dropout: true, pooling: true, paddingIdx: true,
+};
 
 function resolve(o: SequenceEncoderOptions): ResolvedEncoderOptions {
   const r: ResolvedEncoderOptions = {
@@ -110,6 +115,7 @@ export class TextClassifier extends nn.Module {
   readonly numClasses: number;
   constructor(options: TextClassifierOptions) {
     super();
+    checkOptions("TextClassifier", options, { ...ENCODER_KEYS, numClasses: true });
     if (!Number.isInteger(options.numClasses) || options.numClasses < 2) throw new Error(`TextClassifier: numClasses must be an integer of at least 2, got ${options.numClasses}`);
     this.numClasses = options.numClasses;
     this.encoder = this.registerModule("encoder", new SequenceEncoder(options));
@@ -136,6 +142,7 @@ export class SequenceRegressor extends nn.Module {
   readonly numOutputs: number;
   constructor(options: SequenceRegressorOptions) {
     super();
+    checkOptions("SequenceRegressor", options, { ...ENCODER_KEYS, numOutputs: true });
     this.numOutputs = options.numOutputs ?? 1;
     if (!Number.isInteger(this.numOutputs) || this.numOutputs < 1) throw new Error(`SequenceRegressor: numOutputs must be a positive integer, got ${this.numOutputs}`);
     this.encoder = this.registerModule("encoder", new SequenceEncoder(options));

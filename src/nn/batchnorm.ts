@@ -4,6 +4,7 @@ import { fmtShape, ShapeError } from "../shape.js";
 import { ones, Tensor, zeros } from "../tensor.js";
 import type { TensorModule } from "./layers.js";
 import { Module } from "./module.js";
+import { checkOptions } from "../options.js";
 
 /** Checks for a 2-D or 3-D input with `C` channels; returns the shape that broadcasts a `[C]` vector against it. */
 function channelShape(op: string, x: Tensor, C: number, what: string): number[] {
@@ -122,6 +123,7 @@ export class BatchNorm1d extends Module implements TensorModule {
 
   constructor(readonly numFeatures: number, options: BatchNormOptions = {}) {
     super();
+    checkOptions("BatchNorm1d", options, { eps: true, momentum: true, affine: true, trackRunningStats: true });
     const { eps = 1e-5, momentum = 0.1, affine = true, trackRunningStats = true } = options;
     if (!Number.isInteger(numFeatures) || numFeatures <= 0) throw new Error(`BatchNorm1d: numFeatures must be a positive integer, got ${numFeatures}`);
     if (!(eps >= 0)) throw new Error(`BatchNorm1d: eps must be a non-negative number, got ${eps}`);

@@ -1,7 +1,8 @@
 /** A recurrent layer from a cell kind: the one place a kind is mapped to its `nn` class. */
 import { unhandledKind, type CellKind } from "../cells/spec.js";
 import { JordanRNN } from "./jordan.js";
-import { GRU, LSTM, RNN, type RNNBase, type RNNBaseOptions } from "./rnn.js";
+import { BASE_OPTION_KEYS, GRU, LSTM, RNN, type RNNBase, type RNNBaseOptions } from "./rnn.js";
+import { checkOptions } from "../options.js";
 
 export interface CreateRecurrentOptions extends RNNBaseOptions {
   /** LSTM only. */
@@ -20,6 +21,7 @@ export interface CreateRecurrentOptions extends RNNBaseOptions {
  * const [output, hN] = layer.forward(x);
  */
 export function createRecurrent(kind: CellKind, inputSize: number, hiddenSize: number, options: CreateRecurrentOptions = {}): RNNBase {
+  checkOptions("createRecurrent", options, { ...BASE_OPTION_KEYS, projSize: true, negativeSlope: true, outputSize: true });
   const { projSize, negativeSlope, outputSize, ...base } = options;
   switch (kind) {
     case "rnn": return new RNN(inputSize, hiddenSize, { ...base, nonlinearity: "tanh" });

@@ -1,6 +1,7 @@
 /** Stateless functions behind the modules, like `torch.nn.functional`. */
 import { fmtShape, ShapeError, shapesEqual } from "../shape.js";
 import { Tensor, zerosLike } from "../tensor.js";
+import { checkOptions } from "../options.js";
 
 export { linear, dropout, softmax, logSoftmax } from "../ops/composite.js";
 export { embedding } from "../ops/indexing.js";
@@ -53,6 +54,7 @@ function flattenClasses(op: string, input: Tensor, target: Tensor): [Tensor, Ten
 
 /** Negative log-likelihood of log-probabilities `input` `[N, C, d...]` at int32 class `target` `[N, d...]`. */
 export function nllLoss(input: Tensor, target: Tensor, options: NllOptions = {}): Tensor {
+  checkOptions("nllLoss", options, { weight: true, ignoreIndex: true, reduction: true });
   const { weight = null, ignoreIndex = -100, reduction = "mean" } = options;
   checkReduction("nllLoss", reduction);
   if (target.dtype !== "int32") throw new ShapeError("nllLoss", `target must hold int32 class indices, got ${target.dtype}`);
@@ -85,6 +87,7 @@ export interface CrossEntropyOptions extends NllOptions {
  * against class probabilities of the input's shape.
  */
 export function crossEntropy(input: Tensor, target: Tensor, options: CrossEntropyOptions = {}): Tensor {
+  checkOptions("crossEntropy", options, { weight: true, ignoreIndex: true, reduction: true, labelSmoothing: true });
   const { labelSmoothing = 0, reduction = "mean" } = options;
   checkReduction("crossEntropy", reduction);
   if (!(labelSmoothing >= 0 && labelSmoothing <= 1)) throw new Error(`crossEntropy: labelSmoothing must be in [0, 1], got ${labelSmoothing}`);
@@ -101,7 +104,7 @@ export function crossEntropy(input: Tensor, target: Tensor, options: CrossEntrop
     if (reduction === "mean") return loss.sum().div(input.ndim === 1 ? 1 : loss.numel());
     return reduce(loss, reduction);
   }
-  const nll = nllLoss(logp, target, options);
+  const nll = nllLoss(logp, target, { weight: options.weight, ignoreIndex: options.ignoreIndex, reduction: options.reduction });
   if (labelSmoothing === 0) return nll;
   if (options.weight) throw new Error("crossEntropy: labelSmoothing together with class weights is not supported yet");
   // NOTE: smoothing mixes in the mean negative log-probability over classes, as PyTorch does.
@@ -129,6 +132,7 @@ export interface BceOptions {
 
 /** Binary cross-entropy on logits, stable for large |x|, with PyTorch's `posWeight`. */
 export function binaryCrossEntropyWithLogits(input: Tensor, target: Tensor, options: BceOptions = {}): Tensor {
+  checkOptions("binaryCrossEntropyWithLogits", options, { weight: true, posWeight: true, reduction: true });
   const { weight = null, posWeight = null, reduction = "mean" } = options;
   checkReduction("binaryCrossEntropyWithLogits", reduction);
   if (!shapesEqual(input.shape, target.shape)) {

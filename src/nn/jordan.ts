@@ -7,7 +7,8 @@
 import { cellLayer } from "../cells/layer.js";
 import { jordanFromProjection, inputProjection, type CellWeights, type OutputNonlinearity } from "../cells/steps.js";
 import type { Tensor } from "../tensor.js";
-import { layerOptions, RNNBase, RNNCellBase, type Nonlinearity, type RNNBaseOptions } from "./rnn.js";
+import { checkOptions, type OptionKeys } from "../options.js";
+import { BASE_OPTION_KEYS, layerOptions, RNNBase, RNNCellBase, type Nonlinearity, type RNNBaseOptions } from "./rnn.js";
 
 export type { OutputNonlinearity } from "../cells/steps.js";
 
@@ -38,6 +39,9 @@ export interface JordanActivations {
   nonlinearity?: Nonlinearity;
   outputNonlinearity?: OutputNonlinearity;
 }
+
+const CELL_KEYS: OptionKeys<JordanRNNCellOptions> = { outputSize: true, bias: true, nonlinearity: true, outputNonlinearity: true };
+const LAYER_KEYS: OptionKeys<JordanRNNOptions> = { ...BASE_OPTION_KEYS, ...CELL_KEYS };
 
 const OUTPUT_NONLINEARITIES: readonly OutputNonlinearity[] = ["tanh", "sigmoid", "relu", "identity"];
 
@@ -110,7 +114,7 @@ export class JordanRNN extends RNNBase<Tensor> {
   readonly outputNonlinearity: OutputNonlinearity;
 
   constructor(inputSize: number, hiddenSize: number, numLayersOrOptions?: number | JordanRNNOptions, options?: JordanRNNOptions) {
-    const o = layerOptions(numLayersOrOptions, options);
+    const o = layerOptions("JordanRNN", LAYER_KEYS, numLayersOrOptions, options);
     const cell = checkActivations("JordanRNN", o.nonlinearity ?? "tanh", o.outputNonlinearity ?? "tanh");
     super("jordan", inputSize, hiddenSize, { ...o, cell });
     this.outputSize = o.outputSize ?? hiddenSize;
@@ -160,6 +164,7 @@ export class JordanRNNCell extends RNNCellBase {
   readonly outputNonlinearity: OutputNonlinearity;
 
   constructor(inputSize: number, hiddenSize: number, options: JordanRNNCellOptions = {}) {
+    checkOptions("JordanRNNCell", options, CELL_KEYS);
     const cell = checkActivations("JordanRNNCell", options.nonlinearity ?? "tanh", options.outputNonlinearity ?? "tanh");
     super("jordan", inputSize, hiddenSize, options.bias ?? true, { outputSize: options.outputSize, cell });
     this.outputSize = options.outputSize ?? hiddenSize;

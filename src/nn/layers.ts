@@ -5,6 +5,7 @@ import { ShapeError } from "../shape.js";
 import { Tensor, zeros } from "../tensor.js";
 import { kaimingUniform_, normal_, uniform_ } from "./init.js";
 import { Module } from "./module.js";
+import { checkOptions } from "../options.js";
 
 /** A module that maps one tensor to one tensor; what `Sequential` chains. */
 export interface TensorModule extends Module {
@@ -24,6 +25,7 @@ export class Linear extends Module implements TensorModule {
   bias: Tensor | null;
   constructor(readonly inFeatures: number, readonly outFeatures: number, options: { bias?: boolean } = {}) {
     super();
+    checkOptions("Linear", options, { bias: true });
     for (const [k, v] of [["inFeatures", inFeatures], ["outFeatures", outFeatures]] as const) {
       if (!Number.isInteger(v) || v < 0) throw new Error(`Linear: ${k} must be a non-negative integer, got ${v}`);
     }
@@ -59,6 +61,7 @@ export class Embedding extends Module implements TensorModule {
   readonly paddingIdx: number | null;
   constructor(readonly numEmbeddings: number, readonly embeddingDim: number, options: EmbeddingOptions = {}) {
     super();
+    checkOptions("Embedding", options, { paddingIdx: true, weight: true });
     let pad = options.paddingIdx ?? null;
     if (pad !== null) {
       if (!Number.isInteger(pad) || pad >= numEmbeddings || pad < -numEmbeddings) {

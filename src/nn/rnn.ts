@@ -16,6 +16,7 @@ import { fmtShape, ShapeError, shapesEqual, type Shape } from "../shape.js";
 import { Tensor, zeros } from "../tensor.js";
 import { uniform_ } from "./init.js";
 import { Module } from "./module.js";
+import { checkOptions, type OptionKeys } from "../options.js";
 
 /** PyTorch's `mode` of a layer (and seqtorch's for its extensions), from the cell table. */
 export type RNNMode = (typeof CELLS)[CellKind]["mode"];
@@ -312,8 +313,20 @@ export abstract class RNNBase<S extends RecurrentState = RecurrentState> extends
   }
 }
 
-/** @internal `(inputSize, hiddenSize, numLayers, options)` or `(inputSize, hiddenSize, options)`. */
-export function layerOptions<O extends RNNBaseOptions>(numLayersOrOptions: number | O | undefined, options: O | undefined): O {
+/** The option keys every stacked layer takes. */
+export const BASE_OPTION_KEYS: OptionKeys<RNNBaseOptions> = { numLayers: true, bias: true, batchFirst: true, dropout: true, bidirectional: true, residual: true };
+// RNN and GRU take projSize too, to refuse it with PyTorch's message rather than as unknown.
+const RNN_KEYS: OptionKeys<RNNOptions & { projSize?: number }> = { ...BASE_OPTION_KEYS, nonlinearity: true, negativeSlope: true, projSize: true };
+const GRU_KEYS: OptionKeys<RNNBaseOptions & { projSize?: number }> = { ...BASE_OPTION_KEYS, projSize: true };
+const LSTM_KEYS: OptionKeys<LSTMOptions> = { ...BASE_OPTION_KEYS, projSize: true };
+
+/**
+ * @internal `(inputSize, hiddenSize, numLayers, options)` or `(inputSize, hiddenSize, options)`;
+ * an option key the layer does not take is an error that names the key it probably meant.
+ */
+export function layerOptions<O extends RNNBaseOptions>(name: string, keys: OptionKeys<O>, numLayersOrOptions: number | O | undefined, options: O | undefined): O {
+  const o = typeof numLayersOrOptions === "number" ? options : (numLayersOrOptions ?? options);
+  checkOptions(name, o, keys);
   if (typeof numLayersOrOptions === "number") return { ...(options ?? ({} as O)), numLayers: numLayersOrOptions };
   return numLayersOrOptions ?? options ?? ({} as O);
 }
@@ -345,7 +358,7 @@ function elmanKind(name: string, nl: unknown): CellKind {
 export class RNN extends RNNBase<Tensor> {
   readonly nonlinearity: Nonlinearity;
   constructor(inputSize: number, hiddenSize: number, numLayersOrOptions?: number | RNNOptions, options?: RNNOptions) {
-    const o = layerOptions(numLayersOrOptions, options);
+    const o = layerOptions("RNN", RNN_KEYS, numLayersOrOptions, options);
     const negativeSlope = o.nonlinearity === "leakyRelu" ? (o.negativeSlope ?? 0.01) : 0;
     super(elmanKind("RNN", o.nonlinearity), inputSize, hiddenSize, { ...o, cell: { negativeSlope } });
     this.nonlinearity = o.nonlinearity ?? "tanh";
@@ -381,7 +394,7 @@ export class RNN extends RNNBase<Tensor> {
  */
 export class LSTM extends RNNBase<[Tensor, Tensor]> {
   constructor(inputSize: number, hiddenSize: number, numLayersOrOptions?: number | LSTMOptions, options?: LSTMOptions) {
-    super("lstm", inputSize, hiddenSize, layerOptions(numLayersOrOptions, options));
+    super("lstm", inputSize, hiddenSize, layerOptions("LSTM", LSTM_KEYS, numLayersOrOptions, options));
   }
 }
 
@@ -397,7 +410,7 @@ export class LSTM extends RNNBase<[Tensor, Tensor]> {
  */
 export class GRU extends RNNBase<Tensor> {
   constructor(inputSize: number, hiddenSize: number, numLayersOrOptions?: number | RNNBaseOptions, options?: RNNBaseOptions) {
-    super("gru", inputSize, hiddenSize, layerOptions(numLayersOrOptions, options));
+    super("gru", inputSize, hiddenSize, layerOptions("GRU", GRU_KEYS, numLayersOrOptions, options));
   }
 }
 
@@ -485,6 +498,7 @@ export class RNNCell extends ElmanCellBase {
   readonly nonlinearity: Nonlinearity;
   readonly negativeSlope: number;
   constructor(inputSize: number, hiddenSize: number, options: { bias?: boolean; nonlinearity?: Nonlinearity; negativeSlope?: number } = {}) {
+    checkOptions("RNNCell", options, { bias: true, nonlinearity: true, negativeSlope: true });
     const negativeSlope = options.nonlinearity === "leakyRelu" ? (options.negativeSlope ?? 0.01) : 0;
     super(elmanKind("RNNCell", options.nonlinearity), inputSize, hiddenSize, options.bias ?? true, { cell: { negativeSlope } });
     this.nonlinearity = options.nonlinearity ?? "tanh";
@@ -506,6 +520,7 @@ export class RNNCell extends ElmanCellBase {
  */
 export class LSTMCell extends ElmanCellBase {
   constructor(inputSize: number, hiddenSize: number, options: { bias?: boolean } = {}) {
+    checkOptions("LSTMCell", options, { bias: true });
     super("lstm", inputSize, hiddenSize, options.bias ?? true);
   }
   forward(input: Tensor, hx?: [Tensor, Tensor] | null): [Tensor, Tensor] {
@@ -521,6 +536,7 @@ export class LSTMCell extends ElmanCellBase {
  */
 export class GRUCell extends ElmanCellBase {
   constructor(inputSize: number, hiddenSize: number, options: { bias?: boolean } = {}) {
+    checkOptions("GRUCell", options, { bias: true });
     super("gru", inputSize, hiddenSize, options.bias ?? true);
   }
   forward(input: Tensor, hx?: Tensor | null): Tensor {

@@ -7,6 +7,7 @@ import { indexAdd, indexSelect } from "../../ops/indexing.js";
 import { fmtShape, ShapeError } from "../../shape.js";
 import { cat, stack } from "../../ops/movement.js";
 import { full, Tensor, tensor } from "../../tensor.js";
+import { checkOptions } from "../../options.js";
 
 /**
  * A batch of sequences stored time step by time step without padding: `data` holds, for each step
@@ -76,6 +77,7 @@ export interface PackPaddedOptions {
  * @see https://pytorch.org/docs/stable/generated/torch.nn.utils.rnn.pack_padded_sequence.html
  */
 export function packPaddedSequence(input: Tensor, lengths: Tensor | readonly number[] | Int32Array, options: PackPaddedOptions = {}): PackedSequence {
+  checkOptions("packPaddedSequence", options, { batchFirst: true, enforceSorted: true });
   const { batchFirst = false, enforceSorted = true } = options;
   const op = "packPaddedSequence";
   if (input.ndim < 2) throw new ShapeError(op, `input must be at least 2-D ([T, B, *] or [B, T, *]), got ${fmtShape(input.shape)}`, [input.shape]);
@@ -119,6 +121,7 @@ export interface PadPackedOptions {
  * @see https://pytorch.org/docs/stable/generated/torch.nn.utils.rnn.pad_packed_sequence.html
  */
 export function padPackedSequence(sequence: PackedSequence, options: PadPackedOptions = {}): [Tensor, Tensor] {
+  checkOptions("padPackedSequence", options, { batchFirst: true, paddingValue: true, totalLength: true });
   const { batchFirst = false, paddingValue = 0 } = options;
   const maxLen = sequence.batchSizes.length;
   const T = options.totalLength ?? maxLen;
@@ -157,6 +160,7 @@ export interface PadSequenceOptions {
  * @see https://pytorch.org/docs/stable/generated/torch.nn.utils.rnn.pad_sequence.html
  */
 export function padSequence(sequences: readonly Tensor[], options: PadSequenceOptions = {}): Tensor {
+  checkOptions("padSequence", options, { batchFirst: true, paddingValue: true, paddingSide: true });
   const { batchFirst = false, paddingValue = 0, paddingSide = "right" } = options;
   if (sequences.length === 0) throw new Error("padSequence: received an empty list of sequences");
   const rest = sequences[0]!.shape.slice(1);
@@ -181,6 +185,7 @@ export function padSequence(sequences: readonly Tensor[], options: PadSequenceOp
  * @see https://pytorch.org/docs/stable/generated/torch.nn.utils.rnn.pack_sequence.html
  */
 export function packSequence(sequences: readonly Tensor[], options: { enforceSorted?: boolean } = {}): PackedSequence {
+  checkOptions("packSequence", options, { enforceSorted: true });
   const lengths = sequences.map((s) => s.shape[0]!);
   return packPaddedSequence(padSequence(sequences), lengths, { enforceSorted: options.enforceSorted ?? true });
 }
