@@ -36,6 +36,8 @@ export class Tensor {
   _node: Node | null = null;
   /** @internal which output of `_node` this is */
   _outputIndex = 0;
+  /** @internal bumped by every in-place op; one box per storage, shared by `reshape`/`view`/`detach` results */
+  _version: { value: number } = { value: 0 };
 
   constructor(data: Buf, shape: Shape, requiresGrad = false) {
     if (data.length !== numel(shape)) {
@@ -82,9 +84,10 @@ export class Tensor {
 
   /**
    * Back-propagates from this tensor. A scalar needs no argument; anything else needs the
-   * upstream gradient of its own shape, as in PyTorch.
+   * upstream gradient of its own shape, as in PyTorch. The graph is freed on the way unless
+   * `retainGraph` is true (PyTorch's `retain_graph=True`), so a second call through it throws.
    */
-  backward(gradient?: Tensor): void {
+  backward(gradient?: Tensor | null, options: { retainGraph?: boolean } = {}): void {
     if (!gradient) {
       if (this.numel() !== 1) {
         throw new ShapeError("backward", `grad can be implicitly created only for scalar outputs; got shape ${fmtShape(this.shape)}. Pass a gradient of that shape.`, [this.shape]);
@@ -93,12 +96,14 @@ export class Tensor {
     } else if (!shapesEqual(gradient.shape, this.shape)) {
       throw new ShapeError("backward", `gradient shape ${fmtShape(gradient.shape)} does not match tensor shape ${fmtShape(this.shape)}`, [gradient.shape, this.shape]);
     }
-    runBackward(this, gradient);
+    runBackward(this, gradient, options.retainGraph ?? false);
   }
 
   /** A tensor sharing this one's storage, cut from the graph. */
   detach(): Tensor {
-    return new Tensor(this.data, this.shape, false);
+    const t = new Tensor(this.data, this.shape, false);
+    t._version = this._version;
+    return t;
   }
   /** A copy of the data (recorded by autograd, like `torch.clone`). */
   clone(): Tensor {
@@ -206,6 +211,7 @@ export class Tensor {
   /** The entries at `index` (int32 tensor or numbers) along `dim`, like `torch.index_select`. */
   indexSelect(dim: number, index: Tensor | Int32Array | readonly number[]): Tensor { return indexSelect(this, dim, index); }
   matmul(other: Tensor): Tensor { return matmul(this, other); }
+
 
   /** @internal sums a broadcast gradient back down to `shape`. */
   sumToShape(shape: Shape): Tensor {
