@@ -14,6 +14,7 @@ import * as M from "./ops/movement.js";
 import { matmul } from "./ops/matmul.js";
 import { gather, indexSelect } from "./ops/indexing.js";
 import { logSoftmax, softmax } from "./ops/composite.js";
+import * as I from "./ops/inplace.js";
 
 export type { DType } from "./dtype.js";
 export type NestedArray = number | boolean | NestedArray[];
@@ -212,6 +213,26 @@ export class Tensor {
   indexSelect(dim: number, index: Tensor | Int32Array | readonly number[]): Tensor { return indexSelect(this, dim, index); }
   matmul(other: Tensor): Tensor { return matmul(this, other); }
 
+  // In place (ops/inplace.ts): each returns this and bumps the version counter
+  /** The version counter: how many in-place ops have modified this storage. */
+  get version(): number { return this._version.value; }
+  add_(other: TensorLike, alpha?: number): this { return I.binary_("add", this, other, alpha); }
+  sub_(other: TensorLike, alpha?: number): this { return I.binary_("sub", this, other, alpha); }
+  mul_(other: TensorLike): this { return I.binary_("mul", this, other); }
+  div_(other: TensorLike): this { return I.binary_("div", this, other); }
+  clamp_(min?: number | null, max?: number | null): this { return I.clamp_(this, min ?? null, max ?? null); }
+  fill_(value: number): this { return I.fill_(this, value); }
+  zero_(): this { return I.fill_(this, 0); }
+  /** Copies `src` (broadcast to this shape, cast to this dtype) into this tensor. */
+  copy_(src: Tensor): this { return I.copy_(this, src); }
+  uniform_(a = 0, b = 1, generator?: Generator): this { return I.random_(this, "uniform_", a, b, generator); }
+  normal_(mean = 0, std = 1, generator?: Generator): this { return I.random_(this, "normal_", mean, std, generator); }
+  /** Sets `value` where `mask` (broadcast to this shape) is nonzero. */
+  maskedFill_(mask: Tensor, value: number): this { return I.maskedFill_(this, mask, value); }
+  /** `t[i0, i1, ...] = values`: index tensors (or numbers) for the leading dims, as `index_put_`. */
+  indexPut_(indices: readonly I.Index[], values: TensorLike, accumulate = false): this { return I.indexPut_(this, indices, values, accumulate); }
+  /** `t[i][j] = value` is `t.set([i, j], value)`; `t[i] = row` is `t.set(i, row)`. */
+  set(index: number | readonly number[], value: TensorLike): this { return I.indexPut_(this, typeof index === "number" ? [index] : index, value, false); }
 
   /** @internal sums a broadcast gradient back down to `shape`. */
   sumToShape(shape: Shape): Tensor {
