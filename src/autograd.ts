@@ -1,7 +1,9 @@
 /**
  * Reverse-mode automatic differentiation. Every op that sees an input requiring a gradient records
- * a `Node`: its inputs, its outputs and a closure that maps output gradients to input gradients.
- * `backward()` walks the nodes in reverse topological order, micrograd-style.
+ * a `Node`: its inputs, its outputs, a closure that maps output gradients to input gradients and the
+ * versions of the tensors that closure reads. `backward()` walks the nodes in reverse topological
+ * order, micrograd-style, checking those versions (in-place ops bump them) and freeing closures
+ * unless asked to retain the graph.
  */
 import type { Tensor } from "./tensor.js";
 
@@ -19,7 +21,7 @@ export class Node {
   /** One per input: null when that input did not require a gradient at record time. */
   readonly edges: (Edge | null)[];
   /** The tensors the backward reads, with their versions and (for the error message) their history at record time. */
-  readonly saved: [Tensor, number, string][];
+  saved: [Tensor, number, string][];
   /** Null once a backward without `retainGraph` has used (and so freed) it. */
   backward: BackwardFn | null;
   constructor(
@@ -156,7 +158,11 @@ export function runBackward(root: Tensor, grad: Tensor, retainGraph = false): vo
       pending.delete(node);
       const backward = checkNode(node);
       const dxs = backward(dys, retainGraph);
-      if (!retainGraph && node.saved.length > 0) node.backward = null;
+      if (!retainGraph && node.saved.length > 0) {
+        // Free the closure and what it saved, as PyTorch frees saved tensors.
+        node.backward = null;
+        node.saved = [];
+      }
       node.edges.forEach((edge, i) => {
         let dx = dxs[i];
         if (!dx || !edge) return;

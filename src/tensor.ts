@@ -39,6 +39,8 @@ export class Tensor {
   _outputIndex = 0;
   /** @internal bumped by every in-place op; one box per storage, shared by `reshape`/`view`/`detach` results */
   _version: { value: number } = { value: 0 };
+  /** @internal for a `reshape`/`view` result, the tensor whose storage it views */
+  _base: Tensor | null = null;
 
   constructor(data: Buf, shape: Shape, requiresGrad = false) {
     if (data.length !== numel(shape)) {

@@ -74,6 +74,8 @@ describe("autograd rules", () => {
       expect(thrown(f).message).toMatch(new RegExp(`^\\w+: ${LEAF.replace(/\./g, "\\.")}$`));
     }
     expect(thrown(() => w.mul_(2)).message).toBe(`mul_: ${LEAF}`);
+    expect(thrown(() => w.view(2, 1).add_(1)).message).toBe("add_: a view of a leaf Variable that requires grad is being used in an in-place operation.");
+    expectAllClose(w, [1, 2], "w untouched");
     noGrad(() => w.sub_(tensor([1, 1]), 0.5));
     expectAllClose(w, [0.5, 1.5], "w");
     expect(w.isLeaf && w.requiresGrad).toBe(true);

@@ -28,6 +28,8 @@ const TORCH_NAME = { float32: "Float", float64: "Double", int32: "Int" } as cons
  */
 function inplace(op: string, t: Tensor, operands: readonly Tensor[], readsSelf: boolean, outOfPlace: (self: Tensor) => Tensor, direct: () => void): Tensor {
   if (isGradEnabled() && t.requiresGrad && t.isLeaf) throw new Error(`${op}: a leaf Variable that requires grad is being used in an in-place operation.`);
+  const base = t._base;
+  if (isGradEnabled() && base && base.requiresGrad && base.isLeaf) throw new Error(`${op}: a view of a leaf Variable that requires grad is being used in an in-place operation.`);
   if (isGradEnabled() && (t.requiresGrad || operands.some((o) => o.requiresGrad))) {
     const self = new Tensor(readsSelf ? t.data.slice() : t.data, t.shape);
     self.requiresGrad = t.requiresGrad;

@@ -22,6 +22,7 @@ export function reshape(x: Tensor, shape: readonly number[]): Tensor {
   if (shapesEqual(out, x.shape)) return x;
   const y = new Tensor(x.data, out);
   y._version = x._version;
+  y._base = x._base ?? x;
   return record("reshape", [x], [y], ([dy]) => [dy!.reshape(x.shape)], [])[0];
 }
 
