@@ -10,6 +10,18 @@ import type { Tensor } from "./tensor.js";
 /** Maps output gradients to input gradients; `retainGraph` is true when the graph will be walked again. */
 export type BackwardFn = (dys: (Tensor | null)[], retainGraph: boolean) => (Tensor | null)[];
 
+const TORCH_TYPE = { float32: "FloatTensor", float64: "DoubleTensor", int32: "IntTensor" } as const;
+
+/**
+ * One per storage, shared by the tensors that view it. `graphWrites` lists the in-place ops recorded
+ * in the graph (the version each produced and the tensor written), so that a tensor whose storage
+ * was written through another view can be told apart from one whose history includes the write.
+ */
+export interface VersionCounter {
+  value: number;
+  graphWrites?: [number, Tensor][];
+}
+
 /** Where an input's gradient goes, fixed when the node is recorded: a node's output, or a leaf. */
 interface Edge {
   node: Node | null;
@@ -77,11 +89,21 @@ export function enableGrad<T>(fn: () => T): T {
  */
 export function record<T extends Tensor[]>(name: string, inputs: readonly Tensor[], outputs: T, backward: BackwardFn, saves: readonly (Tensor | null)[] = [...inputs, ...outputs]): T {
   if (!gradEnabled || !inputs.some((t) => t.requiresGrad)) return outputs;
+  for (const t of inputs) {
+    const w = t._version.graphWrites?.find(([v, by]) => v > t._historyVersion && by !== t);
+    if (w) {
+      throw new Error(
+        `${name}: an input [torch.${TORCH_TYPE[t.dtype]} [${t.shape.join(", ")}]] was modified by an in-place op through another view of its storage ([${w[1].shape.join(", ")}]) after it was computed. ` +
+          "PyTorch rebases its history onto that op; seqtorch does not: clone() before the in-place op, or apply it to this tensor itself.",
+      );
+    }
+  }
   const node = new Node(name, inputs, outputs, backward, saves);
   outputs.forEach((o, i) => {
     if (o.dtype === "int32") return;
     o._node = node;
     o._outputIndex = i;
+    o._historyVersion = o._version.value;
     o.requiresGrad = true;
   });
   return outputs;
@@ -110,8 +132,6 @@ function topoOrder(root: Node): Node[] {
   }
   return order.reverse();
 }
-
-const TORCH_TYPE = { float32: "FloatTensor", float64: "DoubleTensor", int32: "IntTensor" } as const;
 
 function checkNode(node: Node): BackwardFn {
   if (!node.backward) {

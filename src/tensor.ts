@@ -3,7 +3,7 @@
  * Storage is an ordinary JavaScript object, reclaimed by the garbage collector: there is nothing to
  * dispose. Every method forwards to an op in `ops/`.
  */
-import { isGradEnabled, runBackward, type Node } from "./autograd.js";
+import { isGradEnabled, runBackward, type Node, type VersionCounter } from "./autograd.js";
 import { getBackend } from "./backend/index.js";
 import { allocBuf, dtypeOf, type Buf, type DType } from "./dtype.js";
 import { defaultGenerator, type Generator } from "./random.js";
@@ -38,7 +38,9 @@ export class Tensor {
   /** @internal which output of `_node` this is */
   _outputIndex = 0;
   /** @internal bumped by every in-place op; one box per storage, shared by `reshape`/`view`/`detach` results */
-  _version: { value: number } = { value: 0 };
+  _version: VersionCounter = { value: 0 };
+  /** @internal the version of the storage that `_node` describes */
+  _historyVersion = 0;
   /** @internal for a `reshape`/`view` result, the tensor whose storage it views */
   _base: Tensor | null = null;
 

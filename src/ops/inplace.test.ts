@@ -169,6 +169,34 @@ describe("autograd rules", () => {
   });
 });
 
+describe("views of a tensor in the graph", () => {
+  const STALE = /^\w+: an input \[torch\.DoubleTensor \[[\d, ]+\]\] was modified by an in-place op through another view of its storage/;
+
+  test("an in-place op on a view (or on the tensor itself) keeps the gradient right", () => {
+    const x = r64([2, 3]);
+    const w = r64([3, 4]);
+    const b = r64([4]);
+    expectGradcheck((x, w, b) => x.matmul(w).add_(b).mul_(x.sum()), [x, w, b], {}, "matmul then add_, mul_");
+    expectGradcheck((x, w) => x.mul(w.narrow(1, 0, 3).narrow(0, 0, 2)).view(6).mul_(3).reshape(3, 2).add_(1), [x, w], {}, "a chain of views written at its end");
+  });
+
+  test("a tensor used after its storage was written through another view: an honest error, not a wrong gradient", () => {
+    const x = r64([2, 3]);
+    const h = x.mul(1);
+    const v = h.view(6);
+    v.mul_(2); // PyTorch would rebase h onto the write
+    expect(thrown(() => h.sum()).message).toMatch(STALE);
+    const h2 = x.mul(1);
+    const v2 = h2.view(3, 2);
+    h2.mul_(2); // PyTorch would rebase v2
+    expect(thrown(() => v2.sin()).message).toMatch(STALE);
+    // a plain tensor written through a view with a value that requires grad
+    const buf = zeros([2, 3], { dtype: "float64" });
+    buf.view(6).add_(x.view(6));
+    expect(thrown(() => buf.mul(x)).message).toMatch(STALE);
+  });
+});
+
 describe("backward twice", () => {
   test("a second backward through saved tensors raises unless the first retained the graph", () => {
     const x = r64([2, 3]);
