@@ -1,19 +1,56 @@
 /**
  * Reverse-mode automatic differentiation. Every op that sees an input requiring a gradient records
- * a `Node`: its inputs, its outputs and a closure that maps output gradients to input gradients.
- * `backward()` walks the nodes in reverse topological order, micrograd-style.
+ * a `Node`: its inputs, its outputs, a closure that maps output gradients to input gradients and the
+ * versions of the tensors that closure reads. `backward()` walks the nodes in reverse topological
+ * order, micrograd-style, checking those versions (in-place ops bump them) and freeing closures
+ * unless asked to retain the graph.
  */
 import type { Tensor } from "./tensor.js";
 
-export type BackwardFn = (dys: (Tensor | null)[]) => (Tensor | null)[];
+/** Maps output gradients to input gradients; `retainGraph` is true when the graph will be walked again. */
+export type BackwardFn = (dys: (Tensor | null)[], retainGraph: boolean) => (Tensor | null)[];
+
+const TORCH_TYPE = { float32: "FloatTensor", float64: "DoubleTensor", int32: "IntTensor" } as const;
+
+/**
+ * One per storage, shared by the tensors that view it. `graphWrites` lists the in-place ops recorded
+ * in the graph (the version each produced and the tensor written), so that a tensor whose storage
+ * was written through another view can be told apart from one whose history includes the write.
+ */
+export interface VersionCounter {
+  value: number;
+  graphWrites?: [number, Tensor][];
+}
+
+/** Where an input's gradient goes, fixed when the node is recorded: a node's output, or a leaf. */
+interface Edge {
+  node: Node | null;
+  index: number;
+  leaf: Tensor;
+}
 
 export class Node {
+  /** One per input: null when that input did not require a gradient at record time. */
+  readonly edges: (Edge | null)[];
+  /** The tensors the backward reads, with their versions and (for the error message) their history at record time. */
+  saved: [Tensor, number, string][];
+  /** Null once a backward without `retainGraph` has used (and so freed) it. */
+  backward: BackwardFn | null;
   constructor(
     readonly name: string,
     readonly inputs: readonly Tensor[],
     readonly outputs: Tensor[],
-    readonly backward: BackwardFn,
-  ) {}
+    backward: BackwardFn,
+    saves: readonly (Tensor | null)[],
+  ) {
+    this.backward = backward;
+    this.edges = inputs.map((t) => (t.requiresGrad ? { node: t._node, index: t._outputIndex, leaf: t } : null));
+    this.saved = saves.filter((t): t is Tensor => t !== null).map((t) => {
+      const out = outputs.indexOf(t);
+      const which = out >= 0 ? `, which is output ${out} of ${name}` : t._node ? `, which is output ${t._outputIndex} of ${t._node.name}` : "";
+      return [t, t._version.value, which];
+    });
+  }
 }
 
 let gradEnabled = true;
@@ -46,15 +83,27 @@ export function enableGrad<T>(fn: () => T): T {
 
 /**
  * Attaches a backward node to `outputs` when grad mode is on and some input requires a gradient.
- * Returns the outputs for chaining. This is the only place ops touch the graph.
+ * Returns the outputs for chaining. This is the only place ops touch the graph. `saves` lists the
+ * tensors the backward reads (default: every input and output); backward refuses to run when one of
+ * them was modified in place since, as PyTorch does for its saved tensors.
  */
-export function record<T extends Tensor[]>(name: string, inputs: readonly Tensor[], outputs: T, backward: BackwardFn): T {
+export function record<T extends Tensor[]>(name: string, inputs: readonly Tensor[], outputs: T, backward: BackwardFn, saves: readonly (Tensor | null)[] = [...inputs, ...outputs]): T {
   if (!gradEnabled || !inputs.some((t) => t.requiresGrad)) return outputs;
-  const node = new Node(name, inputs, outputs, backward);
+  for (const t of inputs) {
+    const w = t._version.graphWrites?.find(([v, by]) => v > t._historyVersion && by !== t);
+    if (w) {
+      throw new Error(
+        `${name}: an input [torch.${TORCH_TYPE[t.dtype]} [${t.shape.join(", ")}]] was modified by an in-place op through another view of its storage ([${w[1].shape.join(", ")}]) after it was computed. ` +
+          "PyTorch rebases its history onto that op; seqtorch does not: clone() before the in-place op, or apply it to this tensor itself.",
+      );
+    }
+  }
+  const node = new Node(name, inputs, outputs, backward, saves);
   outputs.forEach((o, i) => {
     if (o.dtype === "int32") return;
     o._node = node;
     o._outputIndex = i;
+    o._historyVersion = o._version.value;
     o.requiresGrad = true;
   });
   return outputs;
@@ -69,9 +118,9 @@ function topoOrder(root: Node): Node[] {
   while (stack.length) {
     const top = stack[stack.length - 1]!;
     const [node, i] = top;
-    if (i < node.inputs.length) {
+    if (i < node.edges.length) {
       top[1]++;
-      const child = node.inputs[i]!._node;
+      const child = node.edges[i]?.node;
       if (child && !seen.has(child)) {
         seen.add(child);
         stack.push([child, 0]);
@@ -84,12 +133,32 @@ function topoOrder(root: Node): Node[] {
   return order.reverse();
 }
 
+function checkNode(node: Node): BackwardFn {
+  if (!node.backward) {
+    throw new Error(
+      "Trying to backward through the graph a second time (or directly access saved tensors after they have already been freed). " +
+        "Saved intermediate values of the graph are freed when you call .backward(). " +
+        "Specify retainGraph: true (backward(gradient, { retainGraph: true })) if you need to backward through the graph a second time or if you need to access saved tensors after calling backward.",
+    );
+  }
+  for (const [t, v, which] of node.saved) {
+    if (t._version.value === v) continue;
+    throw new Error(
+      `one of the variables needed for gradient computation has been modified by an inplace operation: [torch.${TORCH_TYPE[t.dtype]} [${t.shape.join(", ")}]]${which}, ` +
+        `is at version ${t._version.value}; expected version ${v} instead. Hint: clone() the tensor before modifying it in place, or use the out-of-place op.`,
+    );
+  }
+  return node.backward;
+}
+
 /**
  * Back-propagates from `root` with upstream gradient `grad` and accumulates into the `.grad` of
  * every leaf that requires one. Gradients of broadcast inputs are summed back to their shapes here,
- * once, so no op has to.
+ * once, so no op has to. Gradients flow along the edges fixed at record time, so a tensor modified
+ * in place later (and so moved onto a new node) does not redirect the nodes that used its old value.
+ * Without `retainGraph`, every node that saved tensors is freed after use, as in PyTorch.
  */
-export function runBackward(root: Tensor, grad: Tensor): void {
+export function runBackward(root: Tensor, grad: Tensor, retainGraph = false): void {
   if (!root.requiresGrad) {
     throw new Error("backward: the tensor does not require grad and has no grad_fn (did you call it inside noGrad, or on a detached tensor?)");
   }
@@ -97,24 +166,36 @@ export function runBackward(root: Tensor, grad: Tensor): void {
     accumulateLeaf(root, grad);
     return;
   }
-  const grads = new Map<Tensor, Tensor>();
-  grads.set(root, grad);
+  const rootNode = root._node;
+  const pending = new Map<Node, (Tensor | null)[]>();
+  const dys0: (Tensor | null)[] = rootNode.outputs.map(() => null);
+  dys0[root._outputIndex] = grad;
+  pending.set(rootNode, dys0);
   noGrad(() => {
-    for (const node of topoOrder(root._node!)) {
-      const dys = node.outputs.map((o) => grads.get(o) ?? null);
-      if (dys.every((d) => d === null)) continue;
-      for (const o of node.outputs) grads.delete(o);
-      const dxs = node.backward(dys);
-      node.inputs.forEach((inp, i) => {
+    for (const node of topoOrder(rootNode)) {
+      const dys = pending.get(node);
+      if (!dys) continue;
+      pending.delete(node);
+      const backward = checkNode(node);
+      const dxs = backward(dys, retainGraph);
+      if (!retainGraph && node.saved.length > 0) {
+        // Free the closure and what it saved, as PyTorch frees saved tensors.
+        node.backward = null;
+        node.saved = [];
+      }
+      node.edges.forEach((edge, i) => {
         let dx = dxs[i];
-        if (!dx || !inp.requiresGrad) return;
+        if (!dx || !edge) return;
+        const inp = node.inputs[i]!;
         dx = dx.sumToShape(inp.shape);
         if (dx.dtype !== inp.dtype) dx = dx.to(inp.dtype);
-        if (inp._node) {
-          const prev = grads.get(inp);
-          grads.set(inp, prev ? prev.add(dx) : dx);
+        if (edge.node) {
+          let buf = pending.get(edge.node);
+          if (!buf) pending.set(edge.node, (buf = edge.node.outputs.map(() => null)));
+          const prev = buf[edge.index];
+          buf[edge.index] = prev ? prev.add(dx) : dx;
         } else {
-          accumulateLeaf(inp, dx);
+          accumulateLeaf(edge.leaf, dx);
         }
       });
     }

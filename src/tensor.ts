@@ -3,7 +3,7 @@
  * Storage is an ordinary JavaScript object, reclaimed by the garbage collector: there is nothing to
  * dispose. Every method forwards to an op in `ops/`.
  */
-import { isGradEnabled, runBackward, type Node } from "./autograd.js";
+import { isGradEnabled, runBackward, type Node, type VersionCounter } from "./autograd.js";
 import { getBackend } from "./backend/index.js";
 import { allocBuf, dtypeOf, type Buf, type DType } from "./dtype.js";
 import { defaultGenerator, type Generator } from "./random.js";
@@ -14,6 +14,7 @@ import * as M from "./ops/movement.js";
 import { matmul } from "./ops/matmul.js";
 import { gather, indexSelect } from "./ops/indexing.js";
 import { logSoftmax, softmax } from "./ops/composite.js";
+import * as I from "./ops/inplace.js";
 
 export type { DType } from "./dtype.js";
 export type NestedArray = number | boolean | NestedArray[];
@@ -36,6 +37,12 @@ export class Tensor {
   _node: Node | null = null;
   /** @internal which output of `_node` this is */
   _outputIndex = 0;
+  /** @internal bumped by every in-place op; one box per storage, shared by `reshape`/`view`/`detach` results */
+  _version: VersionCounter = { value: 0 };
+  /** @internal the version of the storage that `_node` describes */
+  _historyVersion = 0;
+  /** @internal for a `reshape`/`view` result, the tensor whose storage it views */
+  _base: Tensor | null = null;
 
   constructor(data: Buf, shape: Shape, requiresGrad = false) {
     if (data.length !== numel(shape)) {
@@ -82,9 +89,10 @@ export class Tensor {
 
   /**
    * Back-propagates from this tensor. A scalar needs no argument; anything else needs the
-   * upstream gradient of its own shape, as in PyTorch.
+   * upstream gradient of its own shape, as in PyTorch. The graph is freed on the way unless
+   * `retainGraph` is true (PyTorch's `retain_graph=True`), so a second call through it throws.
    */
-  backward(gradient?: Tensor): void {
+  backward(gradient?: Tensor | null, options: { retainGraph?: boolean } = {}): void {
     if (!gradient) {
       if (this.numel() !== 1) {
         throw new ShapeError("backward", `grad can be implicitly created only for scalar outputs; got shape ${fmtShape(this.shape)}. Pass a gradient of that shape.`, [this.shape]);
@@ -93,12 +101,14 @@ export class Tensor {
     } else if (!shapesEqual(gradient.shape, this.shape)) {
       throw new ShapeError("backward", `gradient shape ${fmtShape(gradient.shape)} does not match tensor shape ${fmtShape(this.shape)}`, [gradient.shape, this.shape]);
     }
-    runBackward(this, gradient);
+    runBackward(this, gradient, options.retainGraph ?? false);
   }
 
   /** A tensor sharing this one's storage, cut from the graph. */
   detach(): Tensor {
-    return new Tensor(this.data, this.shape, false);
+    const t = new Tensor(this.data, this.shape, false);
+    t._version = this._version;
+    return t;
   }
   /** A copy of the data (recorded by autograd, like `torch.clone`). */
   clone(): Tensor {
@@ -206,6 +216,27 @@ export class Tensor {
   /** The entries at `index` (int32 tensor or numbers) along `dim`, like `torch.index_select`. */
   indexSelect(dim: number, index: Tensor | Int32Array | readonly number[]): Tensor { return indexSelect(this, dim, index); }
   matmul(other: Tensor): Tensor { return matmul(this, other); }
+
+  // In place (ops/inplace.ts): each returns this and bumps the version counter
+  /** The version counter: how many in-place ops have modified this storage. */
+  get version(): number { return this._version.value; }
+  add_(other: TensorLike, alpha?: number): this { return I.binary_("add", this, other, alpha); }
+  sub_(other: TensorLike, alpha?: number): this { return I.binary_("sub", this, other, alpha); }
+  mul_(other: TensorLike): this { return I.binary_("mul", this, other); }
+  div_(other: TensorLike): this { return I.binary_("div", this, other); }
+  clamp_(min?: number | null, max?: number | null): this { return I.clamp_(this, min ?? null, max ?? null); }
+  fill_(value: number): this { return I.fill_(this, value); }
+  zero_(): this { return I.fill_(this, 0); }
+  /** Copies `src` (broadcast to this shape, cast to this dtype) into this tensor. */
+  copy_(src: Tensor): this { return I.copy_(this, src); }
+  uniform_(a = 0, b = 1, generator?: Generator): this { return I.random_(this, "uniform_", a, b, generator); }
+  normal_(mean = 0, std = 1, generator?: Generator): this { return I.random_(this, "normal_", mean, std, generator); }
+  /** Sets `value` where `mask` (broadcast to this shape) is nonzero. */
+  maskedFill_(mask: Tensor, value: number): this { return I.maskedFill_(this, mask, value); }
+  /** `t[i0, i1, ...] = values`: index tensors (or numbers) for the leading dims, as `index_put_`. */
+  indexPut_(indices: readonly I.Index[], values: TensorLike, accumulate = false): this { return I.indexPut_(this, indices, values, accumulate); }
+  /** `t[i][j] = value` is `t.set([i, j], value)`; `t[i] = row` is `t.set(i, row)`. */
+  set(index: number | readonly number[], value: TensorLike): this { return I.indexPut_(this, typeof index === "number" ? [index] : index, value, false); }
 
   /** @internal sums a broadcast gradient back down to `shape`. */
   sumToShape(shape: Shape): Tensor {

@@ -68,6 +68,8 @@ export interface RecurrentBackwardArgs {
   dy: FloatBuf | null; // [T, N, Hr]
   dhN: FloatBuf | null; // [N, Hr]
   dcN: FloatBuf | null; // [N, H]
+  /** Keep `saved` usable for another backward (autograd's `retainGraph`); otherwise it may be freed. */
+  retain?: boolean;
 }
 
 export interface RecurrentBackwardResult {

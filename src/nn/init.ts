@@ -1,21 +1,19 @@
-/** In-place initialisers, as in `torch.nn.init`. Each fills a tensor's storage and returns it. */
+/** In-place initialisers, as in `torch.nn.init`: each runs the tensor's in-place op under `noGrad` and returns it. */
+import { noGrad } from "../autograd.js";
 import { defaultGenerator, type Generator } from "../random.js";
 import { fmtShape, numel, ShapeError } from "../shape.js";
 import type { Tensor } from "../tensor.js";
 
 export function uniform_(t: Tensor, a = 0, b = 1, generator: Generator = defaultGenerator): Tensor {
-  for (let i = 0; i < t.data.length; i++) t.data[i] = a + (b - a) * generator.random();
-  return t;
+  return noGrad(() => t.uniform_(a, b, generator));
 }
 
 export function normal_(t: Tensor, mean = 0, std = 1, generator: Generator = defaultGenerator): Tensor {
-  for (let i = 0; i < t.data.length; i++) t.data[i] = mean + std * generator.normal();
-  return t;
+  return noGrad(() => t.normal_(mean, std, generator));
 }
 
 export function constant_(t: Tensor, value: number): Tensor {
-  t.data.fill(value);
-  return t;
+  return noGrad(() => t.fill_(value));
 }
 export const zeros_ = (t: Tensor): Tensor => constant_(t, 0);
 export const ones_ = (t: Tensor): Tensor => constant_(t, 1);

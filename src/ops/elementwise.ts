@@ -30,25 +30,26 @@ function binaryKernel(op: BinaryOp, a: Tensor, b: Tensor, dtype?: DType): Tensor
   return new Tensor(out, shape);
 }
 
-function unaryOp(op: UnaryOp, backward: (x: Tensor, y: Tensor, dy: Tensor) => Tensor) {
+/** `saves`: which of input and result the backward reads (checked against in-place changes). */
+function unaryOp(op: UnaryOp, saves: "x" | "y" | null, backward: (x: Tensor, y: Tensor, dy: Tensor) => Tensor) {
   return (x: Tensor): Tensor => {
     const y = unaryKernel(op, x);
-    return record(op, [x], [y], ([dy]) => [backward(x, y, dy!)])[0];
+    return record(op, [x], [y], ([dy]) => [backward(x, y, dy!)], saves === "x" ? [x] : saves === "y" ? [y] : [])[0];
   };
 }
 
-export const neg = unaryOp("neg", (_x, _y, dy) => dy.neg());
-export const exp = unaryOp("exp", (_x, y, dy) => dy.mul(y));
-export const log = unaryOp("log", (x, _y, dy) => dy.div(x));
-export const tanh = unaryOp("tanh", (_x, y, dy) => dy.mul(y.square().neg().add(1)));
-export const sigmoid = unaryOp("sigmoid", (_x, y, dy) => dy.mul(y.mul(y.neg().add(1))));
-export const relu = unaryOp("relu", (x, _y, dy) => dy.mul(x.gt(0)));
-export const abs = unaryOp("abs", (x, _y, dy) => dy.mul(x.sign()));
-export const sqrt = unaryOp("sqrt", (_x, y, dy) => dy.div(y.mul(2)));
-export const square = unaryOp("square", (x, _y, dy) => dy.mul(x.mul(2)));
-export const reciprocal = unaryOp("reciprocal", (_x, y, dy) => dy.mul(y.square()).neg());
-export const sin = unaryOp("sin", (x, _y, dy) => dy.mul(x.cos()));
-export const cos = unaryOp("cos", (x, _y, dy) => dy.mul(x.sin()).neg());
+export const neg = unaryOp("neg", null, (_x, _y, dy) => dy.neg());
+export const exp = unaryOp("exp", "y", (_x, y, dy) => dy.mul(y));
+export const log = unaryOp("log", "x", (x, _y, dy) => dy.div(x));
+export const tanh = unaryOp("tanh", "y", (_x, y, dy) => dy.mul(y.square().neg().add(1)));
+export const sigmoid = unaryOp("sigmoid", "y", (_x, y, dy) => dy.mul(y.mul(y.neg().add(1))));
+export const relu = unaryOp("relu", "y", (_x, y, dy) => dy.mul(y.gt(0)));
+export const abs = unaryOp("abs", "x", (x, _y, dy) => dy.mul(x.sign()));
+export const sqrt = unaryOp("sqrt", "y", (_x, y, dy) => dy.div(y.mul(2)));
+export const square = unaryOp("square", "x", (x, _y, dy) => dy.mul(x.mul(2)));
+export const reciprocal = unaryOp("reciprocal", "y", (_x, y, dy) => dy.mul(y.square()).neg());
+export const sin = unaryOp("sin", "x", (x, _y, dy) => dy.mul(x.cos()));
+export const cos = unaryOp("cos", "x", (x, _y, dy) => dy.mul(x.sin()).neg());
 
 /** The sign (-1, 0, 1); not differentiable (zero gradient), as in PyTorch. */
 export function sign(x: Tensor): Tensor {
@@ -65,7 +66,7 @@ export function leakyRelu(x: Tensor, negativeSlope = 0.01): Tensor {
     // The derivative at exactly 0 is the slope: PyTorch tests x > 0.
     const pos = xf.gt(0);
     return [dy!.mul(pos.add(pos.neg().add(1).mul(negativeSlope)))];
-  })[0];
+  }, [xf])[0];
 }
 
 /** Clamps to [min, max] (either may be null); the gradient passes where the input was inside. */
@@ -79,32 +80,32 @@ export function clamp(x: Tensor, min: number | null, max: number | null): Tensor
     if (min !== null) mask = mask.mul(x.ge(min));
     if (max !== null) mask = mask.mul(x.le(max));
     return [mask];
-  })[0];
+  }, [x])[0];
 }
 
 export function add(a: Tensor, b: TensorLike): Tensor {
   const bt = asTensor(b, a);
   const y = binaryKernel("add", a, bt);
-  return record("add", [a, bt], [y], ([dy]) => [dy!, dy!])[0];
+  return record("add", [a, bt], [y], ([dy]) => [dy!, dy!], [])[0];
 }
 
 export function sub(a: Tensor, b: TensorLike): Tensor {
   const bt = asTensor(b, a);
   const y = binaryKernel("sub", a, bt);
-  return record("sub", [a, bt], [y], ([dy]) => [dy!, dy!.neg()])[0];
+  return record("sub", [a, bt], [y], ([dy]) => [dy!, dy!.neg()], [])[0];
 }
 
 export function mul(a: Tensor, b: TensorLike): Tensor {
   const bt = asTensor(b, a);
   const y = binaryKernel("mul", a, bt);
-  return record("mul", [a, bt], [y], ([dy]) => [a.requiresGrad ? dy!.mul(bt) : null, bt.requiresGrad ? dy!.mul(a) : null])[0];
+  return record("mul", [a, bt], [y], ([dy]) => [a.requiresGrad ? dy!.mul(bt) : null, bt.requiresGrad ? dy!.mul(a) : null], [a.requiresGrad ? bt : null, bt.requiresGrad ? a : null])[0];
 }
 
 export function div(a: Tensor, b: TensorLike): Tensor {
   const bt = asTensor(b, a);
   const dt = promoteTypes(a.dtype, bt.dtype) === "int32" ? "float32" : undefined;
   const y = binaryKernel("div", a, bt, dt);
-  return record("div", [a, bt], [y], ([dy]) => [dy!.div(bt), bt.requiresGrad ? dy!.mul(y).div(bt).neg() : null])[0];
+  return record("div", [a, bt], [y], ([dy]) => [dy!.div(bt), bt.requiresGrad ? dy!.mul(y).div(bt).neg() : null], [bt, bt.requiresGrad ? y : null])[0];
 }
 
 export function pow(a: Tensor, b: TensorLike): Tensor {
@@ -113,7 +114,7 @@ export function pow(a: Tensor, b: TensorLike): Tensor {
   return record("pow", [a, bt], [y], ([dy]) => [
     dy!.mul(bt).mul(a.pow(bt.sub(1))),
     bt.requiresGrad ? dy!.mul(y).mul(a.log()) : null,
-  ])[0];
+  ], [a, bt, bt.requiresGrad ? y : null])[0];
 }
 
 function minmax(op: "maximum" | "minimum") {
@@ -126,7 +127,7 @@ function minmax(op: "maximum" | "minimum") {
       const tie = a.eq(bt).mul(0.5);
       const ga = wa.add(tie);
       return [dy!.mul(ga), dy!.mul(ga.neg().add(1))];
-    })[0];
+    }, [a, bt])[0];
   };
 }
 export const maximum = minmax("maximum");
@@ -139,7 +140,7 @@ export function compare(op: "eq" | "ne" | "lt" | "le" | "gt" | "ge", a: Tensor, 
 
 export function clone(x: Tensor): Tensor {
   const y = new Tensor(x.data.slice(), x.shape);
-  return record("clone", [x], [y], ([dy]) => [dy!])[0];
+  return record("clone", [x], [y], ([dy]) => [dy!], [])[0];
 }
 
 /** Converts dtype; float-to-float conversions pass the gradient back in the source dtype. */
@@ -148,5 +149,5 @@ export function cast(x: Tensor, dtype: DType): Tensor {
   getBackend().cast(x.data, out);
   const y = new Tensor(out, x.shape);
   if (dtype === "int32") return y;
-  return record("cast", [x], [y], ([dy]) => [dy!.to(x.dtype)])[0];
+  return record("cast", [x], [y], ([dy]) => [dy!.to(x.dtype)], [])[0];
 }

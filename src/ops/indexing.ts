@@ -33,7 +33,7 @@ export function gather(x: Tensor, dim: number, index: Tensor): Tensor {
     const dx = allocBuf(dy!.dtype, x.numel()) as FloatBuf;
     getBackend().scatterAdd(dy!.data as FloatBuf, outer, size, inner, idx, k, dx);
     return [new Tensor(dx, x.shape)];
-  })[0];
+  }, [index])[0];
 }
 
 /**
@@ -56,7 +56,7 @@ export function embedding(indices: Tensor, weight: Tensor, paddingIdx: number | 
     getBackend().scatterAdd(dy!.data as FloatBuf, 1, V, E, rows, n, dw);
     if (paddingIdx !== null) dw.fill(0, paddingIdx * E, (paddingIdx + 1) * E);
     return [new Tensor(dw, weight.shape)];
-  })[0];
+  }, [])[0];
 }
 
 function axisIndex(op: string, x: Tensor, dim: number, index: Tensor | Int32Array | readonly number[], size: number): [number, Int32Array] {
@@ -87,7 +87,7 @@ export function indexSelect(x: Tensor, dim: number, index: Tensor | Int32Array |
   const out = allocBuf(x.dtype, outer * k * inner);
   getBackend().gather(x.data, outer, size, inner, full, k, out);
   const y = new Tensor(out, x.shape.map((s, i) => (i === d ? k : s)));
-  return record("indexSelect", [x], [y], ([dy]) => [indexAdd(dy!, d, idx, size)])[0];
+  return record("indexSelect", [x], [y], ([dy]) => [indexAdd(dy!, d, idx, size)], [index instanceof Tensor ? index : null])[0];
 }
 
 /**
@@ -105,5 +105,5 @@ export function indexAdd(src: Tensor, dim: number, index: Tensor | Int32Array | 
   const out = allocBuf(src.dtype, outer * size * inner) as FloatBuf;
   getBackend().scatterAdd(src.data as FloatBuf, outer, size, inner, expandIndex(idx, outer, inner), k, out);
   const y = new Tensor(out, src.shape.map((s, i) => (i === d ? size : s)));
-  return record("indexAdd", [src], [y], ([dy]) => [indexSelect(dy!, d, idx)])[0];
+  return record("indexAdd", [src], [y], ([dy]) => [indexSelect(dy!, d, idx)], [index instanceof Tensor ? index : null])[0];
 }

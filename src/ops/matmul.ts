@@ -29,7 +29,7 @@ export function bmm(a: Tensor, b: Tensor, transA = false, transB = false): Tenso
   return record("bmm", [a, b], [y], ([dy]) => [
     a.requiresGrad ? (transA ? bmm(b, dy!, transB, true) : bmm(dy!, b, false, !transB)) : null,
     b.requiresGrad ? (transB ? bmm(dy!, a, true, transA) : bmm(a, dy!, !transA, false)) : null,
-  ])[0];
+  ], [a.requiresGrad ? b : null, b.requiresGrad ? a : null])[0];
 }
 
 /**

@@ -21,7 +21,9 @@ export function reshape(x: Tensor, shape: readonly number[]): Tensor {
   }
   if (shapesEqual(out, x.shape)) return x;
   const y = new Tensor(x.data, out);
-  return record("reshape", [x], [y], ([dy]) => [dy!.reshape(x.shape)])[0];
+  y._version = x._version;
+  y._base = x._base ?? x;
+  return record("reshape", [x], [y], ([dy]) => [dy!.reshape(x.shape)], [])[0];
 }
 
 export function flatten(x: Tensor, startDim = 0, endDim = -1): Tensor {
@@ -43,7 +45,7 @@ export function permute(x: Tensor, dims: readonly number[]): Tensor {
   const y = new Tensor(out, outShape);
   const inverse = new Array<number>(perm.length);
   perm.forEach((p, i) => (inverse[p] = i));
-  return record("permute", [x], [y], ([dy]) => [dy!.permute(inverse)])[0];
+  return record("permute", [x], [y], ([dy]) => [dy!.permute(inverse)], [])[0];
 }
 
 export function transpose(x: Tensor, dim0: number, dim1: number): Tensor {
@@ -80,7 +82,7 @@ export function expand(x: Tensor, shape: readonly number[]): Tensor {
   const zero = allocBuf(x.dtype, 1);
   getBackend().binary("add", x.data, [...new Array<number>(lead).fill(1), ...x.shape], zero, target.map(() => 1), out, target);
   const y = new Tensor(out, target);
-  return record("expand", [x], [y], ([dy]) => [dy!])[0];
+  return record("expand", [x], [y], ([dy]) => [dy!], [])[0];
 }
 
 /** Copies `length` entries of `dim` starting at `start`. */
@@ -102,7 +104,7 @@ export function narrow(x: Tensor, dim: number, start: number, length: number): T
     const dx = allocBuf(dy!.dtype, x.numel());
     getBackend().copyAxis(dy!.data, length, 0, dx, size, start, outer, length, inner, false);
     return [new Tensor(dx, x.shape)];
-  })[0];
+  }, [])[0];
 }
 
 /** Python-style slice `[start:end]` along `dim` (negative indices count from the end; out of range clamps). */
@@ -164,7 +166,7 @@ export function cat(tensors: readonly Tensor[], dim = 0): Tensor {
     off += t.shape[d]!;
   }
   const y = new Tensor(out, outShape);
-  return record("cat", tensors, [y], ([dy]) => tensors.map((t, i) => (t.requiresGrad ? narrow(dy!, d, starts[i]!, t.shape[d]!) : null)))[0];
+  return record("cat", tensors, [y], ([dy]) => tensors.map((t, i) => (t.requiresGrad ? narrow(dy!, d, starts[i]!, t.shape[d]!) : null)), [])[0];
 }
 
 /** Joins along a new dimension. */

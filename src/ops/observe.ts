@@ -9,9 +9,10 @@ import { Tensor } from "../tensor.js";
  */
 export function observeGrad(x: Tensor, fn: (grad: Tensor) => void): Tensor {
   const out = new Tensor(x.data, x.shape);
+  out._version = x._version;
   record("observeGrad", [x], [out], ([dy]) => {
     if (dy) fn(dy);
     return [dy ?? null];
-  });
+  }, []);
   return out;
 }

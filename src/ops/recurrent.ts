@@ -81,10 +81,11 @@ export function recurrentLayer(kind: FusedCellKind, x: Tensor, h0: Tensor, c0: T
   const cN = res.cN ? new Tensor(res.cN, [N, H]) : null;
   const present = inputs.filter((t): t is Tensor => t !== null);
   const outputs = cN ? [y, hN, cN] : [y, hN];
-  record(`${kind}Layer`, present, outputs, ([dy, dhN, dcN]) => {
+  record(`${kind}Layer`, present, outputs, ([dy, dhN, dcN], retainGraph) => {
     const g = kernels.backward({
       forward: args,
       saved: res.saved!,
+      retain: retainGraph,
       dy: dy ? (dy.data as FloatBuf) : null,
       dhN: dhN ? (dhN.data as FloatBuf) : null,
       dcN: dcN ? (dcN.data as FloatBuf) : null,
@@ -100,6 +101,6 @@ export function recurrentLayer(kind: FusedCellKind, x: Tensor, h0: Tensor, c0: T
       g.dwHr && w.wHr ? new Tensor(g.dwHr, w.wHr.shape) : null,
     ];
     return all.filter((_, i) => inputs[i] !== null);
-  });
+  }, present);
   return [y, hN, cN];
 }

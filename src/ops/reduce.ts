@@ -37,7 +37,7 @@ export function sum(x: Tensor, dim?: number | number[], keepdim = false): Tensor
   const kept = keptShape(x.shape, dims);
   const outShape = keepdim ? kept : x.shape.filter((_, i) => !dims.includes(i));
   y = new Tensor(y.data, outShape);
-  return record("sum", [x], [y], ([dy]) => [dy!.reshape(kept).expand(x.shape)])[0];
+  return record("sum", [x], [y], ([dy]) => [dy!.reshape(kept).expand(x.shape)], [])[0];
 }
 
 export function mean(x: Tensor, dim?: number | number[], keepdim = false): Tensor {
@@ -60,7 +60,7 @@ export function maxReduce(x: Tensor, op: "max" | "min", dim?: number, keepdim = 
     return record(op, [x], [out], ([dy]) => {
       const mask = x.eq(out);
       return [mask.mul(dy!.div(mask.sum()))];
-    })[0];
+    }, [x, out])[0];
   }
   const d = normalizeDim(op, dim, x.ndim);
   const idx = argReduce(x, op === "max" ? "argmax" : "argmin", d, true);

@@ -143,7 +143,7 @@ export function createWasmBackend(variant?: Variant, module?: WebAssembly.Module
     const sv = args.saved as WasmSaved;
     if (!isF32(a.x, a.wIh) || sv.runtime !== rt) return cpu.backward(args);
     if (sv.released) {
-      throw new Error("backward: trying to backward through a recurrent layer a second time; its saved activations were freed after the first backward (run the forward pass again)");
+      throw new Error("Trying to backward through the graph a second time: a recurrent layer's saved activations were freed after the first backward (pass retainGraph: true to the first backward, or run the forward pass again)");
     }
     const { kind, T, N, I, H, P } = a;
     const G = gateCount(kind);
@@ -155,7 +155,10 @@ export function createWasmBackend(variant?: Variant, module?: WebAssembly.Module
     const put = (x: FloatBuf | null): number => (x ? rt.put(x as Float32Array) : 0);
     const px = put(a.x), pwIh = put(a.wIh), pwHh = put(a.wHh), pwHr = put(a.wHr);
     const plen = a.lengths ? rt.putI32(a.lengths) : 0;
-    const { gates: sg, hPrev: shp, cPrev: scp, c: sc, m: sm, ghn: sgh } = sv.blocks;
+    // The kernel overwrites the saved gates with their gradients: to keep them (retainGraph), it works on a copy.
+    const shift = args.retain ? rt.put(rt.read(sv.base, sv.bytes >> 2)) - sv.base : 0;
+    const at = (p: number): number => (p ? p + shift : 0);
+    const [sg, shp, scp, sc, sm, sgh] = [sv.blocks.gates, sv.blocks.hPrev, sv.blocks.cPrev, sv.blocks.c, sv.blocks.m, sv.blocks.ghn].map(at) as [number, number, number, number, number, number];
     const pdy = put(args.dy), pdhN = put(args.dhN), pdcN = put(args.dcN);
     const pdx = rt.allocF32(T * N * I), pdh0 = rt.allocF32(N * Hr), pdc0 = lstm ? rt.allocF32(N * H) : 0;
     const pdwIh = rt.allocF32(GH * I), pdwHh = rt.allocF32(GH * Hr);
@@ -171,10 +174,12 @@ export function createWasmBackend(variant?: Variant, module?: WebAssembly.Module
       // The last argument (per-step state gradients) is unused: diagnostics run the composed cells.
       scratch, a.slope ?? 0, 0,
     );
-    // The kernel overwrote the saved gates with their gradients; the block is done with.
-    sv.released = true;
-    unreleased.unregister(sv);
-    rt.release(sv.base, sv.bytes);
+    if (!args.retain) {
+      // The kernel overwrote the saved gates with their gradients; the block is done with.
+      sv.released = true;
+      unreleased.unregister(sv);
+      rt.release(sv.base, sv.bytes);
+    }
     return {
       dx: rt.read(pdx, T * N * I),
       dh0: rt.read(pdh0, N * Hr),
