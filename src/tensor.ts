@@ -5,7 +5,7 @@
  */
 import { isGradEnabled, runBackward, type Node } from "./autograd.js";
 import { getBackend } from "./backend/index.js";
-import { allocBuf, dtypeOf, type Buf, type DType } from "./dtype.js";
+import { allocBuf, checkIndexRange, dtypeOf, resolveDType, type Buf, type DType, type DTypeName } from "./dtype.js";
 import { defaultGenerator, type Generator } from "./random.js";
 import { fmtShape, numel, shapesEqual, ShapeError, type Shape } from "./shape.js";
 import * as E from "./ops/elementwise.js";
@@ -15,12 +15,13 @@ import { matmul } from "./ops/matmul.js";
 import { gather, indexSelect } from "./ops/indexing.js";
 import { logSoftmax, softmax } from "./ops/composite.js";
 
-export type { DType } from "./dtype.js";
+export type { DType, DTypeName } from "./dtype.js";
 export type NestedArray = number | boolean | NestedArray[];
 export type TensorLike = Tensor | number;
 
 export interface TensorOptions {
-  dtype?: DType;
+  /** A dtype or one of PyTorch's names for it (`"long"`, `"int64"`, `"double"`, ...; see `DTypeName`). */
+  dtype?: DTypeName;
   requiresGrad?: boolean;
 }
 
@@ -109,9 +110,14 @@ export class Tensor {
     return new Tensor(this.data.slice(), this.shape, false);
   }
 
-  /** Converts to another dtype; float to float conversions are differentiable. */
-  to(dtype: DType): Tensor {
-    return dtype === this.dtype ? this : E.cast(this, dtype);
+  /**
+   * Converts to another dtype (PyTorch's names accepted); float to float conversions are
+   * differentiable. Returns this tensor itself when the dtype already matches, as PyTorch does.
+   */
+  to(dtype: DTypeName): Tensor {
+    const d = resolveDType("to", dtype);
+    if (d === "int32" && this.dtype !== "int32") checkIndexRange("to", dtype, this.data);
+    return d === this.dtype ? this : E.cast(this, d);
   }
   float(): Tensor {
     return this.to("float32");
@@ -254,14 +260,17 @@ function inferShape(values: NestedArray): number[] {
 
 /**
  * Creates a tensor from a number, nested arrays or a typed array (with `shape`).
- * `dtype` defaults to float32, or int32 for an Int32Array.
+ * `dtype` defaults to float32 for numbers and arrays (like `torch.tensor` of Python floats); a typed
+ * array keeps its own dtype (Float64Array gives float64, Int32Array int32, like `torch.from_numpy`),
+ * and any other typed array (Float32Array, Uint8Array, ...) gives float32.
  * @example tensor([[1, 2], [3, 4]]) // shape [2, 2]
  */
 export function tensor(values: NestedArray | ArrayLike<number>, shapeOrOptions?: Shape | TensorOptions, options: TensorOptions = {}): Tensor {
   let shape: Shape | undefined;
   if (Array.isArray(shapeOrOptions)) shape = shapeOrOptions;
   else if (shapeOrOptions) options = shapeOrOptions as TensorOptions;
-  const dtype = options.dtype ?? (values instanceof Int32Array ? "int32" : values instanceof Float64Array ? "float64" : "float32");
+  const name = options.dtype ?? (values instanceof Int32Array ? "int32" : values instanceof Float64Array ? "float64" : "float32");
+  const dtype = resolveDType("tensor", name);
   let flat: ArrayLike<number>;
   if (typeof values === "number" || typeof values === "boolean") {
     flat = [Number(values)];
@@ -290,6 +299,7 @@ export function tensor(values: NestedArray | ArrayLike<number>, shapeOrOptions?:
   if (flat.length !== numel(shape)) {
     throw new ShapeError("tensor", `${flat.length} values do not fit shape ${fmtShape(shape)}`, [shape]);
   }
+  checkIndexRange("tensor", name, flat);
   const buf = allocBuf(dtype, flat.length);
   if (dtype === "int32") for (let i = 0; i < flat.length; i++) buf[i] = Math.trunc(flat[i]!);
   else buf.set(flat as ArrayLike<number>);
@@ -304,7 +314,8 @@ function checkShape(op: string, shape: Shape): void {
 
 export function full(shape: Shape, value: number, options: TensorOptions = {}): Tensor {
   checkShape("full", shape);
-  const buf = allocBuf(options.dtype ?? "float32", numel(shape));
+  checkIndexRange("full", options.dtype ?? "float32", [value]);
+  const buf = allocBuf(resolveDType("full", options.dtype ?? "float32"), numel(shape));
   if (value !== 0) buf.fill(value);
   return new Tensor(buf, shape, options.requiresGrad ?? false);
 }
@@ -329,7 +340,7 @@ export interface RandomOptions extends TensorOptions {
 export function rand(shape: Shape, options: RandomOptions = {}): Tensor {
   checkShape("rand", shape);
   const g = options.generator ?? defaultGenerator;
-  const buf = allocBuf(options.dtype ?? "float32", numel(shape));
+  const buf = allocBuf(resolveDType("rand", options.dtype ?? "float32"), numel(shape));
   for (let i = 0; i < buf.length; i++) buf[i] = g.random();
   return new Tensor(buf, shape, options.requiresGrad ?? false);
 }
@@ -337,7 +348,7 @@ export function rand(shape: Shape, options: RandomOptions = {}): Tensor {
 export function randn(shape: Shape, options: RandomOptions = {}): Tensor {
   checkShape("randn", shape);
   const g = options.generator ?? defaultGenerator;
-  const buf = allocBuf(options.dtype ?? "float32", numel(shape));
+  const buf = allocBuf(resolveDType("randn", options.dtype ?? "float32"), numel(shape));
   for (let i = 0; i < buf.length; i++) buf[i] = g.normal();
   return new Tensor(buf, shape, options.requiresGrad ?? false);
 }
@@ -346,7 +357,7 @@ export function randint(low: number, high: number, shape: Shape, options: Random
   checkShape("randint", shape);
   if (!(high > low)) throw new Error(`randint: expected low < high, got low=${low}, high=${high}`);
   const g = options.generator ?? defaultGenerator;
-  const buf = allocBuf(options.dtype ?? "int32", numel(shape));
+  const buf = allocBuf(resolveDType("randint", options.dtype ?? "int32"), numel(shape));
   for (let i = 0; i < buf.length; i++) buf[i] = low + g.randint(high - low);
   return new Tensor(buf, shape);
 }
@@ -373,7 +384,9 @@ export function arange(start: number, end?: number, step = 1, options: TensorOpt
   if (step === 0) throw new Error("arange: step must be nonzero");
   const n = Math.max(0, Math.ceil((end - start) / step));
   const ints = [start, end, step].every(Number.isInteger);
-  const buf = allocBuf(options.dtype ?? (ints ? "int32" : "float32"), n);
+  const name = options.dtype ?? (ints ? "int32" : "float32");
+  checkIndexRange("arange", name, [start, end - step]);
+  const buf = allocBuf(resolveDType("arange", name), n);
   for (let i = 0; i < n; i++) buf[i] = start + i * step;
   return new Tensor(buf, [n], options.requiresGrad ?? false);
 }
