@@ -14,6 +14,7 @@ import * as M from "./ops/movement.js";
 import { matmul } from "./ops/matmul.js";
 import { gather, indexSelect } from "./ops/indexing.js";
 import { logSoftmax, softmax } from "./ops/composite.js";
+import * as S from "./ops/sort.js";
 
 export type { DType, DTypeName } from "./dtype.js";
 export type NestedArray = number | boolean | NestedArray[];
@@ -212,6 +213,13 @@ export class Tensor {
   /** The entries at `index` (int32 tensor or numbers) along `dim`, like `torch.index_select`. */
   indexSelect(dim: number, index: Tensor | Int32Array | readonly number[]): Tensor { return indexSelect(this, dim, index); }
   matmul(other: Tensor): Tensor { return matmul(this, other); }
+
+  // Sorting (stable; NaN is the largest value)
+  /** `[values, indices]` sorted along `dim`; `stable` is accepted for PyTorch's signature (always stable). */
+  sort(dim = -1, descending = false, _stable = true): [Tensor, Tensor] { return S.sort(this, dim, descending); }
+  argsort(dim = -1, descending = false): Tensor { return S.argsort(this, dim, descending); }
+  /** The `k` largest (or smallest) entries along `dim` as `[values, indices]`. */
+  topk(k: number, dim = -1, largest = true, sorted = true): [Tensor, Tensor] { return S.topk(this, k, dim, largest, sorted); }
 
   /** @internal sums a broadcast gradient back down to `shape`. */
   sumToShape(shape: Shape): Tensor {
