@@ -15,6 +15,7 @@ import { matmul } from "./ops/matmul.js";
 import { gather, indexSelect } from "./ops/indexing.js";
 import { logSoftmax, softmax } from "./ops/composite.js";
 import * as S from "./ops/sort.js";
+import { at, type IndexEntry } from "./ops/index-helper.js";
 
 export type { DType, DTypeName } from "./dtype.js";
 export type NestedArray = number | boolean | NestedArray[];
@@ -106,6 +107,25 @@ export class Tensor {
   clone(): Tensor {
     return E.clone(this);
   }
+  /** This tensor: storage here is always contiguous (kept for code ported from PyTorch). */
+  contiguous(): Tensor {
+    return this;
+  }
+  /** Zeros of `shape` with this tensor's dtype, like `new_zeros` (options override it). */
+  newZeros(shape: Shape, options: TensorOptions = {}): Tensor {
+    return full(shape, 0, { dtype: this.dtype, ...options });
+  }
+  newOnes(shape: Shape, options: TensorOptions = {}): Tensor {
+    return full(shape, 1, { dtype: this.dtype, ...options });
+  }
+  newFull(shape: Shape, value: number, options: TensorOptions = {}): Tensor {
+    return full(shape, value, { dtype: this.dtype, ...options });
+  }
+  /** A new leaf from `data` with this tensor's dtype, like `new_tensor`. */
+  newTensor(data: NestedArray | ArrayLike<number>, options: TensorOptions = {}): Tensor {
+    return tensor(data, { dtype: this.dtype, ...options });
+  }
+
   /** @internal a fresh copy of the storage with no graph. */
   contiguousCopy(): Tensor {
     return new Tensor(this.data.slice(), this.shape, false);
@@ -207,8 +227,15 @@ export class Tensor {
   slice(dim: number, start?: number, end?: number): Tensor { return M.slice(this, dim, start, end); }
   /** Index `index` along `dim`, removing that dimension (`x[:, i]` is `x.select(1, i)`). */
   select(dim: number, index: number): Tensor { return M.select(this, dim, index); }
+  /**
+   * Python's indexing, one argument per subscript entry: `t.at("1:3", ":", -1)` is `t[1:3, :, -1]`,
+   * `t.at("...", 0)` is `t[..., 0]`, `t.at(null)` is `t[None]`, `t.at(":", "::2")` is `t[:, ::2]`
+   * (`slice(start, stop, step)` and `ellipsis` work too). Differentiable.
+   */
+  at(...index: IndexEntry[]): Tensor { return at(this, index); }
   chunk(chunks: number, dim = 0): Tensor[] { return M.chunk(this, chunks, dim); }
-  split(size: number, dim = 0): Tensor[] { return M.split(this, size, dim); }
+  /** Pieces of `size` along `dim`, or of the listed sizes (`split([2, 3], 1)`), like `torch.split`. */
+  split(size: number | readonly number[], dim = 0): Tensor[] { return M.split(this, size, dim); }
   gather(dim: number, index: Tensor): Tensor { return gather(this, dim, index); }
   /** The entries at `index` (int32 tensor or numbers) along `dim`, like `torch.index_select`. */
   indexSelect(dim: number, index: Tensor | Int32Array | readonly number[]): Tensor { return indexSelect(this, dim, index); }
@@ -340,6 +367,10 @@ export function onesLike(t: Tensor, options: TensorOptions = {}): Tensor {
   return full(t.shape, 1, { dtype: t.dtype, ...options });
 }
 
+export function fullLike(t: Tensor, value: number, options: TensorOptions = {}): Tensor {
+  return full(t.shape, value, { dtype: t.dtype, ...options });
+}
+
 export interface RandomOptions extends TensorOptions {
   generator?: Generator;
 }
@@ -359,6 +390,14 @@ export function randn(shape: Shape, options: RandomOptions = {}): Tensor {
   const buf = allocBuf(resolveDType("randn", options.dtype ?? "float32"), numel(shape));
   for (let i = 0; i < buf.length; i++) buf[i] = g.normal();
   return new Tensor(buf, shape, options.requiresGrad ?? false);
+}
+/** `rand` of `t`'s shape and dtype (float32 for an int32 `t`), like `torch.rand_like`. */
+export function randLike(t: Tensor, options: RandomOptions = {}): Tensor {
+  return rand(t.shape, { dtype: t.dtype === "int32" ? "float32" : t.dtype, ...options });
+}
+/** `randn` of `t`'s shape and dtype (float32 for an int32 `t`), like `torch.randn_like`. */
+export function randnLike(t: Tensor, options: RandomOptions = {}): Tensor {
+  return randn(t.shape, { dtype: t.dtype === "int32" ? "float32" : t.dtype, ...options });
 }
 /** Integers uniform in [low, high), int32 by default. */
 export function randint(low: number, high: number, shape: Shape, options: RandomOptions = {}): Tensor {
