@@ -15,6 +15,7 @@ import { matmul } from "./ops/matmul.js";
 import { gather, indexSelect } from "./ops/indexing.js";
 import { logSoftmax, softmax } from "./ops/composite.js";
 import * as S from "./ops/sort.js";
+import { formatTensor } from "./format.js";
 import { at, type IndexEntry } from "./ops/index-helper.js";
 
 export type { DType, DTypeName } from "./dtype.js";
@@ -253,11 +254,13 @@ export class Tensor {
     return R.sumToShape(this, shape);
   }
 
+  /** PyTorch's repr: `tensor([[ 0.1235, -1.0000]], requires_grad=True)` (see format.ts). */
   toString(): string {
-    const body = JSON.stringify(this.tolist());
-    const extra = this.dtype !== "float32" ? `, dtype=${this.dtype}` : "";
-    const grad = this._node ? `, gradFn=${this._node.name}` : this.requiresGrad ? ", requiresGrad=true" : "";
-    return `tensor(${body}${extra}${grad})`;
+    return formatTensor(this);
+  }
+  /** `console.log(t)` on Node prints the same repr (the key is a registered symbol, not a Node import). */
+  [Symbol.for("nodejs.util.inspect.custom")](): string {
+    return formatTensor(this);
   }
 }
 
