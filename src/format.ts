@@ -108,9 +108,13 @@ function tensorStr(t: Tensor, indent: number, summarize: boolean, fmt: Formatter
   return rec(0, 0, indent);
 }
 
+/** Recorded ops that PyTorch's graph names after another op. */
+const TORCH_NAMES: Readonly<Record<string, string>> = { cast: "toCopy", narrow: "slice", reshape: "view" };
+
 /** `add` → `AddBackward0`, `logSoftmax` → `LogSoftmaxBackward0`: PyTorch's naming of graph nodes. */
 export function backwardName(node: string): string {
-  return `${node.charAt(0).toUpperCase()}${node.slice(1)}Backward0`;
+  const n = TORCH_NAMES[node] ?? node;
+  return `${n.charAt(0).toUpperCase()}${n.slice(1)}Backward0`;
 }
 
 /** The tensor's PyTorch repr, e.g. `tensor([[ 0.1235, -1.0000]], requires_grad=True)`. */
