@@ -16,19 +16,30 @@ const LINE_WIDTH = 80;
 const THRESHOLD = 1000;
 const EDGE = 3;
 
-/** Python's `"{:.Nf}"`. */
-function fixed(v: number, digits: number): string {
-  if (!Number.isFinite(v)) return Number.isNaN(v) ? "nan" : v > 0 ? "inf" : "-inf";
-  const s = Math.abs(v).toFixed(digits);
-  return v < 0 || Object.is(v, -0) ? `-${s}` : s;
+const EXTRA = 30; // digits past the last shown that tell an exact tie from a near one
+
+/**
+ * `a` (non-negative, finite) rounded to `digits` by JavaScript's `toFixed` or `toExponential`, but
+ * with Python's rule for an exact tie (half to even) where JavaScript rounds the tie up.
+ */
+function rounded(a: number, digits: number, exp: boolean): string {
+  const js = exp ? a.toExponential(digits) : a.toFixed(digits);
+  const long = exp ? a.toExponential(digits + EXTRA) : a.toFixed(digits + EXTRA);
+  const [mant, e] = long.split("e") as [string, string | undefined];
+  if (!mant.endsWith("5" + "0".repeat(EXTRA - 1))) return js;
+  const head = mant.slice(0, mant.length - EXTRA).replace(/\.$/, "");
+  if (Number(head.charAt(head.length - 1)) % 2 === 1) return js;
+  return e === undefined ? head : `${head}e${e}`;
 }
 
-/** Python's `"{:.Ne}"` (two-digit exponent at least). */
-function sci(v: number, digits: number): string {
+/** Python's `"{:.Nf}"` or, with `exp`, `"{:.Ne}"` (two-digit exponent at least). */
+function fmtFloat(v: number, digits: number, exp: boolean): string {
   if (!Number.isFinite(v)) return Number.isNaN(v) ? "nan" : v > 0 ? "inf" : "-inf";
-  const s = Math.abs(v).toExponential(digits).replace(/e([+-])(\d)$/, "e$10$2");
+  const s = rounded(Math.abs(v), digits, exp).replace(/e([+-])(\d)$/, "e$10$2");
   return v < 0 || Object.is(v, -0) ? `-${s}` : s;
 }
+const fixed = (v: number, digits: number): string => fmtFloat(v, digits, false);
+const sci = (v: number, digits: number): string => fmtFloat(v, digits, true);
 
 /** The shared element format, decided from every value shown (PyTorch's `_Formatter`). */
 class Formatter {
