@@ -106,3 +106,15 @@ describe("Module.to / double / float", () => {
     expect(() => lstm.to("long")).toThrow(/only accepts floating point dtypes/);
   });
 });
+
+describe("index tensors", () => {
+  test(".long() gives the int32 index dtype; index ops suggest it", () => {
+    const ids = tensor([1.7, 2]).long();
+    expect(ids.dtype).toBe("int32");
+    expect(ids.tolist()).toEqual([1, 2]);
+    expect(ids.long()).toBe(ids);
+    const e = new nn.Embedding(4, 2);
+    expect(thrown(() => e.forward(tensor([1, 2]))).message).toMatch(/must be an int32 tensor, got float32 \(int32 is PyTorch's long here: convert with \.long\(\)\)/);
+    expect(e.forward(tensor([1, 2]).long()).shape).toEqual([2, 2]);
+  });
+});

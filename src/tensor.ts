@@ -150,6 +150,10 @@ export class Tensor {
   int(): Tensor {
     return this.to("int32");
   }
+  /** PyTorch's `.long()`: int32 here (the index dtype), with a range check instead of a silent wrap. */
+  long(): Tensor {
+    return this.to("long");
+  }
 
   /** The single value of a one-element tensor. */
   item(): number {
