@@ -7,6 +7,11 @@ manualSeed(0);
 const a = tensor([[1, 2], [3, 4]], { requiresGrad: true });
 a.mul(a).sum().backward();
 a.grad!.tolist(); // [[2, 4], [6, 8]]
+String(a.double()); // "tensor([[1., 2.],\n        [3., 4.]], dtype=torch.float64, grad_fn=<ToCopyBackward0>)"
+
+// Python's indexing, one argument per subscript entry: x[1:3, :, -1] is x.at("1:3", ":", -1).
+const x = randn([4, 3, 5]);
+const [top, where] = x.at("1:3", ":", -1).topk(2); // values [2, 2] (differentiable), int32 indices
 
 // The tutorial's LSTM, exactly as in PyTorch.
 const lstm = new nn.LSTM(10, 20, 2);
@@ -38,4 +43,4 @@ opt.step();
 const table = nn.summary(lstm);
 noGrad(() => lstm.forward(randn([5, 3, 10]))); // inference without recording a graph
 
-export { output, hN, cN, loss, table, a };
+export { output, hN, cN, loss, table, a, top, where };

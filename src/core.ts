@@ -4,15 +4,16 @@
  * wasm backend's registration.
  */
 export {
-  Tensor, tensor, zeros, ones, full, zerosLike, onesLike, rand, randn, randint, randperm, arange,
+  Tensor, tensor, zeros, ones, full, zerosLike, onesLike, fullLike, rand, randn, randLike, randnLike, randint, randperm, arange,
   type NestedArray, type TensorLike, type TensorOptions, type RandomOptions,
 } from "./tensor.js";
-export type { DType } from "./dtype.js";
+export type { DType, DTypeName } from "./dtype.js";
 export { noGrad, enableGrad, isGradEnabled } from "./autograd.js";
 export { manualSeed, Generator, defaultGenerator } from "./random.js";
 export { ShapeError, fmtShape, type Shape } from "./shape.js";
 export { setBackend, getBackend, listBackends, registerBackend, setNumThreads, getNumThreads, cpuBackend, type Backend, type RecurrentKernels } from "./backend/index.js";
 export { cat, stack, matmul, softmax, logSoftmax } from "./ops/index.js";
+export { slice, ellipsis, type Slice, type IndexEntry } from "./ops/index-helper.js";
 export { gradcheck, type GradcheckOptions, type GradcheckResult } from "./gradcheck.js";
 export * as cells from "./cells/index.js";
 export * as nn from "./nn/index.js";

@@ -5,7 +5,7 @@
  */
 import { isGradEnabled, runBackward, type Node, type VersionCounter } from "./autograd.js";
 import { getBackend } from "./backend/index.js";
-import { allocBuf, dtypeOf, type Buf, type DType } from "./dtype.js";
+import { allocBuf, checkIndexRange, dtypeOf, resolveDType, type Buf, type DType, type DTypeName } from "./dtype.js";
 import { defaultGenerator, type Generator } from "./random.js";
 import { fmtShape, numel, shapesEqual, ShapeError, type Shape } from "./shape.js";
 import * as E from "./ops/elementwise.js";
@@ -15,13 +15,17 @@ import { matmul } from "./ops/matmul.js";
 import { gather, indexSelect } from "./ops/indexing.js";
 import { logSoftmax, softmax } from "./ops/composite.js";
 import * as I from "./ops/inplace.js";
+import * as S from "./ops/sort.js";
+import { formatTensor } from "./format.js";
+import { at, type IndexEntry } from "./ops/index-helper.js";
 
-export type { DType } from "./dtype.js";
+export type { DType, DTypeName } from "./dtype.js";
 export type NestedArray = number | boolean | NestedArray[];
 export type TensorLike = Tensor | number;
 
 export interface TensorOptions {
-  dtype?: DType;
+  /** A dtype or one of PyTorch's names for it (`"long"`, `"int64"`, `"double"`, ...; see `DTypeName`). */
+  dtype?: DTypeName;
   requiresGrad?: boolean;
 }
 
@@ -114,14 +118,38 @@ export class Tensor {
   clone(): Tensor {
     return E.clone(this);
   }
+  /** This tensor: storage here is always contiguous (kept for code ported from PyTorch). */
+  contiguous(): Tensor {
+    return this;
+  }
+  /** Zeros of `shape` with this tensor's dtype, like `new_zeros` (options override it). */
+  newZeros(shape: Shape, options: TensorOptions = {}): Tensor {
+    return full(shape, 0, { dtype: this.dtype, ...options });
+  }
+  newOnes(shape: Shape, options: TensorOptions = {}): Tensor {
+    return full(shape, 1, { dtype: this.dtype, ...options });
+  }
+  newFull(shape: Shape, value: number, options: TensorOptions = {}): Tensor {
+    return full(shape, value, { dtype: this.dtype, ...options });
+  }
+  /** A new leaf from `data` with this tensor's dtype, like `new_tensor`. */
+  newTensor(data: NestedArray | ArrayLike<number>, options: TensorOptions = {}): Tensor {
+    return tensor(data, { dtype: this.dtype, ...options });
+  }
+
   /** @internal a fresh copy of the storage with no graph. */
   contiguousCopy(): Tensor {
     return new Tensor(this.data.slice(), this.shape, false);
   }
 
-  /** Converts to another dtype; float to float conversions are differentiable. */
-  to(dtype: DType): Tensor {
-    return dtype === this.dtype ? this : E.cast(this, dtype);
+  /**
+   * Converts to another dtype (PyTorch's names accepted); float to float conversions are
+   * differentiable. Returns this tensor itself when the dtype already matches, as PyTorch does.
+   */
+  to(dtype: DTypeName): Tensor {
+    const d = resolveDType("to", dtype);
+    if (d === "int32" && this.dtype !== "int32") checkIndexRange("to", dtype, this.data);
+    return d === this.dtype ? this : E.cast(this, d);
   }
   float(): Tensor {
     return this.to("float32");
@@ -131,6 +159,10 @@ export class Tensor {
   }
   int(): Tensor {
     return this.to("int32");
+  }
+  /** PyTorch's `.long()`: int32 here (the index dtype), with a range check instead of a silent wrap. */
+  long(): Tensor {
+    return this.to("long");
   }
 
   /** The single value of a one-element tensor. */
@@ -210,8 +242,15 @@ export class Tensor {
   slice(dim: number, start?: number, end?: number): Tensor { return M.slice(this, dim, start, end); }
   /** Index `index` along `dim`, removing that dimension (`x[:, i]` is `x.select(1, i)`). */
   select(dim: number, index: number): Tensor { return M.select(this, dim, index); }
+  /**
+   * Python's indexing, one argument per subscript entry: `t.at("1:3", ":", -1)` is `t[1:3, :, -1]`,
+   * `t.at("...", 0)` is `t[..., 0]`, `t.at(null)` is `t[None]`, `t.at(":", "::2")` is `t[:, ::2]`
+   * (`slice(start, stop, step)` and `ellipsis` work too). Differentiable.
+   */
+  at(...index: IndexEntry[]): Tensor { return at(this, index); }
   chunk(chunks: number, dim = 0): Tensor[] { return M.chunk(this, chunks, dim); }
-  split(size: number, dim = 0): Tensor[] { return M.split(this, size, dim); }
+  /** Pieces of `size` along `dim`, or of the listed sizes (`split([2, 3], 1)`), like `torch.split`. */
+  split(size: number | readonly number[], dim = 0): Tensor[] { return M.split(this, size, dim); }
   gather(dim: number, index: Tensor): Tensor { return gather(this, dim, index); }
   /** The entries at `index` (int32 tensor or numbers) along `dim`, like `torch.index_select`. */
   indexSelect(dim: number, index: Tensor | Int32Array | readonly number[]): Tensor { return indexSelect(this, dim, index); }
@@ -237,17 +276,25 @@ export class Tensor {
   indexPut_(indices: readonly I.Index[], values: TensorLike, accumulate = false): this { return I.indexPut_(this, indices, values, accumulate); }
   /** `t[i][j] = value` is `t.set([i, j], value)`; `t[i] = row` is `t.set(i, row)`. */
   set(index: number | readonly number[], value: TensorLike): this { return I.indexPut_(this, typeof index === "number" ? [index] : index, value, false); }
+  // Sorting (stable; NaN is the largest value)
+  /** `[values, indices]` sorted along `dim`; `stable` is accepted for PyTorch's signature (always stable). */
+  sort(dim = -1, descending = false, _stable = true): [Tensor, Tensor] { return S.sort(this, dim, descending); }
+  argsort(dim = -1, descending = false): Tensor { return S.argsort(this, dim, descending); }
+  /** The `k` largest (or smallest) entries along `dim` as `[values, indices]`. */
+  topk(k: number, dim = -1, largest = true, sorted = true): [Tensor, Tensor] { return S.topk(this, k, dim, largest, sorted); }
 
   /** @internal sums a broadcast gradient back down to `shape`. */
   sumToShape(shape: Shape): Tensor {
     return R.sumToShape(this, shape);
   }
 
+  /** PyTorch's repr: `tensor([[ 0.1235, -1.0000]], requires_grad=True)` (see format.ts). */
   toString(): string {
-    const body = JSON.stringify(this.tolist());
-    const extra = this.dtype !== "float32" ? `, dtype=${this.dtype}` : "";
-    const grad = this._node ? `, gradFn=${this._node.name}` : this.requiresGrad ? ", requiresGrad=true" : "";
-    return `tensor(${body}${extra}${grad})`;
+    return formatTensor(this);
+  }
+  /** `console.log(t)` on Node prints the same repr (the key is a registered symbol, not a Node import). */
+  [Symbol.for("nodejs.util.inspect.custom")](): string {
+    return formatTensor(this);
   }
 }
 
@@ -285,14 +332,17 @@ function inferShape(values: NestedArray): number[] {
 
 /**
  * Creates a tensor from a number, nested arrays or a typed array (with `shape`).
- * `dtype` defaults to float32, or int32 for an Int32Array.
+ * `dtype` defaults to float32 for numbers and arrays (like `torch.tensor` of Python floats); a typed
+ * array keeps its own dtype (Float64Array gives float64, Int32Array int32, like `torch.from_numpy`),
+ * and any other typed array (Float32Array, Uint8Array, ...) gives float32.
  * @example tensor([[1, 2], [3, 4]]) // shape [2, 2]
  */
 export function tensor(values: NestedArray | ArrayLike<number>, shapeOrOptions?: Shape | TensorOptions, options: TensorOptions = {}): Tensor {
   let shape: Shape | undefined;
   if (Array.isArray(shapeOrOptions)) shape = shapeOrOptions;
   else if (shapeOrOptions) options = shapeOrOptions as TensorOptions;
-  const dtype = options.dtype ?? (values instanceof Int32Array ? "int32" : values instanceof Float64Array ? "float64" : "float32");
+  const name = options.dtype ?? (values instanceof Int32Array ? "int32" : values instanceof Float64Array ? "float64" : "float32");
+  const dtype = resolveDType("tensor", name);
   let flat: ArrayLike<number>;
   if (typeof values === "number" || typeof values === "boolean") {
     flat = [Number(values)];
@@ -321,6 +371,7 @@ export function tensor(values: NestedArray | ArrayLike<number>, shapeOrOptions?:
   if (flat.length !== numel(shape)) {
     throw new ShapeError("tensor", `${flat.length} values do not fit shape ${fmtShape(shape)}`, [shape]);
   }
+  checkIndexRange("tensor", name, flat);
   const buf = allocBuf(dtype, flat.length);
   if (dtype === "int32") for (let i = 0; i < flat.length; i++) buf[i] = Math.trunc(flat[i]!);
   else buf.set(flat as ArrayLike<number>);
@@ -335,7 +386,8 @@ function checkShape(op: string, shape: Shape): void {
 
 export function full(shape: Shape, value: number, options: TensorOptions = {}): Tensor {
   checkShape("full", shape);
-  const buf = allocBuf(options.dtype ?? "float32", numel(shape));
+  checkIndexRange("full", options.dtype ?? "float32", [value]);
+  const buf = allocBuf(resolveDType("full", options.dtype ?? "float32"), numel(shape));
   if (value !== 0) buf.fill(value);
   return new Tensor(buf, shape, options.requiresGrad ?? false);
 }
@@ -352,6 +404,10 @@ export function onesLike(t: Tensor, options: TensorOptions = {}): Tensor {
   return full(t.shape, 1, { dtype: t.dtype, ...options });
 }
 
+export function fullLike(t: Tensor, value: number, options: TensorOptions = {}): Tensor {
+  return full(t.shape, value, { dtype: t.dtype, ...options });
+}
+
 export interface RandomOptions extends TensorOptions {
   generator?: Generator;
 }
@@ -360,7 +416,7 @@ export interface RandomOptions extends TensorOptions {
 export function rand(shape: Shape, options: RandomOptions = {}): Tensor {
   checkShape("rand", shape);
   const g = options.generator ?? defaultGenerator;
-  const buf = allocBuf(options.dtype ?? "float32", numel(shape));
+  const buf = allocBuf(resolveDType("rand", options.dtype ?? "float32"), numel(shape));
   for (let i = 0; i < buf.length; i++) buf[i] = g.random();
   return new Tensor(buf, shape, options.requiresGrad ?? false);
 }
@@ -368,16 +424,24 @@ export function rand(shape: Shape, options: RandomOptions = {}): Tensor {
 export function randn(shape: Shape, options: RandomOptions = {}): Tensor {
   checkShape("randn", shape);
   const g = options.generator ?? defaultGenerator;
-  const buf = allocBuf(options.dtype ?? "float32", numel(shape));
+  const buf = allocBuf(resolveDType("randn", options.dtype ?? "float32"), numel(shape));
   for (let i = 0; i < buf.length; i++) buf[i] = g.normal();
   return new Tensor(buf, shape, options.requiresGrad ?? false);
+}
+/** `rand` of `t`'s shape and dtype (float32 for an int32 `t`), like `torch.rand_like`. */
+export function randLike(t: Tensor, options: RandomOptions = {}): Tensor {
+  return rand(t.shape, { dtype: t.dtype === "int32" ? "float32" : t.dtype, ...options });
+}
+/** `randn` of `t`'s shape and dtype (float32 for an int32 `t`), like `torch.randn_like`. */
+export function randnLike(t: Tensor, options: RandomOptions = {}): Tensor {
+  return randn(t.shape, { dtype: t.dtype === "int32" ? "float32" : t.dtype, ...options });
 }
 /** Integers uniform in [low, high), int32 by default. */
 export function randint(low: number, high: number, shape: Shape, options: RandomOptions = {}): Tensor {
   checkShape("randint", shape);
   if (!(high > low)) throw new Error(`randint: expected low < high, got low=${low}, high=${high}`);
   const g = options.generator ?? defaultGenerator;
-  const buf = allocBuf(options.dtype ?? "int32", numel(shape));
+  const buf = allocBuf(resolveDType("randint", options.dtype ?? "int32"), numel(shape));
   for (let i = 0; i < buf.length; i++) buf[i] = low + g.randint(high - low);
   return new Tensor(buf, shape);
 }
@@ -404,7 +468,9 @@ export function arange(start: number, end?: number, step = 1, options: TensorOpt
   if (step === 0) throw new Error("arange: step must be nonzero");
   const n = Math.max(0, Math.ceil((end - start) / step));
   const ints = [start, end, step].every(Number.isInteger);
-  const buf = allocBuf(options.dtype ?? (ints ? "int32" : "float32"), n);
+  const name = options.dtype ?? (ints ? "int32" : "float32");
+  checkIndexRange("arange", name, [start, end - step]);
+  const buf = allocBuf(resolveDType("arange", name), n);
   for (let i = 0; i < n; i++) buf[i] = start + i * step;
   return new Tensor(buf, [n], options.requiresGrad ?? false);
 }

@@ -20,6 +20,9 @@ test("the tour runs and gives the shapes it promises", async () => {
   expect(tour.hN.shape).toEqual([2, 3, 20]);
   expect(tour.cN.shape).toEqual([2, 3, 20]);
   expect(tour.a.grad!.tolist()).toEqual([[2, 4], [6, 8]]);
+  expect(String(tour.a.double())).toBe("tensor([[1., 2.],\n        [3., 4.]], dtype=torch.float64, grad_fn=<ToCopyBackward0>)");
+  expect(tour.top.shape).toEqual([2, 2]);
+  expect(tour.where.dtype).toBe("int32");
   expect(Number.isFinite(tour.loss.item())).toBe(true);
   expect(tour.table).toMatch(/total\s+5,920/);
 });

@@ -57,7 +57,7 @@ export function nllLoss(input: Tensor, target: Tensor, options: NllOptions = {})
   checkOptions("nllLoss", options, { weight: true, ignoreIndex: true, reduction: true });
   const { weight = null, ignoreIndex = -100, reduction = "mean" } = options;
   checkReduction("nllLoss", reduction);
-  if (target.dtype !== "int32") throw new ShapeError("nllLoss", `target must hold int32 class indices, got ${target.dtype}`);
+  if (target.dtype !== "int32") throw new ShapeError("nllLoss", `target must hold int32 class indices, got ${target.dtype} (convert with .long())`);
   const [logp, tgt, outShape] = flattenClasses("nllLoss", input, target);
   const C = logp.shape[1]!;
   const t = tgt.data as Int32Array;

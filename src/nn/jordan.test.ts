@@ -191,7 +191,7 @@ describe("JordanRNN", () => {
       [() => m.forward(randn([5, 2, 3, 1])), /Expected input to be 2D or 3D, got 4D instead \(input \[5, 2, 3, 1\]\)/],
       [() => m.forward(randn([5, 2, 3]), randn([2, 2, 4])), /y0 must have shape \(D·numLayers, N, O\)\. Expected \[2, 2, 2\], got \[2, 2, 4\] \(input \[5, 2, 3\]\)/],
       [() => m.forward(randn([5, 3]), randn([2, 1, 2])), /y0 must have shape \(D·numLayers, O\) for unbatched input\. Expected \[2, 2\], got \[2, 1, 2\]/],
-      [() => m.forward(randn([5, 2, 3], { dtype: "float64" })), /input dtype float64 does not match the parameters' dtype float32/],
+      [() => m.forward(randn([5, 2, 3], { dtype: "float64" })), /input has dtype float64 but the layer's parameters are float32; convert the input with input.float\(\) or the layer with .*\.double\(\)/],
     ];
     for (const [fn, re] of cases) {
       const err = thrown(fn);

@@ -4,7 +4,7 @@ import { dropout, linear } from "../ops/composite.js";
 import { ShapeError } from "../shape.js";
 import { Tensor, zeros } from "../tensor.js";
 import { kaimingUniform_, normal_, uniform_ } from "./init.js";
-import { Module } from "./module.js";
+import { checkInputDtype, Module } from "./module.js";
 import { checkOptions } from "../options.js";
 
 /** A module that maps one tensor to one tensor; what `Sequential` chains. */
@@ -34,6 +34,7 @@ export class Linear extends Module implements TensorModule {
     this.bias = this.registerParameter("bias", options.bias === false ? null : uniform_(zeros([outFeatures]), -bound, bound));
   }
   forward(x: Tensor): Tensor {
+    checkInputDtype("Linear", x, this.weight);
     return linear(x, this.weight, this.bias);
   }
   override extraRepr(): string {

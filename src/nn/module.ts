@@ -3,6 +3,7 @@
  * them PyTorch's dotted state-dict keys (`encoder.weight_ih_l0`), `train`/`eval` and a PyTorch-like repr.
  */
 import { noGrad } from "../autograd.js";
+import { resolveDType, type Buf, type DType, type DTypeName } from "../dtype.js";
 import { fmtShape, shapesEqual, ShapeError } from "../shape.js";
 import { Tensor, tensor } from "../tensor.js";
 
@@ -275,6 +276,32 @@ export class Module {
     for (const p of this.parameters()) p.grad = null;
   }
 
+  /**
+   * Converts every parameter (and its gradient) and every floating point buffer to a floating
+   * dtype, in place, like PyTorch's `module.to(dtype)`: each tensor keeps its identity and
+   * `requiresGrad` and gets new storage (as PyTorch assigns `param.data`), so layers and
+   * optimizers holding it see the new dtype. Integer buffers are left alone. Returns this.
+   */
+  to(dtype: DTypeName): this {
+    const d = resolveDType(`${this.constructor.name}.to`, dtype);
+    if (d === "int32") throw new TypeError(`${this.constructor.name}.to: nn.Module.to only accepts floating point dtypes, got ${dtype}`);
+    noGrad(() => {
+      for (const m of this.modules()) {
+        for (const p of m._parameters.values()) if (p) convertStorage(p, d);
+        for (const b of m._buffers.values()) if (b && b.dtype !== "int32") convertStorage(b, d);
+      }
+    });
+    return this;
+  }
+  /** Every floating point parameter and buffer to float64, like `module.double()`. */
+  double(): this {
+    return this.to("float64");
+  }
+  /** Every floating point parameter and buffer to float32, like `module.float()`. */
+  float(): this {
+    return this.to("float32");
+  }
+
   /** Calls `fn` on every module, children first, like `nn.Module.apply`. */
   apply(fn: (m: Module) => void): this {
     for (const c of this._modules.values()) c.apply(fn);
@@ -295,6 +322,26 @@ export class Module {
     if (extra) lines.unshift(`  ${extra}`);
     return `${name}(\n${lines.join("\n")}\n)`;
   }
+}
+
+/**
+ * Throws when a layer's input dtype differs from its parameters', naming the layer and the fix
+ * (`.float()`/`.double()` on the input or the layer), instead of a kernel's complaint.
+ */
+export function checkInputDtype(layer: string, input: Tensor, param: Tensor | null | undefined): void {
+  if (!param || input.dtype === param.dtype) return;
+  const method = (d: DType): string => (d === "float64" ? ".double()" : ".float()");
+  const layerFix = input.dtype === "int32" ? "" : ` or the layer with ${layer}${method(input.dtype)}`;
+  throw new ShapeError(layer, `input has dtype ${input.dtype} but the layer's parameters are ${param.dtype}; convert the input with input${method(param.dtype)}${layerFix}`, [input.shape]);
+}
+
+/** Gives `t` (and its gradient) storage of dtype `d`, keeping the tensor object. */
+function convertStorage(t: Tensor, d: DType): void {
+  if (t.grad) convertStorage(t.grad, d);
+  if (t.dtype === d) return;
+  const w = t as unknown as { data: Buf; dtype: DType };
+  w.data = t.detach().to(d).data;
+  w.dtype = d;
 }
 
 /** Makes a parameter-ready float32 leaf from values (handy for tests and hand-built weights). */

@@ -15,7 +15,7 @@ import { PackedSequence, packedRowIndices } from "./utils/rnn.js";
 import { fmtShape, ShapeError, shapesEqual, type Shape } from "../shape.js";
 import { Tensor, zeros } from "../tensor.js";
 import { uniform_ } from "./init.js";
-import { Module } from "./module.js";
+import { checkInputDtype, Module } from "./module.js";
 import { checkOptions, type OptionKeys } from "../options.js";
 
 /** PyTorch's `mode` of a layer (and seqtorch's for its extensions), from the cell table. */
@@ -216,8 +216,7 @@ export abstract class RNNBase<S extends RecurrentState = RecurrentState> extends
         : `Expected input to be 2D or 3D, got ${data.ndim}D instead (input ${fmtShape(data.shape)})`, [data.shape]);
     }
     if (data.dtype === "int32") throw new ShapeError(name, `input must be floating point, got int32 (embed token indices with nn.Embedding first)`, [data.shape]);
-    const weightDtype = this.getParameter(this.allWeightNames[0]![0]!)!.dtype;
-    if (data.dtype !== weightDtype) throw new ShapeError(name, `input dtype ${data.dtype} does not match the parameters' dtype ${weightDtype}`, [data.shape]);
+    checkInputDtype(name, data, this.getParameter(this.allWeightNames[0]![0]!));
     if (data.shape[data.ndim - 1] !== this.inputSize) {
       throw new ShapeError(name, `input.shape[-1] must equal inputSize. Expected ${this.inputSize}, got ${data.shape[data.ndim - 1]} (${shown}, batchFirst=${this.batchFirst})`, [data.shape]);
     }
@@ -452,6 +451,7 @@ export abstract class RNNCellBase extends Module {
     if (input.shape[input.ndim - 1] !== this.inputSize) {
       throw new ShapeError(name, `input.shape[-1] must equal inputSize. Expected ${this.inputSize}, got ${input.shape[input.ndim - 1]} (input ${fmtShape(input.shape)})`, [input.shape]);
     }
+    checkInputDtype(name, input, this.parameters(false)[0]);
     const batched = input.ndim === 2;
     const x = batched ? input : input.unsqueeze(0);
     const N = x.shape[0]!;

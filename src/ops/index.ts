@@ -4,3 +4,4 @@ export { gather, embedding, indexSelect, indexAdd } from "./indexing.js";
 export { cat, stack } from "./movement.js";
 export { softmax, logSoftmax, linear, dropout } from "./composite.js";
 export { recurrentLayer, type RecurrentWeights, type RecurrentLayerOptions } from "./recurrent.js";
+export { sort, argsort, topk } from "./sort.js";

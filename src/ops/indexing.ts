@@ -6,7 +6,7 @@ import { fmtShape, normalizeDim, numel, ShapeError } from "../shape.js";
 import { Tensor } from "../tensor.js";
 
 function checkIndex(op: string, index: Tensor, size: number, what: string): Int32Array {
-  if (index.dtype !== "int32") throw new ShapeError(op, `${what} must be an int32 tensor, got ${index.dtype}`, [index.shape]);
+  if (index.dtype !== "int32") throw new ShapeError(op, `${what} must be an int32 tensor, got ${index.dtype} (int32 is PyTorch's long here: convert with .long())`, [index.shape]);
   const idx = index.data as Int32Array;
   for (let i = 0; i < idx.length; i++) {
     const v = idx[i]!;

@@ -11,9 +11,7 @@ import { Tensor } from "../tensor.js";
  */
 export function bmm(a: Tensor, b: Tensor, transA = false, transB = false): Tensor {
   if (a.ndim !== 3 || b.ndim !== 3) throw new ShapeError("bmm", `expected 3-D tensors, got ${fmtShape(a.shape)} and ${fmtShape(b.shape)}`, [a.shape, b.shape]);
-  if (a.dtype === "int32" || b.dtype === "int32" || a.dtype !== b.dtype) {
-    throw new ShapeError("bmm", `expected two floating point tensors of the same dtype, got ${a.dtype} and ${b.dtype}`);
-  }
+  checkMatmulDtypes("bmm", a, b);
   const [ba, a1, a2] = a.shape as [number, number, number];
   const [bb, b1, b2] = b.shape as [number, number, number];
   const m = transA ? a2 : a1;
@@ -32,11 +30,18 @@ export function bmm(a: Tensor, b: Tensor, transA = false, transB = false): Tenso
   ], [a.requiresGrad ? b : null, b.requiresGrad ? a : null])[0];
 }
 
+/** The error PyTorch gives for mixed dtypes, under the op the caller used. */
+function checkMatmulDtypes(op: string, a: Tensor, b: Tensor): void {
+  if (a.dtype !== b.dtype) throw new ShapeError(op, `expected both tensors to have the same dtype, got ${a.dtype} and ${b.dtype}`, [a.shape, b.shape]);
+  if (a.dtype === "int32") throw new ShapeError(op, "expected floating point tensors, got int32 and int32 (convert with .float())", [a.shape, b.shape]);
+}
+
 /**
  * `torch.matmul`: dot product for two vectors, matrix product for matrices, and a batched product
  * with broadcast batch dimensions otherwise. A 1-D operand gets a dimension added and removed.
  */
 export function matmul(a: Tensor, b: Tensor): Tensor {
+  checkMatmulDtypes("matmul", a, b);
   if (a.ndim === 0 || b.ndim === 0) throw new ShapeError("matmul", `both arguments need at least one dimension, got ${fmtShape(a.shape)} and ${fmtShape(b.shape)}`, [a.shape, b.shape]);
   if (a.ndim === 1 && b.ndim === 1) {
     if (a.shape[0] !== b.shape[0]) throw new ShapeError("matmul", `inner dimensions differ: ${fmtShape(a.shape)} @ ${fmtShape(b.shape)}`, [a.shape, b.shape]);

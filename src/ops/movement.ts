@@ -126,8 +126,20 @@ export function select(x: Tensor, dim: number, index: number): Tensor {
   return narrow(x, d, index < 0 ? index + size : index, 1).squeeze(d);
 }
 
-export function split(x: Tensor, size: number, dim = 0): Tensor[] {
+/**
+ * `torch.split`: pieces of `size` entries along `dim` (the last may be shorter), or, given a list,
+ * pieces of exactly those sizes, which must add up to the dimension.
+ */
+export function split(x: Tensor, size: number | readonly number[], dim = 0): Tensor[] {
   const d = normalizeDim("split", dim, x.ndim);
+  if (typeof size !== "number") {
+    const total = size.reduce((p, s) => p + s, 0);
+    if (size.some((s) => !Number.isInteger(s) || s < 0) || total !== x.shape[d]) {
+      throw new ShapeError("split", `split sizes [${size.join(", ")}] must be non-negative integers that sum exactly to ${x.shape[d]} (dim ${d} of ${fmtShape(x.shape)})`, [x.shape]);
+    }
+    let start = 0;
+    return size.map((s) => narrow(x, d, (start += s) - s, s));
+  }
   // A size of 0 or less would never advance the loop below.
   if (!Number.isInteger(size) || size <= 0) throw new ShapeError("split", `split size must be a positive integer, got ${size} (shape ${fmtShape(x.shape)})`, [x.shape]);
   const out: Tensor[] = [];
