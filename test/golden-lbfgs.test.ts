@@ -3,8 +3,9 @@
  * with and without the strong Wolfe line search, and a small LSTM regression in float32, several
  * calls to `step(closure)` each, comparing the loss step returns, the parameters and the counters.
  */
-import { describe, expect, test } from "vitest";
-import { nn, optim, tensor, type Tensor } from "../src/index.js";
+import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { getBackend, nn, optim, setBackend, tensor, type Tensor } from "../src/index.js";
+import { goldenBackends } from "./backends.js";
 import { loadGolden, toTensor, type GoldenTensor } from "./golden-helpers.js";
 import { expectAllClose, relTol } from "./helpers.js";
 
@@ -46,6 +47,12 @@ describe("LBFGS matches PyTorch 1.13", () => {
     });
   }
 
+});
+
+describe.each(goldenBackends())("LBFGS on an LSTM matches PyTorch 1.13 (%s backend)", (backend) => {
+  const previous = getBackend().name;
+  beforeAll(() => void setBackend(backend));
+  afterAll(() => void setBackend(previous));
   for (const c of golden.cases.filter((c) => c.kind === "lstm")) {
     test(`${c.name} (float32)`, () => {
       const lstm = new nn.LSTM(1, 8);
