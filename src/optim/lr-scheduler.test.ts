@@ -50,7 +50,7 @@ describe("learning-rate schedulers", () => {
     const a = new CosineAnnealingLR(optA, 6, 0.001);
     for (let i = 0; i < 4; i++) a.step();
     const sd = a.stateDict();
-    expect(sd).toMatchObject({ t_max: 6, eta_min: 0.001, last_epoch: 4, base_lrs: [0.1], _step_count: 5 });
+    expect(sd).toMatchObject({ T_max: 6, eta_min: 0.001, last_epoch: 4, base_lrs: [0.1], _step_count: 5 });
     expect(sd._last_lr).toEqual(a.getLastLr());
     const b = new CosineAnnealingLR(optB, 6);
     b.loadStateDict(sd);
@@ -71,5 +71,13 @@ describe("learning-rate schedulers", () => {
     expect([b.patience, b.best, b.numBadEpochs, b.lastEpoch]).toEqual([1, 1, a.numBadEpochs, 3]);
     const m = new MultiStepLR(sgd(), [3, 1]);
     expect(m.stateDict()).toMatchObject({ milestones: [1, 3], gamma: 0.1, last_epoch: 0 });
+    const lambda = (e: number): number => 1 / (e + 1);
+    const l = new LambdaLR(sgd(), lambda);
+    l.step();
+    expect(l.stateDict()).toMatchObject({ lr_lambdas: [null], last_epoch: 1 });
+    const l2 = new LambdaLR(sgd(), lambda);
+    l2.loadStateDict(l.stateDict());
+    l2.step();
+    expect(l2.getLastLr()).toEqual([0.1 / 3]);
   });
 });

@@ -8,9 +8,14 @@ import { Optimizer } from "./optimizer.js";
 /** A parameter group as a scheduler sees it: `lr` plus whatever else the optimizer keeps. */
 type Group = Record<string, unknown> & { lr: number };
 
-const toSnake = (k: string): string => k.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
-const toCamel = (k: string): string => k.replace(/_([a-z])/g, (_, c: string) => c.toUpperCase());
-const copy = (v: unknown): unknown => (Array.isArray(v) ? v.map(copy) : v);
+/** Field names whose PyTorch key is not plain snake_case. */
+const KEYS: Record<string, string> = { lastLr: "_last_lr", stepCount: "_step_count", tMax: "T_max", phases: "_schedule_phases" };
+const UNKEYS = Object.fromEntries(Object.entries(KEYS).map(([k, v]) => [v, k]));
+const toSnake = (k: string): string => KEYS[k] ?? k.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
+const toCamel = (k: string): string => UNKEYS[k] ?? k.replace(/_([a-z])/g, (_, c: string) => c.toUpperCase());
+/** A deep copy of plain data; functions become null, as PyTorch saves a lambda. */
+const copy = (v: unknown): unknown => (Array.isArray(v) ? v.map(copy) : typeof v === "function" ? null : v && typeof v === "object" ? { ...v } : v);
+const holdsFunctions = (v: unknown): boolean => Array.isArray(v) && v.some((f) => typeof f === "function");
 /** Python's `%`: the result has the divisor's sign. */
 const pyMod = (a: number, m: number): number => ((a % m) + m) % m;
 
@@ -35,12 +40,12 @@ abstract class SchedulerBase {
     return [...this.lastLr];
   }
 
-  /** Every field but the optimizer (and functions), keyed in snake_case as PyTorch's `state_dict()`. */
+  /** Every field but the optimizer, keyed as PyTorch's `state_dict()` (`T_max`, `_last_lr`...); functions are saved as null. */
   stateDict(): SchedulerStateDict {
     const out: SchedulerStateDict = {};
     for (const [k, v] of Object.entries(this)) {
       if (k === "optimizer" || typeof v === "function") continue;
-      out[k === "lastLr" ? "_last_lr" : k === "stepCount" ? "_step_count" : toSnake(k)] = copy(v);
+      out[toSnake(k)] = copy(v);
     }
     return out;
   }
@@ -49,8 +54,8 @@ abstract class SchedulerBase {
   loadStateDict(state: SchedulerStateDict): void {
     const self = this as unknown as Record<string, unknown>;
     for (const [k, v] of Object.entries(state)) {
-      const key = k === "_last_lr" ? "lastLr" : k === "_step_count" ? "stepCount" : toCamel(k);
-      if (key in self && typeof self[key] !== "function" && key !== "optimizer" && v !== null) self[key] = copy(v);
+      const key = toCamel(k);
+      if (key in self && key !== "optimizer" && v !== null && !holdsFunctions(self[key])) self[key] = copy(v);
     }
   }
 }
