@@ -59,6 +59,15 @@ describe("LBFGS", () => {
     expect([loss.item(), calls, opt.state.get(x)!.n_iter]).toEqual([0, 1, 0]);
   });
 
+  test("a parameter that gets no gradient counts as zeros and stays put", () => {
+    const x = tensor([0, 0, 0], { dtype: "float64", requiresGrad: true });
+    const unused = tensor([5, 6], { dtype: "float64", requiresGrad: true });
+    const opt = new LBFGS([unused, x], { lineSearchFn: "strong_wolfe" });
+    opt.step(bowl(x));
+    expect([...unused.data]).toEqual([5, 6]);
+    expect((opt.state.get(unused)!.d as Tensor).shape).toEqual([5]);
+  });
+
   test("argument errors", () => {
     const [x, y] = [tensor([0], { requiresGrad: true }), tensor([0], { requiresGrad: true })];
     expect(thrown(() => new LBFGS([{ params: [x] }, { params: [y] }])).message).toBe("LBFGS: LBFGS doesn't support per-parameter options (parameter groups)");

@@ -199,14 +199,17 @@ export class LBFGS extends Optimizer<LBFGSOptions> {
     throw new Error("LBFGS: step() requires a closure that re-evaluates the model and returns the loss");
   }
 
-  private vec(values?: ArrayLike<number>): Vec {
-    const v = zeros([values?.length ?? 0], { dtype: this.dtype }).data as Vec;
-    return values ? (v.set(values), v) : v;
+  /** A flat vector of the parameters' dtype: `values` copied (and rounded to it), or zeros of that length. */
+  private vec(values: ArrayLike<number> | number): Vec {
+    const v = zeros([typeof values === "number" ? values : values.length], { dtype: this.dtype }).data as Vec;
+    if (typeof values !== "number") v.set(values);
+    return v;
   }
 
+  /** All gradients in one flat vector, zeros for a parameter without one (PyTorch's `_gather_flat_grad`). */
   private flatGrad(): Vec {
     const parts = this.params.map((p) => p.grad?.data ?? new Float64Array(p.numel()));
-    const out = this.vec(new Float64Array(parts.reduce((n, a) => n + a.length, 0)));
+    const out = this.vec(parts.reduce((n, a) => n + a.length, 0));
     let off = 0;
     for (const a of parts) out.set(a, (off += a.length) - a.length);
     return out;
