@@ -57,6 +57,17 @@ describe("train, predict, eval, params on a user's CSV", () => {
     expect(r.stdout).toMatch(/validation accuracy \d+\.\d% \(majority baseline 50\.0%\)/);
   });
 
+  test("--scheduler sets the learning rate per epoch; a bad choice is a clean error", () => {
+    const r = cli(["train", "--data", fixture("en-reviews.csv"), "--epochs", "3", "--batch-size", "8", "--lr", "0.01", "--scheduler", "step", "--step-size", "1", "--gamma", "0.5", "--checkpoint", join(work, "en-sched"), "--json"]);
+    expect(r.status, r.stderr).toBe(0);
+    expect(JSON.parse(r.stdout.trim().split("\n").pop()!).lrs).toEqual([0.01, 0.005, 0.0025]);
+    const t = cli(["train", "--data", fixture("en-reviews.csv"), "--epochs", "1", "--batch-size", "8", "--scheduler", "onecycle", "--checkpoint", join(work, "en-sched")]);
+    expect(t.status, t.stderr).toBe(0);
+    expect(t.stdout).toMatch(/\(onecycle schedule\)/);
+    expect(t.stdout).toMatch(/epoch 1\/1 .*\|  lr \d/);
+    expectCleanError(cli(["train", "--scheduler", "warm"]), /--scheduler.*'warm' is invalid. Allowed choices are none, step, cosine, plateau, onecycle/);
+  });
+
   test("predict labels arguments and standard input", () => {
     const r = cli(["predict", "--checkpoint", enCkpt, "a wonderful and moving film", "dirty and slow"]);
     expect(r.status, r.stderr).toBe(0);

@@ -27,6 +27,10 @@ export interface TrainArgs {
   optimizer: tr.OptimizerName;
   lr: number;
   weightDecay: number;
+  scheduler: tr.SchedulerName;
+  stepSize: number;
+  gamma: number;
+  patience: number;
   clipNorm?: number;
   clipValue?: number;
   maxLen?: number;
@@ -78,7 +82,7 @@ export async function trainCommand(args: TrainArgs): Promise<void> {
   log(`data: ${raw.description}`);
   log(`split: ${split.train.length} train / ${split.val.length} validation (seed ${args.seed}); ${args.tokenizer} tokens, vocabulary ${vocab.size}${task === "classification" ? `; classes: ${labelNames.join(", ")}` : ""}`);
   log(`model: ${model.encoder.rnn.toString()} ${args.pooling} pooling -> ${model.head.toString()}, ${nn.countParameters(model).toLocaleString("en-US")} parameters`);
-  log(`training: ${args.epochs} epochs, batch ${args.batchSize}, ${args.optimizer} lr ${args.lr}${args.clipNorm ? `, clip norm ${args.clipNorm}` : ""}${args.clipValue ? `, clip value ${args.clipValue}` : ""}, backend ${args.backend}`);
+  log(`training: ${args.epochs} epochs, batch ${args.batchSize}, ${args.optimizer} lr ${args.lr}${args.scheduler !== "none" ? ` (${args.scheduler} schedule)` : ""}${args.clipNorm ? `, clip norm ${args.clipNorm}` : ""}${args.clipValue ? `, clip value ${args.clipValue}` : ""}, backend ${args.backend}`);
 
   const controller = new AbortController();
   let interrupts = 0;
@@ -105,6 +109,10 @@ export async function trainCommand(args: TrainArgs): Promise<void> {
       optimizer: args.optimizer,
       lr: args.lr,
       weightDecay: args.weightDecay,
+      scheduler: args.scheduler,
+      stepSize: args.stepSize,
+      gamma: args.gamma,
+      patience: args.patience,
       clipNorm: args.clipNorm ?? null,
       clipValue: args.clipValue ?? null,
       maxLen: args.maxLen,
@@ -121,7 +129,7 @@ export async function trainCommand(args: TrainArgs): Promise<void> {
         curves.record(e);
         const trainPart = `train loss ${e.trainLoss.toFixed(4)}${task === "classification" ? `  acc ${pct(e.trainAccuracy)}` : ""}`;
         const valPart = e.val ? `val loss ${e.val.loss.toFixed(4)}${task === "classification" ? `  acc ${pct(e.val.accuracy)}` : ""}` : "no validation";
-        log(`epoch ${String(e.epoch).padStart(String(args.epochs).length)}/${args.epochs}  ${trainPart}  |  ${valPart}  |  ${e.seconds.toFixed(1)}s${keeper.shouldSave(e) ? "  * best, saved" : ""}`);
+        log(`epoch ${String(e.epoch).padStart(String(args.epochs).length)}/${args.epochs}  ${trainPart}  |  ${valPart}  |  ${args.scheduler !== "none" ? `lr ${e.lr!.toPrecision(3)}  |  ` : ""}${e.seconds.toFixed(1)}s${keeper.shouldSave(e) ? "  * best, saved" : ""}`);
         await keeper.update(e);
         await writeFileAtomic(curvesPath, curves.svg());
       },
@@ -141,6 +149,7 @@ export async function trainCommand(args: TrainArgs): Promise<void> {
   if (result.stopped) log(`stopped by Ctrl-C; the best checkpoint (epoch ${bestEpoch.epoch}) is intact`);
 
   const summary: Record<string, unknown> = { backend: args.backend, checkpoint: ckptDir, curves: curvesPath, bestEpoch: bestEpoch.epoch, epochs: result.history.length, seconds, stopped: result.stopped, task };
+  if (args.scheduler !== "none") summary.lrs = result.history.map((e) => e.lr);
   if (task === "classification" && bestEpoch.val) {
     const m = tr.classificationSummary(valSet.targets as number[], bestEpoch.val.predictions as number[], labelNames.length);
     Object.assign(summary, { valAccuracy: m.accuracy, valMacroF1: m.macroF1, majorityBaseline: m.majorityBaseline, confusionMatrix: m.confusionMatrix, labels: labelNames });

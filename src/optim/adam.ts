@@ -98,7 +98,7 @@ export class Adam extends Optimizer<AdamOptions> {
     checkAdam("Adam", g);
   }
 
-  step(): void {
+  protected update(): void {
     this.eachParam((p, g, group) => adamUpdate(p, g, this.stateOf(p), group, false));
   }
 }
@@ -126,7 +126,7 @@ export class AdamW extends Optimizer<AdamWOptions> {
     checkAdam("AdamW", g);
   }
 
-  step(): void {
+  protected update(): void {
     this.eachParam((p, g, group) => adamUpdate(p, g, this.stateOf(p), group, true));
   }
 }

@@ -3,13 +3,19 @@
  * hyperparameters), the per-parameter state, `zeroGrad()`, and `stateDict()`/`loadStateDict()` in
  * PyTorch's layout, so a checkpoint's optimizer section reads the same in both.
  */
-import { noGrad } from "../autograd.js";
+import { enableGrad, noGrad } from "../autograd.js";
 import type { FloatBuf } from "../dtype.js";
 import { Tensor, zeros } from "../tensor.js";
 import { fmtShape, ShapeError } from "../shape.js";
 
-/** One entry of an optimizer's per-parameter state: a buffer shaped like the parameter, or a count. */
-export type StateValue = Tensor | number;
+/**
+ * One entry of an optimizer's per-parameter state: a buffer shaped like the parameter, a count, or
+ * (LBFGS) a list of such values, or null for a value not yet set.
+ */
+export type StateValue = Tensor | number | null | StateValue[];
+
+/** What a closure passed to `step` returns: the re-evaluated loss. */
+export type Loss = Tensor | number;
 export type ParamState = Record<string, StateValue>;
 
 /** A parameter group: its parameters and every hyperparameter of the optimizer (camelCase). */
@@ -35,11 +41,13 @@ const toSnake = (k: string): string => k.replace(/[A-Z]/g, (c) => `_${c.toLowerC
 const toCamel = (k: string): string => k.replace(/_([a-z])/g, (_, c: string) => c.toUpperCase());
 const copyHyper = (v: unknown): unknown => (Array.isArray(v) ? [...v] : v);
 
-function copyAs(value: Tensor, like: Tensor): Tensor {
-  const t = zeros(like.shape, { dtype: like.dtype });
+function copyAs(value: Tensor, like: Tensor, shape: readonly number[] = like.shape): Tensor {
+  const t = zeros(shape, { dtype: like.dtype });
   t.data.set(value.data);
   return t;
 }
+
+const copyState = (v: StateValue): StateValue => (v instanceof Tensor ? copyAs(v, v) : Array.isArray(v) ? v.map(copyState) : v);
 
 /** @internal `defaults` overridden by the options that are set (an explicit `undefined` keeps the default). */
 export function withDefaults<O extends object>(defaults: O, options: Partial<O>): O {
@@ -69,7 +77,7 @@ export function checkHyper(optimizer: string, ok: boolean, what: string, value: 
  * their hyperparameters from each group on every step (so a scheduler may change `group.lr`), and
  * keep per-parameter buffers in `state` as tensors of the parameter's dtype.
  *
- * NOTE: `step()` takes no closure: no optimizer here needs to re-evaluate the loss (LBFGS would).
+ * `step(closure)` calls the closure first, with gradients enabled, and returns what it returned.
  * @see https://pytorch.org/docs/stable/optim.html#torch.optim.Optimizer
  */
 export abstract class Optimizer<O extends object = object> {
@@ -90,8 +98,22 @@ export abstract class Optimizer<O extends object = object> {
     for (const g of groups) this.addParamGroup(g);
   }
 
-  /** Performs one update of every parameter that has a gradient, in place. */
-  abstract step(): void;
+  /**
+   * Performs one update of every parameter that has a gradient, in place. When `closure` is given it
+   * is called first, with gradients enabled (it typically zeroes the gradients, computes the loss and
+   * calls `backward()`), and its loss is returned, as in PyTorch; without one step returns undefined.
+   */
+  step<L extends Loss>(closure?: () => L): L | undefined {
+    const loss = closure ? enableGrad(closure) : undefined;
+    this.update();
+    return loss;
+  }
+
+  /** The update itself, from the gradients the parameters hold. */
+  protected abstract update(): void;
+
+  /** Whether state tensors are shaped like their parameter (false for LBFGS, whose state is flat). */
+  protected readonly stateShapedLikeParams: boolean = true;
 
   /** Checks a group's hyperparameters; subclasses throw via `checkHyper`. Called for every group added or loaded. */
   protected checkGroup(_group: ParamGroup<O>): void {}
@@ -152,7 +174,7 @@ export abstract class Optimizer<O extends object = object> {
     for (const [p, s] of this.state) {
       const i = index.get(p);
       if (i === undefined) continue;
-      state[i] = Object.fromEntries(Object.entries(s).map(([k, v]) => [k, v instanceof Tensor ? copyAs(v, v) : v]));
+      state[i] = Object.fromEntries(Object.entries(s).map(([k, v]) => [k, copyState(v)]));
     }
     return { state, param_groups };
   }
@@ -187,24 +209,25 @@ export abstract class Optimizer<O extends object = object> {
       const s: ParamState = {};
       for (const [k, v] of Object.entries(saved as Record<string, unknown>)) {
         if (v === null || v === undefined) continue; // PyTorch's SGD saves `momentum_buffer: None` when momentum is 0
-        if (k === "step") {
-          s[k] = v instanceof Tensor ? v.item() : Number(v);
-        } else if (v instanceof Tensor) {
-          if (v.numel() !== p.numel()) {
-            throw new ShapeError(this.label, `state "${k}" of parameter ${id} has shape ${fmtShape(v.shape)}, but the parameter has shape ${fmtShape(p.shape)}`, [v.shape, p.shape]);
-          }
-          s[k] = copyAs(v, p);
-        } else if (typeof v === "number") {
-          s[k] = v;
-        } else {
-          throw new TypeError(`${this.label}: state "${k}" of parameter ${id} must be a Tensor or a number, got ${typeof v}`);
-        }
+        s[k] = k === "step" ? (v instanceof Tensor ? v.item() : Number(v)) : this.loadStateValue(v, p, `state "${k}" of parameter ${id}`);
       }
       state.set(p, s);
     }
     this.paramGroups.splice(0, this.paramGroups.length, ...groups);
     this.state.clear();
     for (const [p, s] of state) this.state.set(p, s);
+  }
+
+  /** A saved state value as this optimizer keeps it: tensors copied and cast to `p`'s dtype, lists element by element. */
+  private loadStateValue(v: unknown, p: Tensor, what: string): StateValue {
+    if (v === null || typeof v === "number") return v;
+    if (Array.isArray(v)) return v.map((x) => this.loadStateValue(x, p, what));
+    if (!(v instanceof Tensor)) throw new TypeError(`${this.label}: ${what} must be a Tensor or a number, got ${typeof v}`);
+    if (!this.stateShapedLikeParams) return copyAs(v, p, v.shape);
+    if (v.numel() !== p.numel()) {
+      throw new ShapeError(this.label, `${what} has shape ${fmtShape(v.shape)}, but the parameter has shape ${fmtShape(p.shape)}`, [v.shape, p.shape]);
+    }
+    return copyAs(v, p);
   }
 
   /** @internal The state of `p`, created empty on first use. */

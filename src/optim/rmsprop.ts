@@ -51,7 +51,7 @@ export class RMSprop extends Optimizer<RMSpropOptions> {
     checkHyper("RMSprop", g.alpha >= 0, "alpha value", g.alpha, "must be >= 0");
   }
 
-  step(): void {
+  protected update(): void {
     this.eachParam((p, g, { lr, alpha, eps, weightDecay, momentum, centered, maximize }) => {
       const s = this.stateOf(p);
       s.step = ((s.step as number | undefined) ?? 0) + 1;

@@ -51,7 +51,7 @@ export class SGD extends Optimizer<SGDOptions> {
     }
   }
 
-  step(): void {
+  protected update(): void {
     this.eachParam((p, g, { lr, momentum, dampening, weightDecay, nesterov, maximize }) => {
       const x = p.data;
       let buf = null;

@@ -26,6 +26,14 @@ export interface EncodedDataset {
 
 export type OptimizerName = "adam" | "adamw" | "sgd" | "rmsprop";
 
+/**
+ * A learning-rate schedule for `fit`: `step` multiplies the rate by `gamma` every `stepSize` epochs,
+ * `cosine` anneals it to 0 over the epochs, `plateau` multiplies it by `gamma` once the validation
+ * loss has not improved for `patience` epochs (all stepped after each epoch); `onecycle` runs the
+ * 1cycle policy peaking at the learning rate, stepped after each batch.
+ */
+export type SchedulerName = "none" | "step" | "cosine" | "plateau" | "onecycle";
+
 export interface FitOptions {
   task: Task;
   epochs: number;
@@ -33,6 +41,14 @@ export interface FitOptions {
   optimizer?: OptimizerName;
   lr?: number;
   weightDecay?: number;
+  /** Learning-rate schedule (see `SchedulerName`). Default "none". */
+  scheduler?: SchedulerName;
+  /** `step`: epochs between decays. Default 1. */
+  stepSize?: number;
+  /** `step` and `plateau`: the factor the rate is multiplied by. Default 0.1. */
+  gamma?: number;
+  /** `plateau`: epochs without improvement before a decay. Default 10. */
+  patience?: number;
   /** Clip the global gradient norm to this value before each step. */
   clipNorm?: number | null;
   /** Clamp every gradient element to [-clipValue, clipValue] before each step. */
@@ -75,6 +91,8 @@ export interface EpochResult {
   trainAccuracy: number | null;
   val: Evaluation | null;
   seconds: number;
+  /** The learning rate at the epoch's last batch. */
+  lr?: number;
   /** True when this epoch is the best so far by validation accuracy (classification) or loss. */
   best: boolean;
 }
@@ -92,6 +110,20 @@ export function makeOptimizer(name: OptimizerName, params: Tensor[], lr?: number
     case "sgd": return new optim.SGD(params, { lr: lr ?? 0.1, momentum: 0.9, weightDecay });
     case "rmsprop": return new optim.RMSprop(params, { lr: lr ?? 1e-2, weightDecay });
     default: throw new Error(`unknown optimizer "${String(name)}"; choose adam, adamw, sgd or rmsprop`);
+  }
+}
+
+const firstLr = (opt: optim.Optimizer): number => (opt.paramGroups[0] as unknown as { lr: number }).lr;
+
+/** The scheduler `name` over `opt` (null for "none"), with `fit`'s options and `batches` per epoch. */
+export function makeScheduler(name: SchedulerName, opt: optim.Optimizer, o: FitOptions, batches: number): optim.LRScheduler | optim.ReduceLROnPlateau | null {
+  switch (name) {
+    case "none": return null;
+    case "step": return new optim.StepLR(opt, o.stepSize ?? 1, o.gamma ?? 0.1);
+    case "cosine": return new optim.CosineAnnealingLR(opt, o.epochs);
+    case "plateau": return new optim.ReduceLROnPlateau(opt, { factor: o.gamma ?? 0.1, patience: o.patience ?? 10 });
+    case "onecycle": return new optim.OneCycleLR(opt, firstLr(opt), { totalSteps: o.epochs * batches });
+    default: throw new Error(`unknown scheduler "${String(name)}"; choose none, step, cosine, plateau or onecycle`);
   }
 }
 
@@ -168,6 +200,8 @@ export async function fit(model: SequenceModel, train: EncodedDataset, val: Enco
   const params = model.parameters();
   const opt = makeOptimizer(options.optimizer ?? "adam", params, options.lr, options.weightDecay);
   const loader = new BucketLoader(train.ids.map((_, i) => i), { batchSize, lengthOf: (i) => train.ids[i]!.length, seed });
+  const schedule = options.scheduler ?? "none";
+  const scheduler = makeScheduler(schedule, opt, options, loader.length);
   const history: EpochResult[] = [];
   let bestEpoch = 0;
   let bestScore = -Infinity;
@@ -179,6 +213,7 @@ export async function fit(model: SequenceModel, train: EncodedDataset, val: Enco
     let correct = 0;
     let seen = 0;
     let b = 0;
+    let lastLr = NaN;
     for (const idx of loader) {
       if (options.signal?.aborted) return { history, bestEpoch, stopped: true };
       const { input, lengths, target } = makeBatch(train, idx, task, options.maxLen);
@@ -191,6 +226,8 @@ export async function fit(model: SequenceModel, train: EncodedDataset, val: Enco
       if (options.clipValue != null) nn.utils.clipGradValue_(params, options.clipValue);
       if (options.clipNorm != null) nn.utils.clipGradNorm_(params, options.clipNorm);
       opt.step();
+      lastLr = firstLr(opt);
+      if (schedule === "onecycle") (scheduler as optim.OneCycleLR).step();
       lossSum += l * idx.length;
       seen += idx.length;
       if (task === "classification") {
@@ -206,6 +243,8 @@ export async function fit(model: SequenceModel, train: EncodedDataset, val: Enco
     const lossNow = valResult ? valResult.loss : lossSum / seen;
     const score = task === "classification" && valResult ? valResult.accuracy! : -lossNow;
     const best = score > bestScore || (score === bestScore && lossNow < bestLoss);
+    if (scheduler instanceof optim.ReduceLROnPlateau) scheduler.step(lossNow);
+    else if (scheduler && schedule !== "onecycle") scheduler.step();
     if (best) {
       bestScore = score;
       bestLoss = lossNow;
@@ -217,6 +256,7 @@ export async function fit(model: SequenceModel, train: EncodedDataset, val: Enco
       trainAccuracy: task === "classification" ? correct / seen : null,
       val: valResult,
       seconds: (performance.now() - t0) / 1000,
+      lr: lastLr,
       best,
     };
     history.push(result);

@@ -12,8 +12,8 @@ export {
   type LineSeries, type LineChartOptions, type SmallMultiplesOptions,
 } from "./plot.js";
 export {
-  fit, evaluate, makeOptimizer, makeBatch,
-  type SequenceModel, type Task, type EncodedDataset, type OptimizerName, type FitOptions,
+  fit, evaluate, makeOptimizer, makeScheduler, makeBatch,
+  type SequenceModel, type Task, type EncodedDataset, type OptimizerName, type SchedulerName, type FitOptions,
   type BatchProgress, type Evaluation, type EpochResult, type FitResult,
 } from "./fit.js";
 export {

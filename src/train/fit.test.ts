@@ -1,0 +1,40 @@
+import { describe, expect, test } from "vitest";
+import { manualSeed } from "../random.js";
+import { TextClassifier } from "../models/text.js";
+import { fit, type EpochResult, type FitOptions } from "./fit.js";
+
+const data = { ids: [[2, 3], [4], [2, 4, 3], [3, 3], [4, 2], [2]], targets: [0, 1, 0, 0, 1, 1] };
+
+async function run(options: Partial<FitOptions>, epochs = 4): Promise<EpochResult[]> {
+  manualSeed(0);
+  const model = new TextClassifier({ vocabSize: 5, embeddingDim: 4, hiddenSize: 3, numClasses: 2 });
+  return (await fit(model, data, data, { task: "classification", epochs, batchSize: 2, lr: 0.1, optimizer: "sgd", seed: 1, ...options })).history;
+}
+const lrs = async (options: Partial<FitOptions>, epochs = 4): Promise<number[]> => (await run(options, epochs)).map((e) => e.lr!);
+
+describe("fit with a learning-rate scheduler", () => {
+  test("none keeps the rate; step and cosine change it after each epoch", async () => {
+    expect(await lrs({})).toEqual([0.1, 0.1, 0.1, 0.1]);
+    expect(await lrs({ scheduler: "step", stepSize: 2, gamma: 0.5 })).toEqual([0.1, 0.1, 0.05, 0.05]);
+    const cos = await lrs({ scheduler: "cosine" });
+    [0.1, 0.1 * (1 + Math.cos(Math.PI / 4)) / 2, 0.05, 0.1 * (1 + Math.cos((3 * Math.PI) / 4)) / 2].forEach((v, i) => expect(cos[i]).toBeCloseTo(v, 12));
+  });
+
+  test("plateau decays on the validation loss; onecycle steps per batch and ends near zero", async () => {
+    const history = await run({ scheduler: "plateau", patience: 0, gamma: 0.5, lr: 8 }, 8);
+    let best = Infinity;
+    for (let i = 0; i + 1 < history.length; i++) {
+      const improved = history[i]!.val!.loss < best * (1 - 1e-4);
+      best = Math.min(best, history[i]!.val!.loss);
+      expect(history[i + 1]!.lr, `epoch ${i + 2}`).toBe(improved ? history[i]!.lr : history[i]!.lr! * 0.5);
+    }
+    expect(history.at(-1)!.lr).toBeLessThan(8);
+    const one = await lrs({ scheduler: "onecycle" }, 3);
+    expect(one[0]).toBeGreaterThan(0.1 / 25);
+    expect(one[2]).toBeLessThan(1e-4);
+  });
+
+  test("an unknown scheduler is an error", async () => {
+    await expect(lrs({ scheduler: "warm" as never })).rejects.toThrow(/unknown scheduler "warm"/);
+  });
+});
