@@ -14,10 +14,12 @@ import { readdirSync, readFileSync } from "node:fs";
 import { join, relative, sep } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 
-// src/ held 7653 lines of code when the budget was set; the limit is that plus about 15%, rounded,
-// so there is room for the work in progress but not for unchecked growth. Code that lands should
-// make room for itself by simplifying; raising the limit is a decision for a commit of its own.
-export const MAX_LINES = 8800;
+// src/ held 7653 lines of code when the budget was set at 8800 (that plus about 15%). It was raised
+// once, to 10800, when the PyTorch idioms landed with 9415 lines: LBFGS and seven schedulers (about
+// 570 lines), in-place ops with version counters (300), sorting, indexing and PyTorch's printed form
+// (450), option checking (70); 10800 is again that plus about 15%. Code that lands should make room
+// for itself by simplifying; raising the limit is a decision for a commit of its own.
+export const MAX_LINES = 10800;
 
 const ASSEMBLY = "src/backend/wasm/assembly";
 
