@@ -1,6 +1,6 @@
 /** Option keys a function does not take are errors that name the key the user probably meant. */
 import { describe, expect, test } from "vitest";
-import { nn, randn, tensor } from "./index.js";
+import { nn, optim, randn, tensor } from "./index.js";
 import { checkOptions, suggestKey } from "./options.js";
 import { thrown } from "../test/helpers.js";
 
@@ -29,6 +29,11 @@ describe("checkOptions", () => {
     ["Embedding padding_idx", () => new nn.Embedding(5, 2, { padding_idx: 0 } as never), /^Embedding: unknown option "padding_idx" \(did you mean paddingIdx\?\)/],
     ["CrossEntropyLoss ignore_index", () => new nn.CrossEntropyLoss({ ignore_index: 1 } as never).forward(randn([2, 3]), tensor([0, 1], { dtype: "int32" })), /^crossEntropy: unknown option "ignore_index" \(did you mean ignoreIndex\?\)/],
     ["packPaddedSequence enforce_sorted", () => nn.utils.packPaddedSequence(randn([3, 2, 1]), [3, 2], { enforce_sorted: false } as never), /^packPaddedSequence: unknown option "enforce_sorted" \(did you mean enforceSorted\?\)/],
+    ["Adam weight_decay", () => new optim.Adam(new nn.Linear(2, 2).parameters(), { weight_decay: 0.1 } as never), /^Adam: unknown option "weight_decay" \(did you mean weightDecay\?\)/],
+    ["SGD parameter group", () => new optim.SGD([{ params: new nn.Linear(2, 2).parameters(), learning_rate: 0.1 } as never], { lr: 0.1 }), /^SGD parameter group: unknown option "learning_rate"/],
+    ["ReduceLROnPlateau min_lr", () => new optim.ReduceLROnPlateau(new optim.SGD(new nn.Linear(2, 2).parameters(), { lr: 0.1 }), { min_lr: 0.01 } as never), /^ReduceLROnPlateau: unknown option "min_lr" \(did you mean minLr\?\)/],
+    ["randn requires_grad", () => randn([2], { requires_grad: true } as never), /^randn: unknown option "requires_grad" \(did you mean requiresGrad\?\)/],
+    ["tensor dtpye", () => tensor([1, 2], { dtpye: "float64" } as never), /^tensor: unknown option "dtpye" \(did you mean dtype\?\)/],
     ["LSTMCell an unrelated key", () => new nn.LSTMCell(3, 4, { learning_rate: 1 } as never), /^LSTMCell: unknown option "learning_rate"; options are bias$/],
   ])("%s", (_name, run, message) => {
     const err = thrown(run, TypeError);

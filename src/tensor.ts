@@ -18,6 +18,7 @@ import * as I from "./ops/inplace.js";
 import * as S from "./ops/sort.js";
 import { formatTensor } from "./format.js";
 import { at, type IndexEntry } from "./ops/index-helper.js";
+import { checkOptions, type OptionKeys } from "./options.js";
 
 export type { DType, DTypeName } from "./dtype.js";
 export type NestedArray = number | boolean | NestedArray[];
@@ -341,6 +342,7 @@ export function tensor(values: NestedArray | ArrayLike<number>, shapeOrOptions?:
   let shape: Shape | undefined;
   if (Array.isArray(shapeOrOptions)) shape = shapeOrOptions;
   else if (shapeOrOptions) options = shapeOrOptions as TensorOptions;
+  checkOptions("tensor", options, TENSOR_OPTION_KEYS);
   const name = options.dtype ?? (values instanceof Int32Array ? "int32" : values instanceof Float64Array ? "float64" : "float32");
   const dtype = resolveDType("tensor", name);
   let flat: ArrayLike<number>;
@@ -385,6 +387,7 @@ function checkShape(op: string, shape: Shape): void {
 }
 
 export function full(shape: Shape, value: number, options: TensorOptions = {}): Tensor {
+  checkOptions("full", options, TENSOR_OPTION_KEYS);
   checkShape("full", shape);
   checkIndexRange("full", options.dtype ?? "float32", [value]);
   const buf = allocBuf(resolveDType("full", options.dtype ?? "float32"), numel(shape));
@@ -412,8 +415,12 @@ export interface RandomOptions extends TensorOptions {
   generator?: Generator;
 }
 
+const TENSOR_OPTION_KEYS: OptionKeys<TensorOptions> = { dtype: true, requiresGrad: true };
+const RANDOM_OPTION_KEYS: OptionKeys<RandomOptions> = { ...TENSOR_OPTION_KEYS, generator: true };
+
 /** Uniform on [0, 1). */
 export function rand(shape: Shape, options: RandomOptions = {}): Tensor {
+  checkOptions("rand", options, RANDOM_OPTION_KEYS);
   checkShape("rand", shape);
   const g = options.generator ?? defaultGenerator;
   const buf = allocBuf(resolveDType("rand", options.dtype ?? "float32"), numel(shape));
@@ -422,6 +429,7 @@ export function rand(shape: Shape, options: RandomOptions = {}): Tensor {
 }
 /** Standard normal. */
 export function randn(shape: Shape, options: RandomOptions = {}): Tensor {
+  checkOptions("randn", options, RANDOM_OPTION_KEYS);
   checkShape("randn", shape);
   const g = options.generator ?? defaultGenerator;
   const buf = allocBuf(resolveDType("randn", options.dtype ?? "float32"), numel(shape));
@@ -438,6 +446,7 @@ export function randnLike(t: Tensor, options: RandomOptions = {}): Tensor {
 }
 /** Integers uniform in [low, high), int32 by default. */
 export function randint(low: number, high: number, shape: Shape, options: RandomOptions = {}): Tensor {
+  checkOptions("randint", options, RANDOM_OPTION_KEYS);
   checkShape("randint", shape);
   if (!(high > low)) throw new Error(`randint: expected low < high, got low=${low}, high=${high}`);
   const g = options.generator ?? defaultGenerator;
@@ -447,6 +456,7 @@ export function randint(low: number, high: number, shape: Shape, options: Random
 }
 /** A random permutation of 0..n-1 (int32). */
 export function randperm(n: number, options: RandomOptions = {}): Tensor {
+  checkOptions("randperm", options, RANDOM_OPTION_KEYS);
   const g = options.generator ?? defaultGenerator;
   const buf = new Int32Array(n);
   for (let i = 0; i < n; i++) buf[i] = i;
@@ -461,6 +471,7 @@ export function randperm(n: number, options: RandomOptions = {}): Tensor {
 
 /** `arange(end)` or `arange(start, end, step)`; int32 when every argument is an integer. */
 export function arange(start: number, end?: number, step = 1, options: TensorOptions = {}): Tensor {
+  checkOptions("arange", options, TENSOR_OPTION_KEYS);
   if (end === undefined) {
     end = start;
     start = 0;

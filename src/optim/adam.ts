@@ -91,7 +91,7 @@ function adamUpdate(p: Tensor, g: FloatBuf, s: ParamState, o: ParamGroup<AdamOpt
  */
 export class Adam extends Optimizer<AdamOptions> {
   constructor(params: OptimizerParams<AdamOptions>, options: Partial<AdamOptions> = {}) {
-    super(params, withDefaults(ADAM_DEFAULTS, options));
+    super(params, withDefaults("Adam", ADAM_DEFAULTS, options));
   }
 
   protected override checkGroup(g: ParamGroup<AdamOptions>): void {
@@ -119,7 +119,7 @@ export class Adam extends Optimizer<AdamOptions> {
  */
 export class AdamW extends Optimizer<AdamWOptions> {
   constructor(params: OptimizerParams<AdamWOptions>, options: Partial<AdamWOptions> = {}) {
-    super(params, withDefaults(ADAMW_DEFAULTS, options));
+    super(params, withDefaults("AdamW", ADAMW_DEFAULTS, options));
   }
 
   protected override checkGroup(g: ParamGroup<AdamWOptions>): void {

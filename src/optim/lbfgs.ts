@@ -178,7 +178,7 @@ export class LBFGS extends Optimizer<LBFGSOptions> {
 
   constructor(params: OptimizerParams<LBFGSOptions>, options: Partial<LBFGSOptions> = {}) {
     const maxIter = options.maxIter ?? DEFAULTS.maxIter;
-    super(params, withDefaults({ ...DEFAULTS, maxEval: Math.floor((maxIter * 5) / 4) }, options));
+    super(params, withDefaults("LBFGS", { ...DEFAULTS, maxEval: Math.floor((maxIter * 5) / 4) }, options));
     this.params = this.paramGroups[0]!.params;
     this.dtype = this.params[0]!.dtype;
   }

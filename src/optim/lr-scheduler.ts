@@ -4,6 +4,7 @@
  * (recording `initialLr` in every group and setting `lastEpoch` to 0), as PyTorch does.
  */
 import { Optimizer } from "./optimizer.js";
+import { checkOptions, type OptionKeys } from "../options.js";
 
 /** A parameter group as a scheduler sees it: `lr` plus whatever else the optimizer keeps. */
 type Group = Record<string, unknown> & { lr: number };
@@ -202,6 +203,11 @@ export interface OneCycleLROptions {
   lastEpoch: number;
 }
 
+const ONE_CYCLE_KEYS: OptionKeys<OneCycleLROptions> = {
+  totalSteps: true, epochs: true, stepsPerEpoch: true, pctStart: true, annealStrategy: true, cycleMomentum: true,
+  baseMomentum: true, maxMomentum: true, divFactor: true, finalDivFactor: true, threePhase: true, lastEpoch: true,
+};
+
 interface Phase { endStep: number; startLr: string; endLr: string; startMomentum: string; endMomentum: string }
 
 /**
@@ -217,6 +223,7 @@ export class OneCycleLR extends LRScheduler {
   private readonly phases: Phase[];
 
   constructor(optimizer: Optimizer, maxLr: number | number[], options: Partial<OneCycleLROptions> = {}) {
+    checkOptions("OneCycleLR", options, ONE_CYCLE_KEYS);
     const o = { pctStart: 0.3, annealStrategy: "cos" as const, cycleMomentum: true, baseMomentum: 0.85, maxMomentum: 0.95, divFactor: 25, finalDivFactor: 1e4, threePhase: false, lastEpoch: -1, ...options };
     const fail = (msg: string): never => {
       throw new RangeError(`OneCycleLR: ${msg}`);
@@ -312,6 +319,10 @@ export interface ReduceLROnPlateauOptions {
   eps: number;
 }
 
+const PLATEAU_KEYS: OptionKeys<ReduceLROnPlateauOptions> = {
+  mode: true, factor: true, patience: true, threshold: true, thresholdMode: true, cooldown: true, minLr: true, eps: true,
+};
+
 /** Reduces the learning rate when a metric has stopped improving: `step(metric)` once per epoch. */
 export class ReduceLROnPlateau extends SchedulerBase {
   readonly mode: "min" | "max";
@@ -329,6 +340,7 @@ export class ReduceLROnPlateau extends SchedulerBase {
 
   constructor(optimizer: Optimizer, options: Partial<ReduceLROnPlateauOptions> = {}) {
     super(optimizer);
+    checkOptions("ReduceLROnPlateau", options, PLATEAU_KEYS);
     const o = { mode: "min" as const, factor: 0.1, patience: 10, threshold: 1e-4, thresholdMode: "rel" as const, cooldown: 0, minLr: 0, eps: 1e-8, ...options };
     const fail = (msg: string): never => {
       throw new RangeError(`ReduceLROnPlateau: ${msg}`);

@@ -114,7 +114,8 @@ describe("Optimizer", () => {
   test("parameters whose grad is null are skipped", () => {
     for (const name of ["SGD", "Adam", "AdamW", "RMSprop"] as const) {
       const { a, b } = setup();
-      const opt = make(name, [a, b], { lr: 0.1, momentum: 0.9, weightDecay: 0.1 });
+      // Adam and AdamW take no momentum option (an unknown option is an error).
+      const opt = make(name, [a, b], name.startsWith("Adam") ? { lr: 0.1, weightDecay: 0.1 } : { lr: 0.1, momentum: 0.9, weightDecay: 0.1 });
       a.grad = tensor([1, 1, 1]);
       opt.step();
       expect([...b.data], name).toEqual([1, -1, 0.5, 2]);

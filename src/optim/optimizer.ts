@@ -7,6 +7,7 @@ import { enableGrad, noGrad } from "../autograd.js";
 import type { FloatBuf } from "../dtype.js";
 import { Tensor, zeros } from "../tensor.js";
 import { fmtShape, ShapeError } from "../shape.js";
+import { checkOptions, type OptionKeys } from "../options.js";
 
 /**
  * One entry of an optimizer's per-parameter state: a buffer shaped like the parameter, a count, or
@@ -49,8 +50,12 @@ function copyAs(value: Tensor, like: Tensor, shape: readonly number[] = like.sha
 
 const copyState = (v: StateValue): StateValue => (v instanceof Tensor ? copyAs(v, v) : Array.isArray(v) ? v.map(copyState) : v);
 
-/** @internal `defaults` overridden by the options that are set (an explicit `undefined` keeps the default). */
-export function withDefaults<O extends object>(defaults: O, options: Partial<O>): O {
+/**
+ * @internal `defaults` overridden by the options that are set (an explicit `undefined` keeps the
+ * default); an option the optimizer does not take (`weight_decay`) is an error naming the one meant.
+ */
+export function withDefaults<O extends object>(where: string, defaults: O, options: Partial<O>): O {
+  checkOptions(where, options, Object.fromEntries(Object.keys(defaults).map((k) => [k, true])) as OptionKeys<Partial<O>>);
   const out = { ...defaults };
   for (const [k, v] of Object.entries(options)) if (v !== undefined) (out as Record<string, unknown>)[k] = v;
   return out;
@@ -137,6 +142,7 @@ export abstract class Optimizer<O extends object = object> {
     for (const g of this.paramGroups) {
       if (g.params.some((p) => params.includes(p))) throw new Error(`${this.label}: some parameters appear in more than one parameter group`);
     }
+    checkOptions(`${this.label} parameter group`, group, Object.fromEntries(["params", ...Object.keys(this.defaults)].map((k) => [k, true])) as OptionKeys<ParamGroupInput<O>>);
     const full: Record<string, unknown> = { ...this.defaults };
     for (const [k, v] of Object.entries(group)) if (v !== undefined) full[k] = copyHyper(v);
     full.params = params;

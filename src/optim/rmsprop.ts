@@ -40,7 +40,7 @@ const DEFAULTS: RMSpropOptions = { lr: 1e-2, alpha: 0.99, eps: 1e-8, weightDecay
  */
 export class RMSprop extends Optimizer<RMSpropOptions> {
   constructor(params: OptimizerParams<RMSpropOptions>, options: Partial<RMSpropOptions> = {}) {
-    super(params, withDefaults(DEFAULTS, options));
+    super(params, withDefaults("RMSprop", DEFAULTS, options));
   }
 
   protected override checkGroup(g: ParamGroup<RMSpropOptions>): void {

@@ -39,7 +39,7 @@ const DEFAULTS: SGDOptions = { lr: 1e-3, momentum: 0, dampening: 0, weightDecay:
  */
 export class SGD extends Optimizer<SGDOptions> {
   constructor(params: OptimizerParams<SGDOptions>, options: Partial<SGDOptions> = {}) {
-    super(params, withDefaults(DEFAULTS, options));
+    super(params, withDefaults("SGD", DEFAULTS, options));
   }
 
   protected override checkGroup(g: ParamGroup<SGDOptions>): void {
