@@ -46,3 +46,11 @@ describe("checkOptions", () => {
     expect(out.shape).toEqual([2, 5, 4]);
   });
 });
+
+describe("errors name the function the user called", () => {
+  test("CrossEntropyLoss's target errors say crossEntropy, not the nllLoss inside it", () => {
+    const err = thrown(() => new nn.CrossEntropyLoss().forward(randn([2, 3]), tensor([0, 5], { dtype: "int32" })));
+    expect(err.message).toBe("crossEntropy: target 5 is out of bounds for 3 classes");
+    expect(thrown(() => nn.functional.nllLoss(randn([2, 3]), tensor([0, 5], { dtype: "int32" }))).message).toMatch(/^nllLoss: /);
+  });
+});

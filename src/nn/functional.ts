@@ -54,11 +54,16 @@ function flattenClasses(op: string, input: Tensor, target: Tensor): [Tensor, Ten
 
 /** Negative log-likelihood of log-probabilities `input` `[N, C, d...]` at int32 class `target` `[N, d...]`. */
 export function nllLoss(input: Tensor, target: Tensor, options: NllOptions = {}): Tensor {
-  checkOptions("nllLoss", options, { weight: true, ignoreIndex: true, reduction: true });
+  return nll("nllLoss", input, target, options);
+}
+
+/** The negative log-likelihood, its errors named after `op`, the function the user called. */
+function nll(op: string, input: Tensor, target: Tensor, options: NllOptions): Tensor {
+  checkOptions(op, options, { weight: true, ignoreIndex: true, reduction: true });
   const { weight = null, ignoreIndex = -100, reduction = "mean" } = options;
-  checkReduction("nllLoss", reduction);
-  if (target.dtype !== "int32") throw new ShapeError("nllLoss", `target must hold int32 class indices, got ${target.dtype} (convert with .long())`);
-  const [logp, tgt, outShape] = flattenClasses("nllLoss", input, target);
+  checkReduction(op, reduction);
+  if (target.dtype !== "int32") throw new ShapeError(op, `target must hold int32 class indices, got ${target.dtype} (convert with .long())`);
+  const [logp, tgt, outShape] = flattenClasses(op, input, target);
   const C = logp.shape[1]!;
   const t = tgt.data as Int32Array;
   const safe = new Int32Array(t.length);
@@ -66,7 +71,7 @@ export function nllLoss(input: Tensor, target: Tensor, options: NllOptions = {})
   for (let i = 0; i < t.length; i++) {
     const c = t[i]!;
     if (c === ignoreIndex) continue;
-    if (c < 0 || c >= C) throw new ShapeError("nllLoss", `target ${c} is out of bounds for ${C} classes`, [input.shape, target.shape]);
+    if (c < 0 || c >= C) throw new ShapeError(op, `target ${c} is out of bounds for ${C} classes`, [input.shape, target.shape]);
     safe[i] = c;
     keep[i] = weight ? weight.data[c]! : 1;
   }
@@ -104,8 +109,8 @@ export function crossEntropy(input: Tensor, target: Tensor, options: CrossEntrop
     if (reduction === "mean") return loss.sum().div(input.ndim === 1 ? 1 : loss.numel());
     return reduce(loss, reduction);
   }
-  const nll = nllLoss(logp, target, { weight: options.weight, ignoreIndex: options.ignoreIndex, reduction: options.reduction });
-  if (labelSmoothing === 0) return nll;
+  const nllValue = nll("crossEntropy", logp, target, { weight: options.weight, ignoreIndex: options.ignoreIndex, reduction: options.reduction });
+  if (labelSmoothing === 0) return nllValue;
   if (options.weight) throw new Error("crossEntropy: labelSmoothing together with class weights is not supported yet");
   // NOTE: smoothing mixes in the mean negative log-probability over classes, as PyTorch does.
   const ignoreIndex = options.ignoreIndex ?? -100;
@@ -113,7 +118,7 @@ export function crossEntropy(input: Tensor, target: Tensor, options: CrossEntrop
   const mask = target.ne(ignoreIndex).to(logp.dtype);
   const smooth = logp.sum(classDim).neg().div(C).mul(mask);
   const smoothRed = reduction === "mean" ? smooth.sum().div(mask.sum()) : reduce(smooth, reduction);
-  return nll.mul(1 - labelSmoothing).add(smoothRed.mul(labelSmoothing));
+  return nllValue.mul(1 - labelSmoothing).add(smoothRed.mul(labelSmoothing));
 }
 
 export function mseLoss(input: Tensor, target: Tensor, reduction: Reduction = "mean"): Tensor {
