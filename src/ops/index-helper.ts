@@ -10,9 +10,10 @@
  * | `t[..., 0]`     | `t.at("...", 0)` or `t.at(ellipsis, 0)`    |
  * | `t[None]`       | `t.at(null)`                               |
  * | `t[:, ::2]`     | `t.at(":", "::2")` or `t.at(slice(), slice(null, null, 2))` |
+ * | `t[idx]`, `t[:, [0, 2]]` | `t.at(idx)` (an int32 tensor), `t.at(":", [0, 2])` (one index array or tensor) |
  */
 import { fmtShape, ShapeError } from "../shape.js";
-import type { Tensor } from "../tensor.js";
+import { Tensor } from "../tensor.js";
 import { indexSelect } from "./indexing.js";
 import { narrow, select, unsqueeze } from "./movement.js";
 
@@ -29,17 +30,21 @@ export type Ellipsis = typeof ellipsis;
 /**
  * One subscript entry: an integer (selects, removing the dimension), a slice (or its Python text,
  * `"1:3"`, `":"`, `"::2"`, `"-1:"`), `null` for `None` (a new dimension of size 1), or the ellipsis
- * (`ellipsis` or `"..."`).
+ * (`ellipsis` or `"..."`); or one integer index array or int32 tensor (Python's advanced indexing
+ * with a single index: the indexed dimension is replaced by the index's shape).
  */
-export type IndexEntry = number | string | Slice | Ellipsis | null;
+export type IndexEntry = number | string | Slice | Ellipsis | null | readonly number[] | Tensor;
 
 /** `slice(stop)`, `slice(start, stop)` or `slice(start, stop, step)` as Python's; `slice()` is `:`. */
 export function slice(start: number | null = null, stop?: number | null, step: number | null = null): Slice {
   return stop === undefined ? { kind: "slice", start: null, stop: start, step } : { kind: "slice", start, stop, step };
 }
 
-function parse(entry: IndexEntry): number | Slice | Ellipsis | null {
-  if (typeof entry !== "string") return entry;
+type Parsed = number | Slice | Ellipsis | null | Tensor;
+
+function parse(entry: IndexEntry): Parsed {
+  if (Array.isArray(entry)) return new Tensor(Int32Array.from(entry as readonly number[]), [entry.length]);
+  if (typeof entry !== "string") return entry as Exclude<IndexEntry, string | readonly number[]>;
   const text = entry.trim();
   if (text === "...") return ellipsis;
   const parts = text.split(":");
@@ -67,7 +72,10 @@ function sliceRange(s: Slice, size: number): [number, number, number] {
 /** `x[entries]` with Python's basic-indexing rules. */
 export function at(x: Tensor, entries: readonly IndexEntry[]): Tensor {
   const parsed = entries.map(parse);
-  const isEllipsis = (e: number | Slice | Ellipsis | null): boolean => typeof e === "object" && e?.kind === "ellipsis";
+  const isEllipsis = (e: Parsed): boolean => e !== null && !(e instanceof Tensor) && typeof e === "object" && e.kind === "ellipsis";
+  if (parsed.filter((e) => e instanceof Tensor).length > 1) {
+    throw new ShapeError("at", "only one index array or tensor per subscript is supported; index one dimension at a time, or use gather");
+  }
   const ellipses = parsed.filter(isEllipsis).length;
   if (ellipses > 1) throw new ShapeError("at", "an index can only have a single ellipsis ('...')");
   const consumed = parsed.filter((e) => e !== null && !isEllipsis(e)).length;
@@ -77,6 +85,15 @@ export function at(x: Tensor, entries: readonly IndexEntry[]): Tensor {
   for (const e of parsed) {
     if (e === null) y = unsqueeze(y, d++);
     else if (typeof e === "number") y = select(y, d, e);
+    else if (e instanceof Tensor) {
+      if (e.dtype !== "int32") throw new ShapeError("at", `an index tensor must hold integers (int32), got ${e.dtype}`);
+      // Negative indices count from the end, as in Python.
+      const size = y.shape[d]!;
+      const flat = Int32Array.from(e.data as Int32Array, (i) => (i < 0 ? i + size : i));
+      const picked = indexSelect(y, d, flat);
+      y = picked.reshape([...picked.shape.slice(0, d), ...e.shape, ...picked.shape.slice(d + 1)]);
+      d += e.ndim;
+    }
     else if (e.kind === "ellipsis") d += x.ndim - consumed;
     else {
       const [start, step, n] = sliceRange(e, y.shape[d]!);
