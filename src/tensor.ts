@@ -215,6 +215,10 @@ export class Tensor {
 
   // Reductions
   sum(dim?: number | number[], keepdim = false): Tensor { return R.sum(this, dim, keepdim); }
+  /** 1 where any element along `dim` (or in the whole tensor) is nonzero, else 0: PyTorch's bool as 0/1, as the comparisons give. */
+  any(dim?: number, keepdim = false): Tensor { return this.ne(0).sum(dim, keepdim).gt(0); }
+  /** 1 where every element along `dim` (or in the whole tensor) is nonzero, else 0. */
+  all(dim?: number, keepdim = false): Tensor { return this.eq(0).sum(dim, keepdim).eq(0); }
   mean(dim?: number | number[], keepdim = false): Tensor { return R.mean(this, dim, keepdim); }
   /** Maximum over all elements, or over `dim` (values only; use `argmax` for indices). */
   max(dim?: number, keepdim = false): Tensor { return R.maxReduce(this, "max", dim, keepdim); }

@@ -14,3 +14,4 @@ export {
   addingProblem, copyMemory, copyBaseline, ADDING_BASELINE_MSE, COPY_BLANK, COPY_DELIMITER, COPY_VOCAB,
   type AddingBatch, type CopyBatch,
 } from "./tasks.js";
+export { TensorDataset, DataLoader, type DataLoaderOptions } from "./dataset.js";

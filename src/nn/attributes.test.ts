@@ -115,3 +115,10 @@ describe("attributes register as in PyTorch", () => {
     expect(last).toBeLessThan(first / 3);
   });
 });
+
+test("PyTorch's paths for the functional activations and the rnn utilities", () => {
+  const x = randn([2, 3]);
+  expect(Array.from(nn.functional.tanh(x).data)).toEqual(Array.from(x.tanh().data));
+  expect(Array.from(nn.functional.sigmoid(x).data)).toEqual(Array.from(x.sigmoid().data));
+  expect(nn.utils.rnn.packPaddedSequence).toBe(nn.utils.packPaddedSequence);
+});

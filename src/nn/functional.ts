@@ -8,6 +8,14 @@ export { embedding } from "../ops/indexing.js";
 
 export type Reduction = "mean" | "sum" | "none";
 
+export function tanh(x: Tensor): Tensor {
+  return x.tanh();
+}
+
+export function sigmoid(x: Tensor): Tensor {
+  return x.sigmoid();
+}
+
 export function relu(x: Tensor): Tensor {
   return x.relu();
 }

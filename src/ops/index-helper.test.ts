@@ -88,3 +88,27 @@ describe("small PyTorch conveniences", () => {
     expectGradcheck((a) => a.split([1, 3], 0)[1]!, [randn64([4, 2])]);
   });
 });
+
+describe("at() with one index array or tensor (advanced indexing)", () => {
+  test("picks rows, negative indices from the end, and keeps the index's shape", () => {
+    const x = arange(12).reshape([4, 3]);
+    expect(x.at(tensor([3, -1, 0], { dtype: "int32" })).tolist()).toEqual([[9, 10, 11], [9, 10, 11], [0, 1, 2]]);
+    expect(x.at(":", [0, 2]).tolist()).toEqual([[0, 2], [3, 5], [6, 8], [9, 11]]);
+    expect(x.at(tensor([[0, 1], [2, 3]], { dtype: "int32" })).shape).toEqual([2, 2, 3]);
+    expect(thrown(() => x.at([0], [1])).message).toMatch(/only one index array or tensor/);
+  });
+  test("gradients flow back to the picked rows", () => {
+    const w = randn64([4, 2]);
+    expectGradcheck((t) => t!.at(tensor([1, 1, 3], { dtype: "int32" })), [w]);
+  });
+});
+
+describe("any and all", () => {
+  test("over a dimension and over everything", () => {
+    const t = tensor([[0, 1, 0], [0, 0, 0], [2, 3, 4]]);
+    expect(t.any(1).tolist()).toEqual([1, 0, 1]);
+    expect(t.all(1).tolist()).toEqual([0, 0, 1]);
+    expect(t.any().item()).toBe(1);
+    expect(t.all().item()).toBe(0);
+  });
+});
