@@ -7,10 +7,12 @@
 //     `os.path.join`, no `assert os.path.exists`); `tokenize` splits the string into lines (iterating over it,
 //     as over a file) and `line.split()` is a whitespace regex with empty strings dropped.
 //     The default data is the small text at the end of this file.
-//  2. Arguments: argparse becomes `main(options)`, an object of the flags with PyTorch's defaults except
+//  2. main.py's script body is the body of `main(options)` (its functions are closures inside it, its
+//     globals `lr`, `epoch`, `model` are `let`s there). Arguments: argparse becomes `options`, an object of the flags with PyTorch's defaults except
 //     `data` (the texts) and `save` ("model.safetensors"), plus `log` (where lines are printed, console.log
 //     by default). `--accel`, `--onnx-export`, `--nhead`, the Transformer model (and with it
-//     `PositionalEncoding`, the `if args.model == 'Transformer'` branches and `export_onnx`) are left out,
+//     `PositionalEncoding`, the `if args.model == 'Transformer'` branches, the local `ntokens` that only they
+//     use in `evaluate` and `train`, and `export_onnx`) are left out,
 //     so there is no `device` and no `.to(device)` (in `batchify` and on the model).
 //  3. Calling a module: `model(data, hidden)` is `model.forward(data, hidden)`, likewise for every layer and
 //     for `criterion`; `F.log_softmax(x, dim=1)` is `nn.functional.logSoftmax(x, 1)`.
@@ -39,7 +41,8 @@
 //     keys into the one shared tensor keeps the tie). The `safe_globals` list and
 //     `model.rnn.flatten_parameters()` have no equivalent and are dropped.
 // 12. `if not best_val_loss` is `bestValLoss === null` (Python's test would also treat a loss of 0.0 as unset).
-// 13. No `try/except KeyboardInterrupt` around the epoch loop.
+// 13. No `try/except KeyboardInterrupt` around the epoch loop. `optimizer` is declared up front as
+//     `optim.AdamW | undefined` (a Python global that only exists with `--use-optimizer`).
 // 14. Additions for the caller: `train()` also sums its epoch's losses and returns their mean (the original
 //     only prints interval averages), and `main` collects the per-epoch train losses, validation losses and
 //     learning rates and returns them with the test loss, the reloaded model and the corpus.
@@ -331,8 +334,8 @@ export function main(options: Partial<Args> = {}): Result {
       const [data, targets] = getBatch(trainData, i);
       // Starting each batch, we detach the hidden state from how it was previously produced.
       // If we didn't, the model would try backpropagating all the way to start of the dataset.
-      if (optimizer) {
-        optimizer.zeroGrad();
+      if (args.useOptimizer) {
+        optimizer!.zeroGrad();
       } else {
         model.zeroGrad();
       }
@@ -344,8 +347,8 @@ export function main(options: Partial<Args> = {}): Result {
 
       // `clip_grad_norm` helps prevent the exploding gradient problem in RNNs / LSTMs.
       nn.utils.clipGradNorm_(model.parameters(), args.clip);
-      if (optimizer) {
-        optimizer.step();
+      if (args.useOptimizer) {
+        optimizer!.step();
       } else {
         for (const p of model.parameters()) {
           noGrad(() => p.add_(p.grad!, -lr));
