@@ -165,6 +165,10 @@ export class Tensor {
   long(): Tensor {
     return this.to("long");
   }
+  /** PyTorch's `.type(dtype)`: the same as `to(dtype)`. */
+  type(dtype: DTypeName): Tensor {
+    return this.to(dtype);
+  }
 
   /** The single value of a one-element tensor. */
   item(): number {

@@ -122,3 +122,10 @@ test("PyTorch's paths for the functional activations and the rnn utilities", () 
   expect(Array.from(nn.functional.sigmoid(x).data)).toEqual(Array.from(x.sigmoid().data));
   expect(nn.utils.rnn.packPaddedSequence).toBe(nn.utils.packPaddedSequence);
 });
+
+test("ported code's small calls: flattenParameters() and Tensor.type()", () => {
+  const lstm = new nn.LSTM(2, 3);
+  expect(() => lstm.flattenParameters()).not.toThrow();
+  expect(randn([2]).type("float64").dtype).toBe("float64");
+  expect(tensor([1, 2]).type("long").dtype).toBe("int32");
+});

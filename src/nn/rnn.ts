@@ -170,6 +170,12 @@ export abstract class RNNBase<S extends RecurrentState = RecurrentState> extends
     return this.allWeightNames.map((names) => names.map((n) => this.getParameter(n)!));
   }
 
+  /**
+   * PyTorch's `flatten_parameters()`: compacts the weights for cuDNN there; here the weights are
+   * always used where they are, so it does nothing (ported code that calls it keeps working).
+   */
+  flattenParameters(): void {}
+
   /** Layer `layer`, direction `dir`'s parameters under the cell table's names (`weight_ih`, ...). */
   layerWeights(layer: number, dir = 0): CellWeights {
     const keys = this.weightKeys[layer * (this.bidirectional ? 2 : 1) + dir];
