@@ -134,6 +134,12 @@ export async function trainCommand(args: TrainArgs): Promise<void> {
         await writeFileAtomic(curvesPath, curves.svg());
       },
     });
+  } catch (e) {
+    if (e instanceof tr.DivergenceError) {
+      const kept = keeper.best ? `the checkpoint of epoch ${keeper.best.epoch} in ${ckptDir} is intact` : `nothing was saved; ${ckptDir} is as it was`;
+      throw new CliError(`${e.message.replace(/^fit: /, "training ")}; ${kept}`);
+    }
+    throw e;
   } finally {
     process.off("SIGINT", onSigint);
     bar.stop();

@@ -61,6 +61,56 @@ export interface FitOptions {
   onBatch?: (p: BatchProgress) => void;
   /** Called after each epoch's validation; may be async (e.g. to save a checkpoint). */
   onEpoch?: (e: EpochResult) => void | Promise<void>;
+  /** When a run counts as diverged (see `DivergenceOptions`); `false` turns the checks off. */
+  divergence?: Partial<DivergenceOptions> | false;
+}
+
+/**
+ * What `fit` treats as divergence. A step whose loss or gradient is not finite is skipped (the
+ * weights stay as they were); `maxBadSteps` such steps in a row stop the run. A finite blow-up stops
+ * it too: the epoch's running loss above `lossFactor` times the lowest running loss seen, or times
+ * the running loss after the first `warmupSteps` steps if that is higher, or a weight whose magnitude
+ * passes `maxWeight`. A stopped run throws
+ * `DivergenceError` before its epoch ends, so a diverged model is never handed to `onEpoch` (and so
+ * never saved by a checkpoint writer there).
+ */
+export interface DivergenceOptions {
+  maxBadSteps: number;
+  lossFactor: number;
+  warmupSteps: number;
+  maxWeight: number;
+}
+
+export const DIVERGENCE_DEFAULTS: DivergenceOptions = { maxBadSteps: 3, lossFactor: 100, warmupSteps: 10, maxWeight: 1e6 };
+
+/** A training run that diverged; the message says how, at which epoch and batch, and what to try. */
+export class DivergenceError extends Error {
+  constructor(message: string, readonly epoch: number, readonly batch: number) {
+    super(message);
+    this.name = "DivergenceError";
+  }
+}
+
+/** The largest weight magnitude (NaN if any weight is NaN). */
+function maxAbsWeight(params: readonly Tensor[]): number {
+  let m = 0;
+  for (const p of params) {
+    const d = p.data;
+    for (let i = 0; i < d.length; i++) {
+      const v = Math.abs(d[i]!);
+      if (!(v <= m)) m = v;
+    }
+  }
+  return m;
+}
+
+function gradsFinite(params: readonly Tensor[]): boolean {
+  for (const p of params) {
+    const g = p.grad?.data;
+    if (!g) continue;
+    for (let i = 0; i < g.length; i++) if (!Number.isFinite(g[i]!)) return false;
+  }
+  return true;
 }
 
 export interface BatchProgress {
@@ -202,6 +252,12 @@ export async function fit(model: SequenceModel, train: EncodedDataset, val: Enco
   const loader = new BucketLoader(train.ids.map((_, i) => i), { batchSize, lengthOf: (i) => train.ids[i]!.length, seed });
   const schedule = options.scheduler ?? "none";
   const scheduler = makeScheduler(schedule, opt, options, loader.length);
+  const div = options.divergence === false ? null : { ...DIVERGENCE_DEFAULTS, ...options.divergence };
+  const hint = "try a lower learning rate, or clipping (clipNorm)";
+  let badSteps = 0;
+  let steps = 0;
+  let lowestRunning = Infinity;
+  let startLoss = 0;
   const history: EpochResult[] = [];
   let bestEpoch = 0;
   let bestScore = -Infinity;
@@ -220,12 +276,23 @@ export async function fit(model: SequenceModel, train: EncodedDataset, val: Enco
       const out = model.forward(input, lengths);
       const loss = lossOf(task, out, target);
       const l = loss.item();
-      if (!Number.isFinite(l)) throw new Error(`fit: the loss became ${l} at epoch ${epoch}, batch ${b + 1}; try a lower learning rate or clipping`);
+      if (!div && !Number.isFinite(l)) throw new DivergenceError(`fit: the loss became ${l} at epoch ${epoch}, batch ${b + 1}; ${hint}`, epoch, b + 1);
       opt.zeroGrad();
-      loss.backward();
+      if (Number.isFinite(l)) loss.backward();
+      if (div && !(Number.isFinite(l) && gradsFinite(params))) {
+        // Skip the step: the weights stay as they were.
+        badSteps++;
+        if (badSteps >= div.maxBadSteps) {
+          throw new DivergenceError(`fit: diverged at epoch ${epoch}, batch ${b + 1}: ${badSteps} steps in a row had a non-finite loss or gradient (loss ${l}); ${hint}`, epoch, b + 1);
+        }
+        b++;
+        continue;
+      }
+      badSteps = 0;
       if (options.clipValue != null) nn.utils.clipGradValue_(params, options.clipValue);
       if (options.clipNorm != null) nn.utils.clipGradNorm_(params, options.clipNorm);
       opt.step();
+      steps++;
       lastLr = firstLr(opt);
       if (schedule === "onecycle") (scheduler as optim.OneCycleLR).step();
       lossSum += l * idx.length;
@@ -235,9 +302,26 @@ export async function fit(model: SequenceModel, train: EncodedDataset, val: Enco
         for (let j = 0; j < idx.length; j++) if (pred[j] === target.data[j]) correct++;
       }
       b++;
+      if (div) {
+        const running = lossSum / seen;
+        // The reference is the lowest running loss, but never below the loss level the run started
+        // at: a model that fits its data to ~0 and then has a rough epoch has not diverged.
+        if (steps > div.warmupSteps && running > div.lossFactor * Math.max(lowestRunning, startLoss)) {
+          throw new DivergenceError(`fit: diverged at epoch ${epoch}, batch ${b}: the running loss ${running.toPrecision(4)} is over ${div.lossFactor} times its reference, ${Math.max(lowestRunning, startLoss).toPrecision(4)}; ${hint}`, epoch, b);
+        }
+        if (steps === div.warmupSteps && epoch === 1) startLoss = running;
+        if (steps > div.warmupSteps || epoch > 1) lowestRunning = Math.min(lowestRunning, running);
+        const w = maxAbsWeight(params);
+        if (!(w <= div.maxWeight)) {
+          throw new DivergenceError(`fit: diverged at epoch ${epoch}, batch ${b}: a weight reached ${w.toPrecision(4)}, past maxWeight ${div.maxWeight}; ${hint}`, epoch, b);
+        }
+      }
       options.onBatch?.({ epoch, batch: b, batches: loader.length, loss: lossSum / seen, accuracy: task === "classification" ? correct / seen : null, examples: seen, elapsedMs: performance.now() - t0 });
       if (b % 8 === 0) await tick(); // lets a Ctrl-C handler run
     }
+    // Runs shorter than the warm-up take the first epoch's loss as the level they started at.
+    if (epoch === 1 && startLoss === 0 && seen > 0) startLoss = lossSum / seen;
+    if (seen === 0) throw new DivergenceError(`fit: diverged in epoch ${epoch}: no step had a finite loss and gradient; ${hint}`, epoch, b);
     const valResult = val && val.ids.length ? evaluate(model, val, { task, maxLen: options.maxLen }) : null;
     // Best by validation accuracy, ties broken by validation loss (regression: loss alone).
     const lossNow = valResult ? valResult.loss : lossSum / seen;

@@ -12,7 +12,7 @@ export {
   type LineSeries, type LineChartOptions, type SmallMultiplesOptions,
 } from "./plot.js";
 export {
-  fit, evaluate, makeOptimizer, makeScheduler, makeBatch,
+  fit, evaluate, makeOptimizer, makeScheduler, makeBatch, DivergenceError, DIVERGENCE_DEFAULTS, type DivergenceOptions,
   type SequenceModel, type Task, type EncodedDataset, type OptimizerName, type SchedulerName, type FitOptions,
   type BatchProgress, type Evaluation, type EpochResult, type FitResult,
 } from "./fit.js";
