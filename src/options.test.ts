@@ -54,3 +54,49 @@ describe("errors name the function the user called", () => {
     expect(thrown(() => nn.functional.nllLoss(randn([2, 3]), tensor([0, 5], { dtype: "int32" }))).message).toMatch(/^nllLoss: /);
   });
 });
+
+const loose = <T>(v: unknown): T => v as T;
+
+describe("option values", () => {
+  test("boolOption, positiveInt and finite name the function, the option and the value", async () => {
+    const { boolOption, finite, positiveInt } = await import("./options.js");
+    expect(thrown(() => boolOption("f", "flag", "false"), TypeError).message).toBe('f: flag must be a boolean, got "false"');
+    expect(() => boolOption("f", "flag", undefined)).not.toThrow();
+    expect(thrown(() => positiveInt("f", "size", 0)).message).toBe("f: size must be a positive integer, got 0");
+    expect(thrown(() => positiveInt("f", "size", -1, true)).message).toBe("f: size must be a non-negative integer, got -1");
+    expect(thrown(() => finite("f", "lr", Infinity)).message).toBe("f: lr must be a finite number, got Infinity");
+    expect(thrown(() => checkOptions("f", loose(false), {})).message).toBe("f: options must be an object, got false");
+  });
+
+  test("optimizers' hyperparameters have their defaults' types", () => {
+    const p = [randn([2], { requiresGrad: true })];
+    expect(thrown(() => new optim.SGD(p, { lr: loose("0.1") }), TypeError).message).toBe('SGD: lr must be a number, got "0.1"');
+    expect(thrown(() => new optim.Adam(p, { amsgrad: loose("false") })).message).toBe('Adam: amsgrad must be a boolean, got "false"');
+    expect(thrown(() => new optim.Adam(p, { betas: loose([0.9]) })).message).toBe("Adam: betas must be 2 finite numbers, got [0.9]");
+    expect(thrown(() => new optim.RMSprop(p, { lr: NaN })).message).toBe("RMSprop: invalid learning rate: NaN (must be >= 0)");
+  });
+});
+
+describe("tensor creation and seeds", () => {
+  test("tensor() rejects non-numbers, naming the position", async () => {
+    expect(thrown(() => tensor([1, "2", 3] as unknown as number[]), TypeError).message).toBe('tensor: expected numbers, got "2" at index [1]');
+    expect(thrown(() => tensor([[1, 2], [3, null]] as unknown as number[][])).message).toBe("tensor: expected numbers, got null at index [1, 1]");
+    expect(thrown(() => tensor([1], { dtype: "float16" as "float32" })).message).toBe('tensor: unsupported dtype "float16"; supported dtypes are float32, float64, int32, float, double, int, int64, long');
+  });
+
+  test("zeros and full with a huge shape fail with the bytes needed", async () => {
+    const { full, zeros } = await import("./tensor.js");
+    expect(thrown(() => zeros([1e5, 1e5])).message).toBe("full: shape [100000, 100000] (float32) would need 40.0 GB; a tensor may hold at most 2 GiB (2147483647 bytes)");
+    expect(thrown(() => full([3e8], 1, { dtype: "float64" })).message).toBe("full: shape [300000000] (float64) would need 2.4 GB; a tensor may hold at most 2 GiB (2147483647 bytes)");
+    expect(thrown(() => zeros(loose(5))).message).toBe("full: shape must be an array of sizes, got 5");
+  });
+
+  test("manualSeed takes safe integers only", async () => {
+    const { manualSeed } = await import("./random.js");
+    expect(thrown(() => manualSeed(loose("abc")), TypeError).message).toBe('manualSeed: seed must be a safe integer (|seed| <= 2^53 - 1), got "abc"');
+    expect(thrown(() => manualSeed(NaN)).message).toBe("manualSeed: seed must be a safe integer (|seed| <= 2^53 - 1), got NaN");
+    expect(thrown(() => manualSeed(2 ** 64)).message).toBe("manualSeed: seed must be a safe integer (|seed| <= 2^53 - 1), got 18446744073709552000");
+    expect(thrown(() => manualSeed(1.5)).message).toMatch(/^manualSeed: .* got 1\.5$/);
+    expect(() => manualSeed(-(2 ** 53 - 1))).not.toThrow();
+  });
+});

@@ -14,7 +14,14 @@ export class Generator {
     this.manualSeed(seed);
   }
 
+  /**
+   * Seeds the generator. PyTorch takes integers in [-2^63, 2^64); here a seed must be a safe
+   * integer (|seed| <= 2^53 - 1), which a JavaScript number holds exactly.
+   */
   manualSeed(seed: number): this {
+    if (typeof seed !== "number" || !Number.isSafeInteger(seed)) {
+      throw new TypeError(`manualSeed: seed must be a safe integer (|seed| <= 2^53 - 1), got ${typeof seed === "string" ? JSON.stringify(seed) : String(seed)}`);
+    }
     let x = (Math.floor(seed) ^ Math.floor(seed / 2 ** 32)) >>> 0;
     const next = (): number => {
       x = (x + 0x9e3779b9) >>> 0;

@@ -18,7 +18,7 @@ import * as I from "./ops/inplace.js";
 import * as S from "./ops/sort.js";
 import { formatTensor } from "./format.js";
 import { at, type IndexEntry } from "./ops/index-helper.js";
-import { checkOptions, type OptionKeys } from "./options.js";
+import { checkOptions, describeValue, type OptionKeys } from "./options.js";
 
 export type { DType, DTypeName } from "./dtype.js";
 export type NestedArray = number | boolean | NestedArray[];
@@ -360,16 +360,22 @@ export function tensor(values: NestedArray | ArrayLike<number>, shapeOrOptions?:
   } else if (Array.isArray(values)) {
     const inferred = inferShape(values);
     const out: number[] = [];
+    const path: number[] = [];
     const walk = (v: NestedArray, d: number): void => {
       if (d === inferred.length) {
         if (Array.isArray(v)) throw new ShapeError("tensor", `ragged nested array: expected a number at depth ${d} (shape ${fmtShape(inferred)})`);
+        if (typeof v !== "number" && typeof v !== "boolean") throw new TypeError(`tensor: expected numbers, got ${describeValue(v)} at index [${path.join(", ")}]`);
         out.push(Number(v));
         return;
       }
       if (!Array.isArray(v) || v.length !== inferred[d]) {
         throw new ShapeError("tensor", `ragged nested array: expected length ${inferred[d]} at depth ${d} (shape ${fmtShape(inferred)})`);
       }
-      for (const e of v) walk(e, d + 1);
+      v.forEach((e, i) => {
+        path.push(i);
+        walk(e, d + 1);
+        path.pop();
+      });
     };
     walk(values, 0);
     flat = out;
@@ -388,15 +394,32 @@ export function tensor(values: NestedArray | ArrayLike<number>, shapeOrOptions?:
   return new Tensor(buf, shape, options.requiresGrad ?? false);
 }
 
-function checkShape(op: string, shape: Shape): void {
+/**
+ * The most bytes one tensor may hold: 2^31 - 1 (2 GiB), the largest ArrayBuffer every JavaScript
+ * engine allocates. A bigger shape is refused before allocation, with the bytes it would need.
+ */
+export const MAX_TENSOR_BYTES = 2 ** 31 - 1;
+
+const fmtBytes = (b: number): string => (b >= 1e9 ? `${(b / 1e9).toFixed(1)} GB` : b >= 1e6 ? `${(b / 1e6).toFixed(1)} MB` : `${b} bytes`);
+
+/** @internal Throws `<op>: <what> [80000, 20000] (float32) would need 6.4 GB; a tensor may hold at most 2 GiB` for a shape too big. */
+export function checkAlloc(op: string, shape: Shape, dtype: DTypeName = "float32", what = "shape"): void {
+  const bytes = numel(shape) * (resolveDType(op, dtype) === "float64" ? 8 : 4);
+  if (bytes > MAX_TENSOR_BYTES) throw new ShapeError(op, `${what} ${fmtShape(shape)} (${dtype}) would need ${fmtBytes(bytes)}; a tensor may hold at most 2 GiB (${MAX_TENSOR_BYTES} bytes)`, [shape]);
+}
+
+function checkShape(op: string, shape: Shape, dtype: DTypeName = "float32"): void {
+  if (!Array.isArray(shape)) throw new TypeError(`${op}: shape must be an array of sizes, got ${describeValue(shape)}`);
   for (const d of shape) {
     if (!Number.isInteger(d) || d < 0) throw new ShapeError(op, `invalid shape ${fmtShape(shape)}: sizes must be non-negative integers`, [shape]);
   }
+  checkAlloc(op, shape, dtype);
 }
 
 export function full(shape: Shape, value: number, options: TensorOptions = {}): Tensor {
   checkOptions("full", options, TENSOR_OPTION_KEYS);
-  checkShape("full", shape);
+  checkShape("full", shape, options.dtype);
+  if (typeof value !== "number") throw new TypeError(`full: fill value must be a number, got ${describeValue(value)}`);
   checkIndexRange("full", options.dtype ?? "float32", [value]);
   const buf = allocBuf(resolveDType("full", options.dtype ?? "float32"), numel(shape));
   if (value !== 0) buf.fill(value);

@@ -125,3 +125,19 @@ describe("toNumbers", () => {
     expect(() => toNumbers(["Infinity"])).toThrow("row 1");
   });
 });
+
+describe("columns named like Object's properties", () => {
+  test("__proto__ and constructor are ordinary columns", () => {
+    const t = parseDelimited("__proto__,constructor,text\na,b,c\n");
+    expect(t.columns).toEqual(["__proto__", "constructor", "text"]);
+    expect(Object.keys(t.rows[0]!)).toEqual(["__proto__", "constructor", "text"]);
+    expect(t.rows[0]!["__proto__"]).toBe("a");
+    expect(t.rows[0]!["constructor"]).toBe("b");
+    expect(selectColumns(t.rows, { textCol: "__proto__", labelCol: "constructor" })).toEqual({ texts: ["a"], labels: ["b"], skipped: 0 });
+    const j = parseJsonLines('{"__proto__": "x", "constructor": "y"}\n');
+    expect(selectColumns(j, { textCol: "__proto__", labelCol: "constructor" })).toEqual({ texts: ["x"], labels: ["y"], skipped: 0 });
+  });
+  test("a record without a constructor column does not read Object's constructor", () => {
+    expect(thrown(() => selectColumns([{ text: "a", constructor: "b" }, { text: "c" }], { labelCol: "constructor" })).message).toBe('selectColumns: row 2: missing label in column "constructor"');
+  });
+});

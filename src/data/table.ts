@@ -67,7 +67,8 @@ export function parseDelimited(text: string, options: ParseDelimitedOptions = {}
   if (records.length === 0) return { columns: [], rows: [] };
   const columns = header ? headerNames(records[0]) : records[0].map((_, i) => String(i));
   const rows = records.slice(header ? 1 : 0).map((fields) => {
-    const row: Record<string, string> = {};
+    // No prototype, so a column named "__proto__" or "constructor" is an ordinary key.
+    const row = Object.create(null) as Record<string, string>;
     columns.forEach((c, i) => (row[c] = fields[i]));
     return row;
   });
@@ -122,6 +123,9 @@ export function parseJsonLines(text: string): Record<string, unknown>[] {
   return records;
 }
 
+/** A record's own value for `key` ("constructor" is not inherited from Object). */
+const own = (record: Record<string, unknown>, key: string): unknown => (Object.hasOwn(record, key) ? record[key] : undefined);
+
 function describe(value: unknown): string {
   if (value === null) return "null";
   if (Array.isArray(value)) return "an array";
@@ -156,7 +160,7 @@ export function selectColumns(records: readonly Record<string, unknown>[], optio
     }
   }
   records.forEach((record, i) => {
-    const text = record[textCol];
+    const text = own(record, textCol);
     if (text === undefined || text === null || (typeof text === "string" && text.trim() === "")) {
       out.skipped++;
       return;
@@ -164,7 +168,7 @@ export function selectColumns(records: readonly Record<string, unknown>[], optio
     if (typeof text !== "string") {
       throw new TypeError(`selectColumns: row ${i + 1}: text in column ${JSON.stringify(textCol)} must be a string, got ${describe(text)}`);
     }
-    const label = record[labelCol];
+    const label = own(record, labelCol);
     if (label === undefined || label === null || label === "") {
       throw new Error(`selectColumns: row ${i + 1}: missing label in column ${JSON.stringify(labelCol)}`);
     }

@@ -84,3 +84,15 @@ describe("SequenceRegressor", () => {
     expect(loss).toBeLessThan(0.005);
   });
 });
+
+describe("TextClassifier lengths", () => {
+  test("a length of 0, below 0 or beyond the padded length is an error naming the index and value", async () => {
+    const { thrown } = await import("../../test/helpers.js");
+    const m = new TextClassifier({ vocabSize: 10, numClasses: 2, embeddingDim: 3, hiddenSize: 4 });
+    const x = ids([[1, 2, 3], [4, 5, 0]]);
+    expect(thrown(() => m.forward(x, [3, 0]), RangeError).message).toBe("SequenceEncoder: lengths[1] must be an integer in [1, 3] for tokens [2, 3], got 0");
+    expect(thrown(() => m.forward(x, [-5, 2])).message).toBe("SequenceEncoder: lengths[0] must be an integer in [1, 3] for tokens [2, 3], got -5");
+    expect(thrown(() => m.forward(x, [3, 99])).message).toBe("SequenceEncoder: lengths[1] must be an integer in [1, 3] for tokens [2, 3], got 99");
+    expect(m.forward(x, [3, 2]).shape).toEqual([2, 2]);
+  });
+});

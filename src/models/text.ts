@@ -85,7 +85,10 @@ export class SequenceEncoder extends nn.Module {
     }
     const [N, L] = tokens.shape as [number, number];
     if (lengths.length !== N) throw new ShapeError(name, `expected ${N} lengths for tokens ${fmtShape(tokens.shape)}, got ${lengths.length}`, [tokens.shape]);
-    const lens = Array.from(lengths, (l) => Math.min(Math.max(1, l), L));
+    const lens = Array.from(lengths, (l, i) => {
+      if (!Number.isInteger(l) || l < 1 || l > L) throw new RangeError(`${name}: lengths[${i}] must be an integer in [1, ${L}] for tokens ${fmtShape(tokens.shape)}, got ${l}`);
+      return l;
+    });
     const emb = this.drop.forward(this.embedding.forward(tokens));
     const packed = nn.utils.packPaddedSequence(emb, lens, { batchFirst: true, enforceSorted: false });
     const [out, state] = this.rnn.forward(packed);

@@ -1,7 +1,7 @@
 /** Stateless functions behind the modules, like `torch.nn.functional`. */
 import { fmtShape, ShapeError, shapesEqual } from "../shape.js";
 import { Tensor, zerosLike } from "../tensor.js";
-import { checkOptions } from "../options.js";
+import { checkOptions, describeValue } from "../options.js";
 
 export { linear, dropout, softmax, logSoftmax } from "../ops/composite.js";
 export { embedding } from "../ops/indexing.js";
@@ -69,6 +69,7 @@ export function nllLoss(input: Tensor, target: Tensor, options: NllOptions = {})
 function nll(op: string, input: Tensor, target: Tensor, options: NllOptions): Tensor {
   checkOptions(op, options, { weight: true, ignoreIndex: true, reduction: true });
   const { weight = null, ignoreIndex = -100, reduction = "mean" } = options;
+  if (!Number.isSafeInteger(ignoreIndex)) throw new TypeError(`${op}: ignoreIndex must be an integer, got ${describeValue(ignoreIndex)}`);
   checkReduction(op, reduction);
   if (target.dtype !== "int32") throw new ShapeError(op, `target must hold int32 class indices, got ${target.dtype} (convert with .long())`);
   const [logp, tgt, outShape] = flattenClasses(op, input, target);
@@ -103,7 +104,7 @@ export function crossEntropy(input: Tensor, target: Tensor, options: CrossEntrop
   checkOptions("crossEntropy", options, { weight: true, ignoreIndex: true, reduction: true, labelSmoothing: true });
   const { labelSmoothing = 0, reduction = "mean" } = options;
   checkReduction("crossEntropy", reduction);
-  if (!(labelSmoothing >= 0 && labelSmoothing <= 1)) throw new Error(`crossEntropy: labelSmoothing must be in [0, 1], got ${labelSmoothing}`);
+  if (typeof labelSmoothing !== "number" || !(labelSmoothing >= 0 && labelSmoothing <= 1)) throw new Error(`crossEntropy: labelSmoothing must be in [0, 1], got ${labelSmoothing}`);
   const classDim = input.ndim === 1 ? 0 : 1;
   const logp = input.logSoftmax(classDim);
   if (target.dtype !== "int32") {

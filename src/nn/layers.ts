@@ -2,10 +2,10 @@
 import { embedding } from "../ops/indexing.js";
 import { dropout, linear } from "../ops/composite.js";
 import { ShapeError } from "../shape.js";
-import { Tensor, zeros } from "../tensor.js";
+import { checkAlloc, Tensor, zeros } from "../tensor.js";
 import { kaimingUniform_, normal_, uniform_ } from "./init.js";
 import { checkInputDtype, Module } from "./module.js";
-import { checkOptions } from "../options.js";
+import { boolOption, checkOptions, positiveInt } from "../options.js";
 
 /** A module that maps one tensor to one tensor; what `Sequential` chains. */
 export interface TensorModule extends Module {
@@ -27,8 +27,10 @@ export class Linear extends Module implements TensorModule {
     super();
     checkOptions("Linear", options, { bias: true });
     for (const [k, v] of [["inFeatures", inFeatures], ["outFeatures", outFeatures]] as const) {
-      if (!Number.isInteger(v) || v < 0) throw new Error(`Linear: ${k} must be a non-negative integer, got ${v}`);
+      positiveInt("Linear", k, v, true);
     }
+    boolOption("Linear", "bias", options.bias);
+    checkAlloc("Linear", [outFeatures, inFeatures], "float32", "weight");
     this.weight = this.registerParameter("weight", kaimingUniform_(zeros([outFeatures, inFeatures]), Math.sqrt(5)));
     const bound = inFeatures > 0 ? 1 / Math.sqrt(inFeatures) : 0;
     this.bias = this.registerParameter("bias", options.bias === false ? null : uniform_(zeros([outFeatures]), -bound, bound));
@@ -63,6 +65,9 @@ export class Embedding extends Module implements TensorModule {
   constructor(readonly numEmbeddings: number, readonly embeddingDim: number, options: EmbeddingOptions = {}) {
     super();
     checkOptions("Embedding", options, { paddingIdx: true, weight: true });
+    positiveInt("Embedding", "numEmbeddings", numEmbeddings, true);
+    positiveInt("Embedding", "embeddingDim", embeddingDim, true);
+    checkAlloc("Embedding", [numEmbeddings, embeddingDim], "float32", "weight");
     let pad = options.paddingIdx ?? null;
     if (pad !== null) {
       if (!Number.isInteger(pad) || pad >= numEmbeddings || pad < -numEmbeddings) {
@@ -174,7 +179,7 @@ export class Flatten extends Module implements TensorModule {
 export class Dropout extends Module implements TensorModule {
   constructor(readonly p = 0.5) {
     super();
-    if (!(p >= 0 && p <= 1)) throw new Error(`Dropout: dropout probability has to be between 0 and 1, but got ${p}`);
+    if (typeof p !== "number" || !(p >= 0 && p <= 1)) throw new Error(`Dropout: dropout probability has to be between 0 and 1, but got ${p}`);
   }
   forward(x: Tensor): Tensor {
     return dropout(x, this.p, this.training);

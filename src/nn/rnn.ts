@@ -13,10 +13,10 @@ import { cat, stack } from "../ops/movement.js";
 import { indexAdd, indexSelect } from "../ops/indexing.js";
 import { PackedSequence, packedRowIndices } from "./utils/rnn.js";
 import { fmtShape, ShapeError, shapesEqual, type Shape } from "../shape.js";
-import { Tensor, zeros } from "../tensor.js";
+import { checkAlloc, Tensor, zeros } from "../tensor.js";
 import { uniform_ } from "./init.js";
 import { checkInputDtype, Module } from "./module.js";
-import { checkOptions, type OptionKeys } from "../options.js";
+import { boolOption, checkOptions, describeValue, type OptionKeys } from "../options.js";
 
 /** PyTorch's `mode` of a layer (and seqtorch's for its extensions), from the cell table. */
 export type RNNMode = (typeof CELLS)[CellKind]["mode"];
@@ -133,6 +133,7 @@ export abstract class RNNBase<S extends RecurrentState = RecurrentState> extends
     if (projSize > 0 && !projects) throw new Error(`${name}: projSize argument is only supported for LSTM, not RNN or GRU`);
     if (projSize >= hiddenSize) throw new Error(`${name}: projSize has to be smaller than hiddenSize, got projSize=${projSize}, hiddenSize=${hiddenSize}`);
     checkStack(name, numLayers, dropout);
+    for (const [k, v] of Object.entries({ bias, batchFirst, bidirectional, residual })) boolOption(name, k, v);
     this.cell = cell;
     this.mode = spec.mode;
     this.inputSize = inputSize;
@@ -153,6 +154,10 @@ export abstract class RNNBase<S extends RecurrentState = RecurrentState> extends
     const D = bidirectional ? 2 : 1;
     // PyTorch's reset_parameters: every weight and bias from U(-1/sqrt(H), 1/sqrt(H)), H = hiddenSize even with projection.
     const stdv = 1 / Math.sqrt(hiddenSize);
+    // Refuse impossible sizes before allocating anything, naming the parameter and its bytes.
+    for (let layer = 0; layer < Math.min(numLayers, 2); layer++) {
+      for (const [n, s] of cellParameters(cell, { I: layer === 0 ? inputSize : this.outSize * D, ...dims }, { bias })) checkAlloc(name, s, "float32", `${n}_l${layer}`);
+    }
     for (let layer = 0; layer < numLayers; layer++) {
       const layerIn = layer === 0 ? inputSize : this.outSize * D;
       for (let dir = 0; dir < D; dir++) {
@@ -197,14 +202,24 @@ export abstract class RNNBase<S extends RecurrentState = RecurrentState> extends
   forward(input: Tensor | PackedSequence, hx?: S | null): [Tensor | PackedSequence, S];
   forward(input: Tensor | PackedSequence, hx?: S | null): [Tensor | PackedSequence, S] {
     const specs = statesOf(this.cell);
+    const name = this.displayName;
+    if (!(input instanceof Tensor) && !(input instanceof PackedSequence)) {
+      throw new TypeError(`${name}: input must be a Tensor or a PackedSequence, got ${describeValue(input)}`);
+    }
     let given: (Tensor | null)[] = specs.map(() => null);
     if (hx) {
       if (specs.length > 1) {
-        if (!Array.isArray(hx) || hx.length !== specs.length) throw new Error(`${this.displayName}: expected hx as a pair [${specs.map((s) => s.layerArg).join(", ")}]`);
+        if (!Array.isArray(hx) || hx.length !== specs.length) {
+          throw new TypeError(`${name}: expected hx as a pair [${specs.map((s) => s.layerArg).join(", ")}], got ${hx instanceof Tensor ? `one tensor ${fmtShape(hx.shape)}` : describeValue(hx)}`);
+        }
         given = [...hx];
       } else {
-        given = [hx as Tensor];
+        if (!(hx instanceof Tensor)) throw new TypeError(`${name}: expects one hidden state tensor, got ${describeValue(hx)}`);
+        given = [hx];
       }
+      given.forEach((t, i) => {
+        if (!(t instanceof Tensor)) throw new TypeError(`${name}: ${specs[i]!.layerArg} must be a Tensor, got ${describeValue(t)}`);
+      });
     }
     const [out, states] = this.run(input, given);
     return [out, (states.length === 1 ? states[0]! : states) as S];
@@ -220,6 +235,9 @@ export abstract class RNNBase<S extends RecurrentState = RecurrentState> extends
       throw new ShapeError(name, packed
         ? `Expected packed data to be 2D [sum(lengths), inputSize], got ${fmtShape(data.shape)}`
         : `Expected input to be 2D or 3D, got ${data.ndim}D instead (input ${fmtShape(data.shape)})`, [data.shape]);
+    }
+    if (data.shape[packed || !this.batchFirst || data.ndim === 2 ? 0 : 1] === 0) {
+      throw new ShapeError(name, `Expected sequence length to be larger than 0 in RNN (${shown}, batchFirst=${this.batchFirst})`, [data.shape]);
     }
     if (data.dtype === "int32") throw new ShapeError(name, `input must be floating point, got int32 (embed token indices with nn.Embedding first)`, [data.shape]);
     checkInputDtype(name, data, this.getParameter(this.allWeightNames[0]![0]!));
@@ -441,6 +459,8 @@ export abstract class RNNCellBase extends Module {
     this.stateSizes = stateSizes(cell, dims);
     const stdv = 1 / Math.sqrt(hiddenSize);
     // Every parameter the kind has, in order; the biases are recorded as absent with `bias: false`.
+    boolOption(name, "bias", bias);
+    for (const [n, s] of cellParameters(cell, dims, { bias: true })) checkAlloc(name, s, "float32", n);
     const kept = new Set(cellParameters(cell, dims, { bias }).map(([n]) => n));
     for (const [n, s] of cellParameters(cell, dims, { bias: true })) this.registerParameter(n, kept.has(n) ? uniform_(zeros(s), -stdv, stdv) : null);
   }
@@ -453,6 +473,7 @@ export abstract class RNNCellBase extends Module {
   /** Validates input `[N, in]` or `[in]` and the states; returns them batched, plus whether input was. */
   protected prepare(input: Tensor, given: readonly (Tensor | null | undefined)[]): [Tensor, Tensor[], boolean] {
     const name = this.constructor.name;
+    if (!(input instanceof Tensor)) throw new TypeError(`${name}: input must be a Tensor, got ${describeValue(input)}`);
     if (input.ndim !== 1 && input.ndim !== 2) throw new ShapeError(name, `Expected input to be 1D or 2D, got ${input.ndim}D instead (input ${fmtShape(input.shape)})`, [input.shape]);
     if (input.shape[input.ndim - 1] !== this.inputSize) {
       throw new ShapeError(name, `input.shape[-1] must equal inputSize. Expected ${this.inputSize}, got ${input.shape[input.ndim - 1]} (input ${fmtShape(input.shape)})`, [input.shape]);

@@ -7,7 +7,7 @@ import { enableGrad, noGrad } from "../autograd.js";
 import type { FloatBuf } from "../dtype.js";
 import { Tensor, zeros } from "../tensor.js";
 import { fmtShape, ShapeError } from "../shape.js";
-import { checkOptions, type OptionKeys } from "../options.js";
+import { boolOption, checkOptions, describeValue, type OptionKeys } from "../options.js";
 
 /**
  * One entry of an optimizer's per-parameter state: a buffer shaped like the parameter, a count, or
@@ -57,7 +57,18 @@ const copyState = (v: StateValue): StateValue => (v instanceof Tensor ? copyAs(v
 export function withDefaults<O extends object>(where: string, defaults: O, options: Partial<O>): O {
   checkOptions(where, options, Object.fromEntries(Object.keys(defaults).map((k) => [k, true])) as OptionKeys<Partial<O>>);
   const out = { ...defaults };
-  for (const [k, v] of Object.entries(options)) if (v !== undefined) (out as Record<string, unknown>)[k] = v;
+  for (const [k, v] of Object.entries(options)) {
+    if (v === undefined) continue;
+    // Each value has its default's type: lr: "0.1" or amsgrad: "false" is an error, not coerced
+    // (the optimizer's own checks then refuse a NaN or negative number, in PyTorch's words).
+    const d = (defaults as Record<string, unknown>)[k];
+    if (typeof d === "number" && typeof v !== "number") throw new TypeError(`${where}: ${k} must be a number, got ${describeValue(v)}`);
+    else if (typeof d === "boolean") boolOption(where, k, v);
+    else if (Array.isArray(d) && !(Array.isArray(v) && v.length === d.length && v.every((x) => typeof x === "number" && Number.isFinite(x)))) {
+      throw new TypeError(`${where}: ${k} must be ${d.length} finite numbers, got ${Array.isArray(v) ? `[${v.map(describeValue).join(", ")}]` : describeValue(v)}`);
+    }
+    (out as Record<string, unknown>)[k] = v;
+  }
   return out;
 }
 

@@ -38,3 +38,14 @@ describe("fit with a learning-rate scheduler", () => {
     await expect(lrs({ scheduler: "warm" as never })).rejects.toThrow(/unknown scheduler "warm"/);
   });
 });
+
+describe("fit's inputs", () => {
+  test("an empty training set is an error; an empty text still trains (it reads one padding token)", async () => {
+    const { rejected } = await import("../../test/helpers.js");
+    const model = new TextClassifier({ vocabSize: 5, numClasses: 2, embeddingDim: 3, hiddenSize: 4 });
+    const options: FitOptions = { task: "classification", epochs: 1, batchSize: 2 };
+    expect((await rejected(fit(model, { ids: [], targets: [] }, null, options))).message).toBe("fit: the training set is empty");
+    const result = await fit(model, { ids: [[2, 3], []], targets: [0, 1] }, null, options);
+    expect(result.history).toHaveLength(1);
+  });
+});

@@ -181,7 +181,10 @@ export function makeScheduler(name: SchedulerName, opt: optim.Optimizer, o: FitO
 export function makeBatch(data: EncodedDataset, idx: readonly number[], task: Task, maxLen?: number): { input: Tensor; lengths: number[]; target: Tensor } {
   const seqs = idx.map((i) => data.ids[i]!);
   const longest = Math.max(1, ...seqs.map((s) => s.length));
-  const { input, lengths } = padSequences(seqs, { maxLen: maxLen ? Math.min(maxLen, longest) : longest });
+  const padded = padSequences(seqs, { maxLen: maxLen ? Math.min(maxLen, longest) : longest });
+  const input = padded.input;
+  // A text with no tokens reads one padding token: a packed sequence needs every length >= 1.
+  const lengths = padded.lengths.map((l) => Math.max(1, l));
   const target = task === "classification"
     ? tensor(idx.map((i) => data.targets[i] as number), { dtype: "int32" })
     : tensor(idx.map((i) => {

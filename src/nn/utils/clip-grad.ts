@@ -1,9 +1,18 @@
 /** Gradient clipping, as in PyTorch's `torch/nn/utils/clip_grad.py`. Gradients are changed in place. */
 import { Tensor } from "../../tensor.js";
+import { describeValue } from "../../options.js";
 
-function gradsOf(parameters: Iterable<Tensor> | Tensor): Tensor[] {
+function gradsOf(op: string, parameters: Iterable<Tensor> | Tensor): Tensor[] {
+  if (!(parameters instanceof Tensor) && typeof (parameters as Partial<Iterable<Tensor>> | null)?.[Symbol.iterator] !== "function") {
+    throw new TypeError(`${op}: parameters must be a Tensor or an iterable of Tensors, got ${describeValue(parameters)}`);
+  }
   const params = parameters instanceof Tensor ? [parameters] : [...parameters];
   return params.map((p) => p.grad).filter((g): g is Tensor => g !== null);
+}
+
+/** A clipping bound must be a number >= 0 (Infinity: no clipping); NaN would turn every gradient into NaN. */
+function checkBound(op: string, what: string, v: unknown): void {
+  if (typeof v !== "number" || !(v >= 0)) throw new TypeError(`${op}: ${what} must be a number >= 0, got ${describeValue(v)}`);
 }
 
 /** The p-norm of `x` (PyTorch's `vector_norm`): p = Infinity is max |x|, -Infinity min |x|, 0 counts non-zeros. */
@@ -33,7 +42,8 @@ function vectorNorm(x: ArrayLike<number>, p: number): number {
  * @param normType the p of the norm: a number, or Infinity / "inf" for the max-norm. Default 2.
  * @param errorIfNonfinite throw when the total norm is NaN or ±Infinity instead of scaling by it. Default false.
  * @returns the total norm before clipping; 0 when no parameter has a gradient.
- * NOTE: returns a number, where PyTorch returns a 0-d tensor.
+ * NOTE: returns a number, where PyTorch returns a 0-d tensor; a NaN or negative maxNorm, which
+ * PyTorch takes (and turns every gradient into NaN or flips it), is an error here.
  *
  * @example
  * loss.backward();
@@ -44,7 +54,9 @@ function vectorNorm(x: ArrayLike<number>, p: number): number {
 export function clipGradNorm_(parameters: Iterable<Tensor> | Tensor, maxNorm: number, normType: number | "inf" = 2, errorIfNonfinite = false): number {
   const p = normType === "inf" ? Infinity : normType;
   if (typeof p !== "number" || Number.isNaN(p)) throw new TypeError(`clipGradNorm_: normType must be a number or "inf", got ${String(normType)}`);
-  const grads = gradsOf(parameters);
+  checkBound("clipGradNorm_", "maxNorm", maxNorm);
+  if (typeof errorIfNonfinite !== "boolean") throw new TypeError(`clipGradNorm_: errorIfNonfinite must be a boolean, got ${describeValue(errorIfNonfinite)}`);
+  const grads = gradsOf("clipGradNorm_", parameters);
   if (grads.length === 0) return 0;
   const total = vectorNorm(grads.map((g) => vectorNorm(g.data, p)), p);
   if (errorIfNonfinite && !Number.isFinite(total)) {
@@ -64,15 +76,16 @@ export function clipGradNorm_(parameters: Iterable<Tensor> | Tensor, maxNorm: nu
 
 /**
  * Clamps every gradient element to [-clipValue, clipValue], in place. Parameters whose grad is null
- * are skipped.
+ * are skipped. A NaN or negative clipValue is an error (PyTorch would make every gradient NaN or -clipValue).
  *
  * @example
  * nn.utils.clipGradValue_(model.parameters(), 0.5);
  * @see https://pytorch.org/docs/stable/generated/torch.nn.utils.clip_grad_value_.html
  */
 export function clipGradValue_(parameters: Iterable<Tensor> | Tensor, clipValue: number): void {
+  checkBound("clipGradValue_", "clipValue", clipValue);
   const lo = -clipValue;
-  for (const g of gradsOf(parameters)) {
+  for (const g of gradsOf("clipGradValue_", parameters)) {
     const d = g.data;
     // min(max(x, lo), hi), like torch.clamp: NaN stays NaN.
     for (let i = 0; i < d.length; i++) d[i] = Math.min(Math.max(d[i]!, lo), clipValue);
