@@ -6,11 +6,11 @@ import { readTable } from "../data/node.js";
 import { loadCheckpoint } from "../io/node.js";
 import { CliError, pct } from "./output.js";
 
-/** Loads a checkpoint, checking config.json against the weights' header before building anything. */
+/** Loads a checkpoint, checking config.json against the weights' header before building anything (bundleFromParts checks finiteness). */
 export async function loadBundle(dir: string): Promise<models.TextModelBundle> {
   try {
     const check = (config: unknown, shapes: Record<string, number[]>): void => models.checkWeightShapes(models.checkBundleConfig(config), shapes);
-    const bundle = models.bundleFromParts(await loadCheckpoint(dir, { check }));
+    const bundle = models.bundleFromParts(await loadCheckpoint(dir, { check, allowNonfinite: true }));
     bundle.model.eval();
     return bundle;
   } catch (e) {

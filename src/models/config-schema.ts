@@ -34,7 +34,12 @@ export class ConfigError extends Error {
 
 type Obj = Record<string, unknown>;
 const isObj = (x: unknown): x is Obj => typeof x === "object" && x !== null && !Array.isArray(x);
-const show = (x: unknown): string => (typeof x === "number" ? String(x) : x === undefined ? "nothing" : Array.isArray(x) ? `an array` : JSON.stringify(x) ?? typeof x);
+const show = (x: unknown): string => {
+  if (typeof x === "number") return String(x);
+  if (x === undefined) return "nothing";
+  const json = JSON.stringify(x) ?? typeof x;
+  return json.length <= 60 ? json : Array.isArray(x) ? `a list of ${x.length} items` : `${json.slice(0, 57)}...`;
+};
 const fail = (field: string, what: string, got: unknown): never => {
   throw new ConfigError("config.json", `${field} must be ${what}, got ${show(got)}`);
 };
@@ -93,7 +98,7 @@ function checkLabels(task: BundleConfig["task"], labels: unknown): string[] {
   const seen = new Set<string>();
   labels.forEach((l, i) => {
     if (typeof l !== "string" || l === "") fail(`labels[${i}]`, "a non-empty string", l);
-    if (seen.has(l as string)) fail(`labels[${i}]`, `distinct from the others (${JSON.stringify(l)} appears twice)`, l);
+    if (seen.has(l as string)) throw new ConfigError("config.json", `labels[${i}] must be distinct from the others (${JSON.stringify(l)} appears twice)`);
     seen.add(l as string);
   });
   return labels as string[];
