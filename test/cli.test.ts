@@ -235,3 +235,62 @@ describe("the cell table on the command line", () => {
     expectCleanError(lab, /unknown cell "peephole"; choose from rnn, rnn-relu, rnn-leaky, lstm, gru, jordan/);
   });
 });
+
+describe("a checkpoint is checked before it is used", () => {
+  /** A copy of the trained checkpoint with config.json edited; returns its directory. */
+  function edited(name: string, edit: (config: any) => void): string {
+    const dir = join(work, `checked-${name}`);
+    cpSync(enCkpt, dir, { recursive: true });
+    const config = JSON.parse(readFileSync(join(dir, "config.json"), "utf8"));
+    edit(config);
+    writeFileSync(join(dir, "config.json"), JSON.stringify(config));
+    return dir;
+  }
+  const configLine = (dir: string, detail: string): RegExp => new RegExp(`^seqtorch: ${join(dir, "config.json").replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}: ${detail}$`);
+
+  test("sizes that do not fit the weights fail fast, naming the tensor, without building the model", () => {
+    const cases: [string, (c: any) => void, RegExp][] = [
+      ["hidden", (c) => (c.model.hiddenSize = 20000), /model\.safetensors: the weights do not fit the model described by config\.json: size mismatch for "encoder\.rnn\.weight_ih_l0".*\(check .*hiddenSize/],
+      ["embed", (c) => (c.model.embeddingDim = 1e8), /size mismatch for "encoder\.embedding\.weight"/],
+      ["layers", (c) => (c.model.numLayers = 1e9), /missing tensor "encoder\.rnn\.weight_ih_l1"/],
+      ["classes", (c) => (c.model.numClasses = 1e8), /config\.json: numClasses must be the number of labels \(2\), got 100000000/],
+      ["labels", (c) => { c.labels = Array.from({ length: 1e4 }, (_, i) => `l${i}`); c.model.numClasses = 1e4; }, /size mismatch for "head\.weight": the file has \[2, \d+\], config\.json implies \[10000, \d+\]/],
+    ];
+    for (const [name, edit, message] of cases) {
+      const t0 = performance.now();
+      const r = cli(["predict", "--checkpoint", edited(name, edit), "hello"]);
+      expectCleanError(r, message);
+      expect(performance.now() - t0).toBeLessThan(15_000);
+    }
+  }, 120_000);
+
+  test("bad fields are one line naming config.json and the field", () => {
+    const cases: [string, (c: any) => void, string][] = [
+      ["str", (c) => (c.model.hiddenSize = "8"), `hiddenSize must be a positive integer, got "8"`],
+      ["huge", (c) => (c.model.hiddenSize = 1e300), `hiddenSize must be a positive integer, got 1e\\+300`],
+      ["nolabels", (c) => (c.labels = []), `labels must be a list of at least 2 distinct non-empty strings, got \\[\\]`],
+      ["duplabels", (c) => (c.labels = ["pos", "pos"]), `labels\\[1\\] must be distinct from the others \\("pos" appears twice\\)`],
+      ["negmax", (c) => (c.maxLen = -1), `maxLen must be a positive integer, got -1`],
+    ];
+    for (const [name, edit, detail] of cases) {
+      const dir = edited(name, edit);
+      expectCleanError(cli(["predict", "--checkpoint", dir, "hello"]), configLine(dir, detail));
+    }
+    const dir = edited("evalmax", (c) => (c.maxLen = "10"));
+    expectCleanError(cli(["eval", "--checkpoint", dir, "--data", fixture("en-reviews.csv")]), configLine(dir, `maxLen must be a positive integer, got "10"`));
+  }, 120_000);
+
+  test("a NaN weight is refused by predict and eval, naming the tensor and the index", () => {
+    const dir = edited("nan", () => undefined);
+    const file = join(dir, "model.safetensors");
+    const bytes = readFileSync(file);
+    const n = Number(bytes.readBigUInt64LE(0));
+    const header = JSON.parse(bytes.subarray(8, 8 + n).toString("utf8"));
+    const [first] = Object.entries(header).find(([k, v]: [string, any]) => k !== "__metadata__" && v.data_offsets[0] === 0)!;
+    bytes.writeFloatLE(NaN, 8 + n + 4 * 5);
+    writeFileSync(file, bytes);
+    const message = new RegExp(`model\\.safetensors: tensor "${first.replace(/\./g, "\\.")}" contains NaN at flat index 5; the weights are unusable$`);
+    expectCleanError(cli(["predict", "--checkpoint", dir, "--json", "hello"]), message);
+    expectCleanError(cli(["eval", "--checkpoint", dir, "--data", fixture("en-reviews.csv")]), message);
+  });
+});

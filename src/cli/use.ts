@@ -1,15 +1,22 @@
 /** `seqtorch predict`, `seqtorch eval` and `seqtorch params`: using a checkpoint. */
 import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import { type cells, data, models, nn, train as tr } from "../index.js";
 import { readTable } from "../data/node.js";
 import { loadCheckpoint } from "../io/node.js";
 import { CliError, pct } from "./output.js";
 
+/** Loads a checkpoint, checking config.json against the weights' header before building anything (bundleFromParts checks finiteness). */
 export async function loadBundle(dir: string): Promise<models.TextModelBundle> {
-  const ckpt = await loadCheckpoint(dir);
-  const bundle = models.bundleFromParts(ckpt);
-  bundle.model.eval();
-  return bundle;
+  try {
+    const check = (config: unknown, shapes: Record<string, number[]>): void => models.checkWeightShapes(models.checkBundleConfig(config), shapes);
+    const bundle = models.bundleFromParts(await loadCheckpoint(dir, { check, allowNonfinite: true }));
+    bundle.model.eval();
+    return bundle;
+  } catch (e) {
+    if (e instanceof models.ConfigError) throw new CliError(`${join(dir, e.file)}: ${e.detail}`);
+    throw e;
+  }
 }
 
 function readStdinLines(): string[] {

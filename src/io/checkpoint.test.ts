@@ -136,7 +136,7 @@ describe("saveCheckpoint / loadCheckpoint", () => {
   test("allowNonfinite saves NaN on request", async () => {
     const dir = join(root, "nan");
     await saveCheckpoint(dir, { stateDict: { w: tensor([NaN]) }, config: null, allowNonfinite: true });
-    const { stateDict, config } = await loadCheckpoint(dir);
+    const { stateDict, config } = await loadCheckpoint(dir, { allowNonfinite: true });
     expect(stateDict.w!.data[0]).toBeNaN();
     expect(config).toBeNull();
   });

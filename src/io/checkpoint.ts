@@ -8,7 +8,7 @@ import { readFile, readdir, rename, rm, mkdir, stat } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
 import type { Tensor } from "../tensor.js";
 import { syncDir, writeDurable, writeFileAtomic } from "./atomic.js";
-import { parseSafetensors, serializeSafetensors } from "./safetensors.js";
+import { parseSafetensors, readSafetensorsHeader, serializeSafetensors } from "./safetensors.js";
 
 /** A checkpoint that cannot be saved or loaded; `path` is the directory or file concerned. */
 export class CheckpointError extends Error {
@@ -42,6 +42,16 @@ export interface Checkpoint {
   vocab: unknown;
   /** The safetensors `__metadata__` of `model.safetensors`. */
   metadata: Record<string, string>;
+}
+
+export interface LoadCheckpointOptions {
+  /**
+   * Called with the parsed config.json, vocab.json and the tensors' shapes from the weights file's
+   * header, before any tensor is decoded: a place to reject a config that does not fit the weights.
+   */
+  check?: (config: unknown, shapes: Record<string, number[]>, vocab: unknown) => void;
+  /** Load even if a tensor holds NaN or ±Inf (default false: such a load throws, naming the tensor). */
+  allowNonfinite?: boolean;
 }
 
 export const MODEL_FILE = "model.safetensors";
@@ -119,7 +129,7 @@ export async function saveCheckpoint(dir: string, options: SaveCheckpointOptions
  * const { stateDict, config } = await loadCheckpoint("runs/lstm");
  * model.loadStateDict(stateDict);
  */
-export async function loadCheckpoint(dir: string): Promise<Checkpoint> {
+export async function loadCheckpoint(dir: string, options: LoadCheckpointOptions = {}): Promise<Checkpoint> {
   const op = "loadCheckpoint";
   const st = await stat(dir).catch(() => null);
   if (!st) {
@@ -152,12 +162,30 @@ export async function loadCheckpoint(dir: string): Promise<Checkpoint> {
   const vocabBytes = await read(VOCAB_FILE, true);
   const vocab = vocabBytes === undefined ? undefined : parseJson(VOCAB_FILE, vocabBytes);
   const modelPath = join(dir, MODEL_FILE);
-  try {
-    const { tensors, metadata } = parseSafetensors(model);
-    return { stateDict: tensors, config, vocab, metadata };
-  } catch (e) {
-    throw new CheckpointError(op, modelPath, `${modelPath} is not a valid safetensors file: ${oneLine(e)}`, { cause: e });
+  const invalid = (e: unknown): CheckpointError => new CheckpointError(op, modelPath, `${modelPath} is not a valid safetensors file: ${oneLine(e)}`, { cause: e });
+  if (options.check) {
+    let header: ReturnType<typeof readSafetensorsHeader>;
+    try {
+      header = readSafetensorsHeader(model);
+    } catch (e) {
+      throw invalid(e);
+    }
+    options.check(config, Object.fromEntries(Object.entries(header.tensors).map(([k, t]) => [k, t.shape])), vocab);
   }
+  let parsed: ReturnType<typeof parseSafetensors>;
+  try {
+    parsed = parseSafetensors(model);
+  } catch (e) {
+    throw invalid(e);
+  }
+  if (!options.allowNonfinite) {
+    for (const [key, t] of Object.entries(parsed.tensors)) {
+      if (t.dtype === "int32") continue;
+      const i = t.data.findIndex((v) => !Number.isFinite(v));
+      if (i >= 0) throw new CheckpointError(op, modelPath, `${modelPath}: tensor "${key}" contains ${t.data[i]} at flat index ${i}; the weights are unusable (pass allowNonfinite: true to load anyway)`);
+    }
+  }
+  return { stateDict: parsed.tensors, config, vocab, metadata: parsed.metadata };
 }
 
 /**

@@ -2,4 +2,4 @@
  * Reading and writing tensors: the safetensors format, in memory. Browser-safe; the file and
  * checkpoint helpers (Node only) are in the `seqtorch/io/node` entry point.
  */
-export { serializeSafetensors, parseSafetensors, SafetensorsError, type SafetensorsDType } from "./safetensors.js";
+export { serializeSafetensors, parseSafetensors, readSafetensorsHeader, SafetensorsError, type SafetensorsDType, type SafetensorsEntry } from "./safetensors.js";

@@ -7,5 +7,5 @@ export * from "./index.js";
 export { writeFileAtomic } from "./atomic.js";
 export {
   saveCheckpoint, loadCheckpoint, saveSafetensorsFile, loadSafetensorsFile, CheckpointError,
-  MODEL_FILE, CONFIG_FILE, VOCAB_FILE, type SaveCheckpointOptions, type Checkpoint,
+  MODEL_FILE, CONFIG_FILE, VOCAB_FILE, type SaveCheckpointOptions, type LoadCheckpointOptions, type Checkpoint,
 } from "./checkpoint.js";

@@ -3,7 +3,7 @@ import { describe, expect, test } from "vitest";
 import { manualSeed, nn, randn, tensor, type Tensor } from "../index.js";
 import { expectClose, type GoldenTensor } from "../../test/golden-helpers.js";
 import { thrown } from "../../test/helpers.js";
-import { parseSafetensors, SafetensorsError, serializeSafetensors } from "./safetensors.js";
+import { parseSafetensors, readSafetensorsHeader, SafetensorsError, serializeSafetensors } from "./safetensors.js";
 
 /** Builds a safetensors file by hand (independently of the serializer): u64 length, JSON padded to 8, data. */
 function build(header: unknown, data: ArrayLike<number> = [], rawHeader?: string): Uint8Array {
@@ -259,5 +259,17 @@ describe("golden file from PyTorch", () => {
     expectClose(out, golden.output, "output");
     expectClose(hN, golden.hN, "hN");
     expectClose(cN, golden.cN, "cN");
+  });
+});
+
+describe("readSafetensorsHeader", () => {
+  test("gives each tensor's dtype and shape without decoding, and validates like parseSafetensors", () => {
+    const bytes = serializeSafetensors({ a: tensor([[1, 2, 3], [4, 5, 6]]), b: tensor([1, 2], { dtype: "int32" }) }, { format: "pt" });
+    const { tensors, metadata } = readSafetensorsHeader(bytes);
+    expect(tensors).toEqual({ a: { dtype: "F32", shape: [2, 3] }, b: { dtype: "I32", shape: [2] } });
+    expect(metadata).toEqual({ format: "pt" });
+    expect(() => readSafetensorsHeader(bytes.subarray(0, bytes.length - 4))).toThrow(SafetensorsError);
+    // A header claiming a huge tensor the file cannot hold is rejected from the header alone.
+    expect(() => readSafetensorsHeader(build({ w: { dtype: "F32", shape: [1e8, 1e8], data_offsets: [0, 4] } }, [0, 0, 0, 0]))).toThrow(/needs 40000000000000000/);
   });
 });

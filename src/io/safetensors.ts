@@ -112,6 +112,30 @@ export function serializeSafetensors(tensors: Record<string, Tensor>, metadata?:
  * Failures throw a `SafetensorsError` naming the tensor and the problem.
  */
 export function parseSafetensors(bytes: Uint8Array): { tensors: Record<string, Tensor>; metadata: Record<string, string> } {
+  const { specs, metadata, base } = parseHeader(bytes);
+  const tensors: Record<string, Tensor> = {};
+  for (const s of specs) {
+    const data = decode(s.name, s.dtype, new DataView(bytes.buffer, bytes.byteOffset + base + s.begin, s.end - s.begin), bytes.subarray(base + s.begin, base + s.end));
+    defineOwn(tensors, s.name, new Tensor(data, s.shape));
+  }
+  return { tensors, metadata };
+}
+
+/** One tensor's entry in a safetensors header. */
+export interface SafetensorsEntry { dtype: SafetensorsDType; shape: number[] }
+
+/**
+ * Reads and validates only the header (as strictly as `parseSafetensors`), decoding no tensor:
+ * what a loader checks against its expectations before allocating anything.
+ */
+export function readSafetensorsHeader(bytes: Uint8Array): { tensors: Record<string, SafetensorsEntry>; metadata: Record<string, string> } {
+  const { specs, metadata } = parseHeader(bytes);
+  const tensors: Record<string, SafetensorsEntry> = {};
+  for (const s of specs) defineOwn(tensors, s.name, { dtype: s.dtype, shape: s.shape });
+  return { tensors, metadata };
+}
+
+function parseHeader(bytes: Uint8Array): { specs: { name: string; dtype: SafetensorsDType; shape: number[]; begin: number; end: number }[]; metadata: Record<string, string>; base: number } {
   if (bytes.length < 8) throw new SafetensorsError(null, `file too small: ${bytes.length} bytes, the 8-byte header length is missing`);
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const lo = view.getUint32(0, true);
@@ -178,13 +202,7 @@ export function parseSafetensors(bytes: Uint8Array): { tensors: Record<string, T
   }
   if (pos !== dataLen) throw new SafetensorsError(null, `the tensors cover ${pos} bytes but the data section has ${dataLen} (trailing bytes)`);
 
-  const tensors: Record<string, Tensor> = {};
-  const base = 8 + n;
-  for (const s of specs) {
-    const data = decode(s.name, s.dtype, new DataView(bytes.buffer, bytes.byteOffset + base + s.begin, s.end - s.begin), bytes.subarray(base + s.begin, base + s.end));
-    defineOwn(tensors, s.name, new Tensor(data, s.shape));
-  }
-  return { tensors, metadata };
+  return { specs, metadata, base: 8 + n };
 }
 
 function isObject(x: unknown): x is Record<string, unknown> {

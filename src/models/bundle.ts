@@ -6,12 +6,12 @@
  */
 import type { StateDictInput } from "../nn/module.js";
 import type { Tensor } from "../tensor.js";
-import { tokenizerFromJSON, type Tokenizer, type TokenizerConfig } from "../text/tokenizer.js";
+import { tokenizerFromJSON, type Tokenizer } from "../text/tokenizer.js";
 import { Vocab, type VocabJSON } from "../text/vocab.js";
+import { BUNDLE_FORMAT, BUNDLE_VERSION, checkBundleConfig, checkWeightShapes, ConfigError, type BundleConfig } from "./config-schema.js";
 import { SequenceRegressor, TextClassifier, type SequenceRegressorOptions, type TextClassifierOptions } from "./text.js";
 
-export const BUNDLE_FORMAT = "seqtorch-text-model";
-export const BUNDLE_VERSION = 1;
+export { BUNDLE_FORMAT, BUNDLE_VERSION, type BundleConfig } from "./config-schema.js";
 
 export type TextModel = TextClassifier | SequenceRegressor;
 
@@ -24,18 +24,6 @@ export interface TextModelBundle {
   labels: string[];
   /** Sequences are truncated to this many tokens (null: no limit). */
   maxLen: number | null;
-}
-
-export interface BundleConfig {
-  format: typeof BUNDLE_FORMAT;
-  version: number;
-  task: "classification" | "regression";
-  model: TextClassifierOptions | SequenceRegressorOptions;
-  tokenizer: TokenizerConfig;
-  labels: string[];
-  maxLen: number | null;
-  /** Free-form facts about the run that produced it (epoch, metrics, options). */
-  training?: Record<string, unknown>;
 }
 
 export function bundleToParts(bundle: TextModelBundle, training?: Record<string, unknown>): { config: BundleConfig; stateDict: Record<string, Tensor>; vocab: VocabJSON } {
@@ -55,28 +43,47 @@ export function bundleToParts(bundle: TextModelBundle, training?: Record<string,
   };
 }
 
-/** Rebuilds a bundle; throws a one-line error naming what does not match. */
+/**
+ * Rebuilds a bundle. config.json is checked field by field and against the weights' shapes before
+ * the model is built, and every weight must be finite; each failure is a one-line `ConfigError`.
+ */
 export function bundleFromParts(parts: { config: unknown; stateDict: StateDictInput; vocab: unknown }): TextModelBundle {
-  const c = parts.config as Partial<BundleConfig> | null;
-  if (!c || typeof c !== "object" || c.format !== BUNDLE_FORMAT) {
-    throw new Error(`not a seqtorch text model: config.json has format ${JSON.stringify(c && typeof c === "object" ? c.format : c)}, expected "${BUNDLE_FORMAT}"`);
+  const c = checkBundleConfig(parts.config);
+  checkWeightShapes(c, Object.fromEntries(Object.entries(parts.stateDict).map(([k, t]) => [k, t.shape])));
+  checkFinite(parts.stateDict);
+  if (parts.vocab === undefined) throw new ConfigError("vocab.json", "missing: the checkpoint has no vocab.json");
+  let vocab: Vocab;
+  try {
+    vocab = Vocab.fromJSON(parts.vocab as VocabJSON);
+  } catch (e) {
+    throw new ConfigError("vocab.json", (e as Error).message.replace(/^Vocab\.fromJSON: /, ""));
   }
-  if (c.version !== BUNDLE_VERSION) throw new Error(`unsupported text model version ${JSON.stringify(c.version)} (this seqtorch reads version ${BUNDLE_VERSION})`);
-  if (c.task !== "classification" && c.task !== "regression") throw new Error(`config.json: unknown task ${JSON.stringify(c.task)}`);
-  if (!Array.isArray(c.labels) || !c.model || !c.tokenizer) throw new Error("config.json: missing model, tokenizer or labels");
-  if (parts.vocab === undefined) throw new Error("the checkpoint has no vocab.json");
-  const vocab = Vocab.fromJSON(parts.vocab as VocabJSON);
-  const tokenizer = tokenizerFromJSON(c.tokenizer);
   if (c.model.vocabSize !== vocab.size) {
-    throw new Error(`the model expects a vocabulary of ${c.model.vocabSize} tokens but vocab.json has ${vocab.size}`);
+    throw new ConfigError("config.json", `vocabSize is ${c.model.vocabSize} but vocab.json has ${vocab.size} tokens`);
+  }
+  let tokenizer: Tokenizer;
+  try {
+    tokenizer = tokenizerFromJSON(c.tokenizer);
+  } catch (e) {
+    throw new ConfigError("config.json", `tokenizer: ${(e as Error).message.replace(/^\w+: /, "")}`);
   }
   const model = c.task === "classification" ? new TextClassifier(c.model as TextClassifierOptions) : new SequenceRegressor(c.model as SequenceRegressorOptions);
   try {
     model.loadStateDict(parts.stateDict);
   } catch (e) {
-    throw new Error(`the weights do not fit the model described by config.json (${(e as Error).message.replace(/^loadStateDict: /, "")})`);
+    throw new ConfigError("model.safetensors", `the weights do not fit the model described by config.json (${(e as Error).message.replace(/^loadStateDict: /, "")})`);
   }
-  return { task: c.task, model, tokenizer, vocab, labels: c.labels, maxLen: c.maxLen ?? null };
+  return { task: c.task, model, tokenizer, vocab, labels: c.labels, maxLen: c.maxLen };
+}
+
+/** Throws naming the first tensor holding NaN or ±Inf, and the flat index of its first bad value. */
+export function checkFinite(stateDict: StateDictInput): void {
+  for (const [key, t] of Object.entries(stateDict)) {
+    const data = t.data;
+    for (let i = 0; i < data.length; i++) {
+      if (!Number.isFinite(data[i])) throw new ConfigError("model.safetensors", `tensor "${key}" contains ${data[i]} at flat index ${i}; the weights are unusable`);
+    }
+  }
 }
 
 /** Tokenizes and encodes `texts` with the bundle's tokenizer, vocabulary and length limit. */

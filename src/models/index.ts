@@ -4,6 +4,7 @@ export {
   type TextClassifierOptions, type SequenceRegressorOptions,
 } from "./text.js";
 export {
-  bundleToParts, bundleFromParts, encodeTexts, BUNDLE_FORMAT, BUNDLE_VERSION,
+  bundleToParts, bundleFromParts, checkFinite, encodeTexts, BUNDLE_FORMAT, BUNDLE_VERSION,
   type TextModel, type TextModelBundle, type BundleConfig,
 } from "./bundle.js";
+export { checkBundleConfig, checkWeightShapes, expectedTensors, ConfigError } from "./config-schema.js";
