@@ -3,7 +3,13 @@
  * expressions, so they run unchanged in browsers, Node (>= 16) and Deno. A tokenizer's `toJSON()`
  * is a plain object that `tokenizerFromJSON` turns back into the same tokenizer, so a trained
  * model can ship with the exact preprocessing it was trained with.
+ *
+ * Tokenizing takes time linear in the text's length: the segmenters see long texts in chunks of
+ * about 1 K code units cut at safe boundaries (see chunk.ts). The one exception: a run of text with
+ * no whitespace and no 。！？ for 8 K code units (Chinese without punctuation) is cut at a grapheme
+ * boundary, where the word tokenizer's split can differ from that of the whole text.
  */
+import { chunks } from "./chunk.js";
 
 /** Splits text into string tokens. `toJSON()` records the settings, for `tokenizerFromJSON`. */
 export interface Tokenizer {
@@ -45,7 +51,21 @@ export type WhitespaceTokenizerConfig = { kind: "whitespace" } & Required<Whites
 export type TokenizerConfig = WordTokenizerConfig | CharTokenizerConfig | WhitespaceTokenizerConfig;
 
 const WHITESPACE_ONLY = /^\s+$/u;
-const EDGE_PUNCTUATION = /^\p{P}+|\p{P}+$/gu;
+const LEADING_PUNCTUATION = /^\p{P}+/u;
+const PUNCTUATION = /^\p{P}$/u;
+
+/** `token` without its leading and trailing punctuation, in linear time (`/\p{P}+$/` alone is quadratic on long runs). */
+function stripPunctuation(token: string): string {
+  token = token.replace(LEADING_PUNCTUATION, "");
+  let end = token.length;
+  while (end > 0) {
+    const low = token.charCodeAt(end - 1);
+    const width = low >= 0xdc00 && low <= 0xdfff && end > 1 && (token.charCodeAt(end - 2) & 0xfc00) === 0xd800 ? 2 : 1;
+    if (!PUNCTUATION.test(token.slice(end - width, end))) break;
+    end -= width;
+  }
+  return token.slice(0, end);
+}
 
 function segmenterClass(owner: string): typeof Intl.Segmenter {
   if (typeof Intl === "undefined" || typeof Intl.Segmenter !== "function") {
@@ -102,9 +122,12 @@ export class WordTokenizer implements Tokenizer {
 
   tokenize(text: string): string[] {
     const out: string[] = [];
-    for (const { segment, isWordLike } of this.#segmenter.segment(text)) {
-      if (!isWordLike && (!this.keepPunctuation || WHITESPACE_ONLY.test(segment))) continue;
-      out.push(this.lowercase ? segment.toLocaleLowerCase(this.locale) : segment);
+    // In bounded chunks: one segmenter iteration over a long string takes quadratic time.
+    for (const chunk of chunks(text, "word")) {
+      for (const { segment, isWordLike } of this.#segmenter.segment(chunk)) {
+        if (!isWordLike && (!this.keepPunctuation || WHITESPACE_ONLY.test(segment))) continue;
+        out.push(this.lowercase ? segment.toLocaleLowerCase(this.locale) : segment);
+      }
     }
     return out;
   }
@@ -138,8 +161,10 @@ export class CharTokenizer implements Tokenizer {
     // Lowercase before segmenting: lowercasing can change the code points ("İ" → "i̇"), and the clusters must follow.
     const source = this.lowercase ? text.toLowerCase() : text;
     const out: string[] = [];
-    for (const { segment } of this.#segmenter.segment(source)) {
-      if (this.keepWhitespace || !WHITESPACE_ONLY.test(segment)) out.push(segment);
+    for (const chunk of chunks(source, "grapheme")) {
+      for (const { segment } of this.#segmenter.segment(chunk)) {
+        if (this.keepWhitespace || !WHITESPACE_ONLY.test(segment)) out.push(segment);
+      }
     }
     return out;
   }
@@ -169,7 +194,7 @@ export class WhitespaceTokenizer implements Tokenizer {
   tokenize(text: string): string[] {
     const out: string[] = [];
     for (let token of text.split(/\s+/u)) {
-      if (!this.keepPunctuation) token = token.replace(EDGE_PUNCTUATION, "");
+      if (!this.keepPunctuation) token = stripPunctuation(token);
       if (token === "") continue;
       out.push(this.lowercase ? token.toLowerCase() : token);
     }
