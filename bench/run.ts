@@ -8,9 +8,9 @@
  * A child that fails or times out is reported as "failed: <reason>" and the run goes on.
  */
 import { spawnSync } from "node:child_process";
-import { readFileSync } from "node:fs";
 import os from "node:os";
 import { fileURLToPath } from "node:url";
+import { cpuModel } from "./machine.js";
 import {
   FULL_PROTOCOL, PHASE_LABEL, QUICK_PROTOCOL, SINGLE_THREADED_BACKENDS, WORKLOADS, allCases, caseFlops,
   type Case, type ChildArgs, type MeasureResult, type Protocol,
@@ -94,15 +94,6 @@ const seqtorchChild = (args: ChildArgs, timeoutSec: number): ChildOutcome =>
 const torchChild = (args: ChildArgs, timeoutSec: number): ChildOutcome =>
   runChild(PYTHON, [torchScript, JSON.stringify(args)], timeoutSec);
 
-function cpuModel(): string {
-  try {
-    const m = /^model name\s*:\s*(.+)$/m.exec(readFileSync("/proc/cpuinfo", "utf8"));
-    if (m) return m[1]!.trim();
-  } catch {
-    // not Linux
-  }
-  return os.cpus()[0]?.model ?? "unknown CPU";
-}
 
 interface Row { c: Case; impl: string; backend: string; threads: number; result: MeasureResult | null; failure?: string }
 

@@ -4,19 +4,10 @@
  *
  *   npx tsx bench/tokenize.ts [--max-mb 10]
  */
-import { readFileSync } from "node:fs";
 import os from "node:os";
 import { CharTokenizer, WhitespaceTokenizer, WordTokenizer, type Tokenizer } from "../src/text/index.js";
+import { cpuModel } from "./machine.js";
 
-function cpuModel(): string {
-  try {
-    const m = /^model name\s*:\s*(.+)$/m.exec(readFileSync("/proc/cpuinfo", "utf8"));
-    if (m) return m[1]!.trim();
-  } catch {
-    // not Linux
-  }
-  return os.cpus()[0]?.model ?? "unknown CPU";
-}
 
 const maxArg = process.argv.indexOf("--max-mb");
 const maxBytes = (maxArg >= 0 ? Number(process.argv[maxArg + 1]) : 10) * 1_000_000;
