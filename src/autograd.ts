@@ -32,8 +32,11 @@ interface Edge {
 export class Node {
   /** One per input: null when that input did not require a gradient at record time. */
   readonly edges: (Edge | null)[];
-  /** The tensors the backward reads, with their versions and (for the error message) their history at record time. */
-  saved: [Tensor, number, string][];
+  /**
+   * The tensors the backward reads, with their versions and, for the error message, the node and
+   * output index that produced each at record time (null for a leaf).
+   */
+  saved: [Tensor, number, Node | null, number][];
   /** Null once a backward without `retainGraph` has used (and so freed) it. */
   backward: BackwardFn | null;
   constructor(
@@ -45,10 +48,10 @@ export class Node {
   ) {
     this.backward = backward;
     this.edges = inputs.map((t) => (t.requiresGrad ? { node: t._node, index: t._outputIndex, leaf: t } : null));
+    // Only facts are kept here (this runs for every recorded op); the message is built on error.
     this.saved = saves.filter((t): t is Tensor => t !== null).map((t) => {
       const out = outputs.indexOf(t);
-      const which = out >= 0 ? `, which is output ${out} of ${name}` : t._node ? `, which is output ${t._outputIndex} of ${t._node.name}` : "";
-      return [t, t._version.value, which];
+      return out >= 0 ? [t, t._version.value, this, out] : [t, t._version.value, t._node, t._outputIndex];
     });
   }
 }
@@ -141,8 +144,9 @@ function checkNode(node: Node): BackwardFn {
         "Specify retainGraph: true (backward(gradient, { retainGraph: true })) if you need to backward through the graph a second time or if you need to access saved tensors after calling backward.",
     );
   }
-  for (const [t, v, which] of node.saved) {
+  for (const [t, v, producer, index] of node.saved) {
     if (t._version.value === v) continue;
+    const which = producer ? `, which is output ${index} of ${producer.name}` : "";
     throw new Error(
       `one of the variables needed for gradient computation has been modified by an inplace operation: [torch.${TORCH_TYPE[t.dtype]} [${t.shape.join(", ")}]]${which}, ` +
         `is at version ${t._version.value}; expected version ${v} instead. Hint: clone() the tensor before modifying it in place, or use the out-of-place op.`,
