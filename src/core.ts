@@ -9,7 +9,7 @@ export {
 } from "./tensor.js";
 export type { DType, DTypeName } from "./dtype.js";
 export { noGrad, enableGrad, isGradEnabled } from "./autograd.js";
-export { manualSeed, Generator, defaultGenerator } from "./random.js";
+export { manualSeed, getRngState, setRngState, Generator, defaultGenerator, type GeneratorState } from "./random.js";
 export { ShapeError, fmtShape, type Shape } from "./shape.js";
 export { setBackend, getBackend, listBackends, registerBackend, setNumThreads, getNumThreads, cpuBackend, type Backend, type RecurrentKernels } from "./backend/index.js";
 export { cat, stack, matmul, softmax, logSoftmax } from "./ops/index.js";

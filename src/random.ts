@@ -38,6 +38,26 @@ export class Generator {
     return this;
   }
 
+  /**
+   * The generator's state, to restore with `setState` (like `torch.Generator.get_state`): four
+   * 32-bit words and the cached second normal of the last Box-Muller pair. Plain JSON data.
+   */
+  getState(): GeneratorState {
+    return { s: [this.s0 >>> 0, this.s1 >>> 0, this.s2 >>> 0, this.s3 >>> 0], spare: this.spare };
+  }
+
+  /** Restores a state from `getState`, so the generator continues exactly where that one was. */
+  setState(state: GeneratorState): this {
+    const { s, spare } = (state ?? {}) as Partial<GeneratorState>;
+    if (!Array.isArray(s) || s.length !== 4 || !s.every((w) => Number.isInteger(w) && w >= 0 && w < 2 ** 32) || s.every((w) => w === 0)) {
+      throw new TypeError(`Generator.setState: the state must hold four 32-bit words, not all zero, got ${JSON.stringify(s)}`);
+    }
+    if (spare !== null && typeof spare !== "number") throw new TypeError(`Generator.setState: spare must be a number or null, got ${JSON.stringify(spare)}`);
+    [this.s0, this.s1, this.s2, this.s3] = s;
+    this.spare = spare;
+    return this;
+  }
+
   /** A uniform 32-bit unsigned integer. */
   nextUint32(): number {
     const result = Math.imul(rotl(Math.imul(this.s1, 5), 7), 9) >>> 0;
@@ -79,6 +99,12 @@ export class Generator {
   }
 }
 
+/** A generator's state: `Generator.getState()`, JSON-serialisable. */
+export interface GeneratorState {
+  s: number[];
+  spare: number | null;
+}
+
 function rotl(x: number, k: number): number {
   return ((x << k) | (x >>> (32 - k))) >>> 0;
 }
@@ -89,4 +115,14 @@ export const defaultGenerator = new Generator(0x5eed);
 /** Seeds the default generator, like `torch.manual_seed`. */
 export function manualSeed(seed: number): Generator {
   return defaultGenerator.manualSeed(seed);
+}
+
+/** The default generator's state, like `torch.get_rng_state` (a copy; JSON-serialisable). */
+export function getRngState(): GeneratorState {
+  return defaultGenerator.getState();
+}
+
+/** Restores the default generator's state from `getRngState`, like `torch.set_rng_state`. */
+export function setRngState(state: GeneratorState): void {
+  defaultGenerator.setState(state);
 }

@@ -98,6 +98,11 @@ export interface BucketLoaderOptions<T> {
   shuffle?: boolean;
   /** Seed of the loader's generator. Default 0. */
   seed?: number;
+  /**
+   * The generator to draw the order from instead of one seeded with `seed` (as PyTorch's
+   * `DataLoader(generator=...)`): its state before an epoch (`getState()`) reproduces that epoch.
+   */
+  generator?: Generator;
   /** Bucket size in batches: items are sorted by length within runs of `batchSize * bucketSize`. Default 50. */
   bucketSize?: number;
   /** Drop the last batch when it is smaller than `batchSize`. Default false. */
@@ -150,7 +155,7 @@ export class BucketLoader<T> implements Iterable<T[]> {
     this.bucketSize = bucketSize;
     this.shuffle = shuffle;
     this.dropLast = dropLast;
-    this.generator = new Generator(seed);
+    this.generator = options.generator ?? new Generator(seed);
   }
 
   /** Batches per epoch. */

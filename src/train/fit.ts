@@ -7,9 +7,10 @@ import { noGrad } from "../autograd.js";
 import { BucketLoader } from "../data/loader.js";
 import * as nn from "../nn/index.js";
 import * as optim from "../optim/index.js";
-import { manualSeed } from "../random.js";
+import { Generator, getRngState, manualSeed, setRngState } from "../random.js";
 import { tensor, type Tensor } from "../tensor.js";
 import { padSequences } from "../text/pad.js";
+import { checkTrainingState, TRAINING_STATE_FORMAT, TRAINING_STATE_VERSION, type EpochRecord, type FitCounters, type TrainingState } from "./state.js";
 
 /** A model that maps padded token ids `[N, L]` and lengths to outputs `[N, K]`. */
 export interface SequenceModel extends nn.Module {
@@ -59,8 +60,14 @@ export interface FitOptions {
   /** Stops training between batches; the result says `stopped: true`. */
   signal?: AbortSignal;
   onBatch?: (p: BatchProgress) => void;
-  /** Called after each epoch's validation; may be async (e.g. to save a checkpoint). */
-  onEpoch?: (e: EpochResult) => void | Promise<void>;
+  /**
+   * Called after each epoch's validation; may be async (e.g. to save a checkpoint). `state()` gives
+   * the run as it stands after the epoch, for `resumeFrom`; call it before anything else draws
+   * random numbers (it reads the default generator when called).
+   */
+  onEpoch?: (e: EpochResult, state: () => TrainingState) => void | Promise<void>;
+  /** Continue the run this state was taken from (see `fit`). */
+  resumeFrom?: TrainingState;
   /** When a run counts as diverged (see `DivergenceOptions`); `false` turns the checks off. */
   divergence?: Partial<DivergenceOptions> | false;
 }
@@ -148,9 +155,12 @@ export interface EpochResult {
 }
 
 export interface FitResult {
+  /** Every epoch of the run, resumed ones included (those without validation predictions). */
   history: EpochResult[];
   bestEpoch: number;
   stopped: boolean;
+  /** The run where it ended or stopped (mid-epoch after an abort), for `resumeFrom`. */
+  state: TrainingState;
 }
 
 export function makeOptimizer(name: OptimizerName, params: Tensor[], lr?: number, weightDecay = 0): optim.Optimizer {
@@ -239,9 +249,22 @@ export function evaluate(model: SequenceModel, data: EncodedDataset, options: { 
   };
 }
 
+/** A finished epoch as the training state records it. */
+const recordOf = (e: EpochResult): EpochRecord => ({
+  epoch: e.epoch, trainLoss: e.trainLoss, trainAccuracy: e.trainAccuracy, valLoss: e.val?.loss ?? null, valAccuracy: e.val?.accuracy ?? null, lr: e.lr, best: e.best,
+});
+
+/** A record from a training state as an `EpochResult` (without predictions, which the state does not keep). */
+const resultOf = (r: EpochRecord): EpochResult => ({
+  epoch: r.epoch, trainLoss: r.trainLoss, trainAccuracy: r.trainAccuracy, seconds: 0, lr: r.lr, best: r.best,
+  val: r.valLoss === null ? null : { loss: r.valLoss, accuracy: r.valAccuracy, predictions: [], probabilities: null },
+});
+
 /**
  * Trains `model` on `train` for `epochs`, validating on `val` after each epoch. Deterministic for a
- * given seed. Stops early, between batches, when `signal` aborts.
+ * given seed. Stops early, between batches, when `signal` aborts. With `resumeFrom` (a
+ * `TrainingState` from `FitResult.state` or `onEpoch`'s second argument) it continues that run
+ * where it stopped, ending with the weights an uninterrupted run would have, bit for bit.
  */
 export async function fit(model: SequenceModel, train: EncodedDataset, val: EncodedDataset | null, options: FitOptions): Promise<FitResult> {
   const { task, epochs, batchSize, seed = 0 } = options;
@@ -252,29 +275,54 @@ export async function fit(model: SequenceModel, train: EncodedDataset, val: Enco
   manualSeed(seed);
   const params = model.parameters();
   const opt = makeOptimizer(options.optimizer ?? "adam", params, options.lr, options.weightDecay);
-  const loader = new BucketLoader(train.ids.map((_, i) => i), { batchSize, lengthOf: (i) => train.ids[i]!.length, seed });
+  const loaderRng = new Generator(seed);
+  const loader = new BucketLoader(train.ids.map((_, i) => i), { batchSize, lengthOf: (i) => train.ids[i]!.length, generator: loaderRng });
   const schedule = options.scheduler ?? "none";
   const scheduler = makeScheduler(schedule, opt, options, loader.length);
   const div = options.divergence === false ? null : { ...DIVERGENCE_DEFAULTS, ...options.divergence };
   const hint = "try a lower learning rate, or clipping (clipNorm)";
-  let badSteps = 0;
-  let steps = 0;
-  let lowestRunning = Infinity;
-  let startLoss = 0;
-  const history: EpochResult[] = [];
-  let bestEpoch = 0;
-  let bestScore = -Infinity;
-  let bestLoss = Infinity;
-  for (let epoch = 1; epoch <= epochs; epoch++) {
+  const c: FitCounters = { lossSum: 0, correct: 0, seen: 0, lastLr: NaN, badSteps: 0, steps: 0, lowestRunning: Infinity, startLoss: 0, bestEpoch: 0, bestScore: -Infinity, bestLoss: Infinity };
+  let history: EpochResult[] = [];
+  let records: EpochRecord[] = [];
+  let firstEpoch = 1;
+  let skip = 0;
+  const from = options.resumeFrom;
+  if (from) {
+    checkTrainingState(from);
+    if (from.epoch > epochs) throw new Error(`fit: the run to resume is at epoch ${from.epoch}, past epochs = ${epochs}`);
+    if (from.batch >= loader.length) throw new Error(`fit: the run to resume stopped after batch ${from.batch} of an epoch, but an epoch here has ${loader.length} batches (same data and batch size?)`);
+    model.loadStateDict(from.model);
+    opt.loadStateDict(from.optimizer);
+    if ((scheduler === null) !== (from.scheduler === null)) throw new Error(`fit: the run to resume ${from.scheduler ? "had" : "had no"} learning-rate scheduler, but scheduler is "${schedule}"`);
+    if (scheduler && from.scheduler) scheduler.loadStateDict(from.scheduler);
+    setRngState(from.rng);
+    loaderRng.setState(from.loaderRng);
+    Object.assign(c, from.counters);
+    records = from.history.map((r) => ({ ...r }));
+    history = records.map(resultOf);
+    firstEpoch = from.epoch + 1;
+    skip = from.batch;
+  }
+  let epochRng = loaderRng.getState();
+  let b = 0;
+  /** The run as it stands, for `resumeFrom`. */
+  const state = (): TrainingState => ({
+    format: TRAINING_STATE_FORMAT, version: TRAINING_STATE_VERSION, epoch: history.length, batch: b,
+    model: Object.fromEntries(Object.entries(model.stateDict()).map(([k, t]) => [k, t.clone()])), optimizer: opt.stateDict(), scheduler: scheduler ? scheduler.stateDict() : null,
+    rng: getRngState(), loaderRng: epochRng, counters: { ...c }, history: records.map((r) => ({ ...r })),
+  });
+  const stopped = (): FitResult => ({ history, bestEpoch: c.bestEpoch, stopped: true, state: state() });
+  for (let epoch = firstEpoch; epoch <= epochs; epoch++) {
     model.train();
     const t0 = performance.now();
-    let lossSum = 0;
-    let correct = 0;
-    let seen = 0;
-    let b = 0;
-    let lastLr = NaN;
+    epochRng = loaderRng.getState();
+    b = 0;
     for (const idx of loader) {
-      if (options.signal?.aborted) return { history, bestEpoch, stopped: true };
+      if (b < skip) {
+        b++;
+        continue;
+      }
+      if (options.signal?.aborted) return stopped();
       const { input, lengths, target } = makeBatch(train, idx, task, options.maxLen);
       const out = model.forward(input, lengths);
       const loss = lossOf(task, out, target);
@@ -284,70 +332,77 @@ export async function fit(model: SequenceModel, train: EncodedDataset, val: Enco
       if (Number.isFinite(l)) loss.backward();
       if (div && !(Number.isFinite(l) && gradsFinite(params))) {
         // Skip the step: the weights stay as they were.
-        badSteps++;
-        if (badSteps >= div.maxBadSteps) {
-          throw new DivergenceError(`fit: diverged at epoch ${epoch}, batch ${b + 1}: ${badSteps} steps in a row had a non-finite loss or gradient (loss ${l}); ${hint}`, epoch, b + 1);
+        c.badSteps++;
+        if (c.badSteps >= div.maxBadSteps) {
+          throw new DivergenceError(`fit: diverged at epoch ${epoch}, batch ${b + 1}: ${c.badSteps} steps in a row had a non-finite loss or gradient (loss ${l}); ${hint}`, epoch, b + 1);
         }
         b++;
         continue;
       }
-      badSteps = 0;
+      c.badSteps = 0;
       if (options.clipValue != null) nn.utils.clipGradValue_(params, options.clipValue);
       if (options.clipNorm != null) nn.utils.clipGradNorm_(params, options.clipNorm);
       opt.step();
-      steps++;
-      lastLr = firstLr(opt);
+      c.steps++;
+      c.lastLr = firstLr(opt);
       if (schedule === "onecycle") (scheduler as optim.OneCycleLR).step();
-      lossSum += l * idx.length;
-      seen += idx.length;
+      c.lossSum += l * idx.length;
+      c.seen += idx.length;
       if (task === "classification") {
         const pred = out.argmax(1).data;
-        for (let j = 0; j < idx.length; j++) if (pred[j] === target.data[j]) correct++;
+        for (let j = 0; j < idx.length; j++) if (pred[j] === target.data[j]) c.correct++;
       }
       b++;
       if (div) {
-        const running = lossSum / seen;
+        const running = c.lossSum / c.seen;
+        const reference = Math.max(c.lowestRunning, c.startLoss);
         // The reference is the lowest running loss, but never below the loss level the run started
         // at: a model that fits its data to ~0 and then has a rough epoch has not diverged.
-        if (steps > div.warmupSteps && running > div.lossFactor * Math.max(lowestRunning, startLoss)) {
-          throw new DivergenceError(`fit: diverged at epoch ${epoch}, batch ${b}: the running loss ${running.toPrecision(4)} is over ${div.lossFactor} times its reference, ${Math.max(lowestRunning, startLoss).toPrecision(4)}; ${hint}`, epoch, b);
+        if (c.steps > div.warmupSteps && running > div.lossFactor * reference) {
+          throw new DivergenceError(`fit: diverged at epoch ${epoch}, batch ${b}: the running loss ${running.toPrecision(4)} is over ${div.lossFactor} times its reference, ${reference.toPrecision(4)}; ${hint}`, epoch, b);
         }
-        if (steps === div.warmupSteps && epoch === 1) startLoss = running;
-        if (steps > div.warmupSteps || epoch > 1) lowestRunning = Math.min(lowestRunning, running);
+        if (c.steps === div.warmupSteps && epoch === 1) c.startLoss = running;
+        if (c.steps > div.warmupSteps || epoch > 1) c.lowestRunning = Math.min(c.lowestRunning, running);
         const w = maxAbsWeight(params);
         if (!(w <= div.maxWeight)) {
           throw new DivergenceError(`fit: diverged at epoch ${epoch}, batch ${b}: a weight reached ${w.toPrecision(4)}, past maxWeight ${div.maxWeight}; ${hint}`, epoch, b);
         }
       }
-      options.onBatch?.({ epoch, batch: b, batches: loader.length, loss: lossSum / seen, accuracy: task === "classification" ? correct / seen : null, examples: seen, elapsedMs: performance.now() - t0 });
+      options.onBatch?.({ epoch, batch: b, batches: loader.length, loss: c.lossSum / c.seen, accuracy: task === "classification" ? c.correct / c.seen : null, examples: c.seen, elapsedMs: performance.now() - t0 });
       if (b % 8 === 0) await tick(); // lets a Ctrl-C handler run
     }
+    skip = 0;
+    const seen = c.seen;
     // Runs shorter than the warm-up take the first epoch's loss as the level they started at.
-    if (epoch === 1 && startLoss === 0 && seen > 0) startLoss = lossSum / seen;
+    if (epoch === 1 && c.startLoss === 0 && seen > 0) c.startLoss = c.lossSum / seen;
     if (seen === 0) throw new DivergenceError(`fit: diverged in epoch ${epoch}: no step had a finite loss and gradient; ${hint}`, epoch, b);
     const valResult = val && val.ids.length ? evaluate(model, val, { task, maxLen: options.maxLen }) : null;
     // Best by validation accuracy, ties broken by validation loss (regression: loss alone).
-    const lossNow = valResult ? valResult.loss : lossSum / seen;
+    const lossNow = valResult ? valResult.loss : c.lossSum / seen;
     const score = task === "classification" && valResult ? valResult.accuracy! : -lossNow;
-    const best = score > bestScore || (score === bestScore && lossNow < bestLoss);
+    const best = score > c.bestScore || (score === c.bestScore && lossNow < c.bestLoss);
     if (scheduler instanceof optim.ReduceLROnPlateau) scheduler.step(lossNow);
     else if (scheduler && schedule !== "onecycle") scheduler.step();
     if (best) {
-      bestScore = score;
-      bestLoss = lossNow;
-      bestEpoch = epoch;
+      c.bestScore = score;
+      c.bestLoss = lossNow;
+      c.bestEpoch = epoch;
     }
     const result: EpochResult = {
       epoch,
-      trainLoss: lossSum / seen,
-      trainAccuracy: task === "classification" ? correct / seen : null,
+      trainLoss: c.lossSum / seen,
+      trainAccuracy: task === "classification" ? c.correct / seen : null,
       val: valResult,
       seconds: (performance.now() - t0) / 1000,
-      lr: lastLr,
+      lr: c.lastLr,
       best,
     };
+    Object.assign(c, { lossSum: 0, correct: 0, seen: 0, lastLr: NaN });
     history.push(result);
-    await options.onEpoch?.(result);
+    records.push(recordOf(result));
+    epochRng = loaderRng.getState();
+    b = 0;
+    await options.onEpoch?.(result, state);
   }
-  return { history, bestEpoch, stopped: false };
+  return { history, bestEpoch: c.bestEpoch, stopped: false, state: state() };
 }

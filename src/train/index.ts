@@ -26,4 +26,8 @@ export {
   type EncodeLabelsOptions, type EncodedLabels, type EncodeTextSplitOptions, type TextModelSpec,
 } from "./text.js";
 export { TrainingCurves } from "./curves.js";
+export {
+  packTrainingState, unpackTrainingState, checkTrainingState, TRAINING_STATE_FORMAT, TRAINING_STATE_VERSION,
+  type TrainingState, type EpochRecord, type FitCounters,
+} from "./state.js";
 export { BestCheckpoint, type BestCheckpointOptions, type CheckpointParts, type CheckpointWriter } from "./best.js";
