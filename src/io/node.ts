@@ -9,3 +9,4 @@ export {
   saveCheckpoint, loadCheckpoint, saveSafetensorsFile, loadSafetensorsFile, CheckpointError,
   MODEL_FILE, CONFIG_FILE, VOCAB_FILE, type SaveCheckpointOptions, type LoadCheckpointOptions, type Checkpoint,
 } from "./checkpoint.js";
+export { lockDirectory, recoverCheckpoint, processAlive, LockError, type DirectoryLock, type LockOwner, type Recovery } from "./lock.js";
