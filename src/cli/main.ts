@@ -88,12 +88,15 @@ const trainCmd = addModelOptions(
   .option("--seed <n>", "random seed (split, init, batches, dropout)", int("--seed", 0), 0)
   .option("--backend <name>", `compute backend: ${listBackends().join(" or ")}`, getBackend().name)
   .option("--checkpoint <dir>", "where to keep the best model; default: checkpoints/<data name>")
+  .option("--resume [dir]", "continue the run saved in the checkpoint directory (or in dir) exactly where it stopped; --epochs may extend it")
+  .option("--overwrite", "start a new run in a directory that holds a model; that model is replaced only by a better one (on the same validation data)", false)
   .option("--json", "print one JSON summary instead of text", false)
   .option("--quiet", "no progress output", false)
-  .action((o: Record<string, unknown>) =>
+  .action((o: Record<string, unknown>, cmd: Command) =>
     runCommand(() =>
       trainCommand({
         ...(o as unknown as TrainArgs),
+        explicit: Object.keys(o).filter((k) => cmd.getOptionValueSource(k) === "cli"),
         tokenizer: (o.tokenizer as TrainArgs["tokenizer"] | undefined) ?? (o.data ? "word" : "char"),
         layers: o.layers as number,
       }),
@@ -215,4 +218,7 @@ program
   .description("run nn.LSTM(10, 20, 2) on a [5, 3, 10] input and print the shapes and parameter counts")
   .action(() => tutorial());
 
-await program.parseAsync(process.argv);
+// A bare `seqtorch` (`npm start`) is the main job, run again and again: each run starts anew in
+// checkpoints/names and keeps the model there unless it beats it.
+const argv = process.argv.length > 2 ? process.argv : [...process.argv, "train", "--overwrite"];
+await program.parseAsync(argv);

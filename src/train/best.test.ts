@@ -4,7 +4,7 @@ import { bundleFromParts, type TextModelBundle } from "../models/bundle.js";
 import { TextClassifier } from "../models/text.js";
 import { createTokenizer } from "../text/tokenizer.js";
 import { Vocab } from "../text/vocab.js";
-import { BestCheckpoint, type CheckpointParts } from "./best.js";
+import { BestCheckpoint, betterThan, type CheckpointParts } from "./best.js";
 import { fit, type EpochResult } from "./fit.js";
 
 function makeBundle(): TextModelBundle {
@@ -21,29 +21,30 @@ const epoch = (n: number, best: boolean, val: { loss: number; accuracy: number |
 });
 
 describe("BestCheckpoint", () => {
-  test("writes on a best epoch only, with the epoch and scores in config.training", async () => {
+  test("writes every epoch: the best model so far, the epoch and scores in config.training, and the extra files", async () => {
     const bundle = makeBundle();
     const writes: CheckpointParts[] = [];
-    const keeper = new BestCheckpoint(bundle, (p) => void writes.push(p), { training: { args: { lr: 0.01 } } });
+    const files: Record<string, string | Uint8Array>[] = [];
+    const keeper = new BestCheckpoint(bundle, (p, f) => void (writes.push(p), files.push(f)), { training: { args: { lr: 0.01 } } });
     expect(keeper.best).toBeNull();
-    expect(await keeper.update(epoch(1, true, { loss: 0.7, accuracy: 0.5 }))).toBe(true);
-    expect(await keeper.update(epoch(2, false))).toBe(false);
-    expect(writes).toHaveLength(1);
-    expect(keeper.best?.epoch).toBe(1);
-    expect(await keeper.update(epoch(3, true, { loss: 0.4, accuracy: 0.9 }))).toBe(true);
-    expect(writes).toHaveLength(2);
-    expect(keeper.best?.epoch).toBe(3);
-    const { config } = writes[1]!;
-    expect(config.training).toEqual({ epoch: 3, valLoss: 0.4, valAccuracy: 0.9, args: { lr: 0.01 } });
-    expect(Object.keys(config.training!)).toEqual(["epoch", "valLoss", "valAccuracy", "args"]);
+    expect(await keeper.update(epoch(1, true, { loss: 0.7, accuracy: 0.5 }), { files: { "a.txt": "1" } })).toBe(true);
+    expect(await keeper.update(epoch(2, false), { files: { "a.txt": "2" } })).toBe(true); // higher accuracy
+    expect(await keeper.update(epoch(3, false, { loss: 0.4, accuracy: 0.7 }))).toBe(false); // lower accuracy, lower loss
+    expect(await keeper.update(epoch(4, false, { loss: 0.4, accuracy: 0.75 }), { training: { note: "x" } })).toBe(true); // tie, lower loss
+    expect(writes.map((w) => (w.config.training as { epoch: number }).epoch)).toEqual([1, 2, 2, 4]);
+    expect(files).toEqual([{ "a.txt": "1" }, { "a.txt": "2" }, {}, {}]);
+    expect(keeper.best?.epoch).toBe(4);
+    expect(keeper.score).toEqual({ valLoss: 0.4, valAccuracy: 0.75, trainLoss: 0.6 });
+    const { config } = writes[3]!;
+    expect(config.training).toEqual({ epoch: 4, valLoss: 0.4, valAccuracy: 0.75, trainLoss: 0.6, args: { lr: 0.01 }, note: "x" });
     expect(config.labels).toEqual(["no", "yes"]);
-    expect(Object.keys(writes[1]!.stateDict)).toEqual(Object.keys(bundle.model.stateDict()));
+    expect(Object.keys(writes[3]!.stateDict)).toEqual(Object.keys(bundle.model.stateDict()));
   });
 
   test("without validation the scores are null", async () => {
     const writes: CheckpointParts[] = [];
     await new BestCheckpoint(makeBundle(), (p) => void writes.push(p)).update(epoch(1, true, null));
-    expect(writes[0]!.config.training).toEqual({ epoch: 1, valLoss: null, valAccuracy: null });
+    expect(writes[0]!.config.training).toEqual({ epoch: 1, valLoss: null, valAccuracy: null, trainLoss: 0.6 });
   });
 
   test("the parts rebuild the model as it was at the best epoch", async () => {
@@ -78,10 +79,40 @@ describe("BestCheckpoint", () => {
     const written: number[] = [];
     const keeper = new BestCheckpoint(bundle, (p) => void written.push((p.config.training as { epoch: number }).epoch));
     const result = await fit(bundle.model, data, data, { task: "classification", epochs: 4, batchSize: 2, lr: 0.05, seed: 1, onEpoch: async (e) => {
+      expect(keeper.shouldSave(e)).toBe(e.best); // the same measure as fit's
       await keeper.update(e);
     } });
-    expect(written).toEqual(result.history.filter((e) => e.best).map((e) => e.epoch));
+    expect([...new Set(written)]).toEqual(result.history.filter((e) => e.best).map((e) => e.epoch));
     expect(written[0]).toBe(1);
     expect(keeper.best?.epoch).toBe(result.bestEpoch);
+  });
+
+  test("an incumbent model is replaced only by a better one; a non-finite loss never qualifies", async () => {
+    const incumbentParts = new BestCheckpoint(makeBundle(), () => undefined).parts(epoch(7, true));
+    const writes: CheckpointParts[] = [];
+    const keeper = new BestCheckpoint(makeBundle(), (p) => void writes.push(p), {
+      incumbent: { parts: incumbentParts, score: { valLoss: 0.0026, valAccuracy: 1, trainLoss: 0.01 } },
+    });
+    expect(await keeper.update(epoch(1, true, { loss: 1094337, accuracy: 0.647 }))).toBe(false);
+    expect(await keeper.update(epoch(2, true, { loss: NaN, accuracy: 1 }))).toBe(false);
+    expect(writes.map((w) => w.config.training)).toEqual([incumbentParts.config.training, incumbentParts.config.training]);
+    expect(keeper.best).toBeNull();
+    expect(await keeper.update(epoch(3, true, { loss: 0.001, accuracy: 1 }))).toBe(true);
+    expect((writes[2]!.config.training as { epoch: number }).epoch).toBe(3);
+    // Nothing kept and nothing qualifying: nothing is written.
+    const empty: CheckpointParts[] = [];
+    expect(await new BestCheckpoint(makeBundle(), (p) => void empty.push(p)).update({ ...epoch(1, true, null), trainLoss: Infinity })).toBe(false);
+    expect(empty).toEqual([]);
+  });
+
+  test("betterThan: accuracy, then loss; regression and runs without validation by loss", () => {
+    const s = (valAccuracy: number | null, valLoss: number | null, trainLoss = 1) => ({ valAccuracy, valLoss, trainLoss });
+    expect(betterThan("classification", s(0.9, 9), s(0.8, 0.1))).toBe(true);
+    expect(betterThan("classification", s(0.8, 0.2), s(0.8, 0.1))).toBe(false);
+    expect(betterThan("classification", s(0.8, 0.1), s(0.8, 0.1))).toBe(false);
+    expect(betterThan("regression", s(null, 0.1), s(null, 0.2))).toBe(true);
+    expect(betterThan("regression", s(null, null, 0.3), s(null, null, 0.2))).toBe(false);
+    expect(betterThan("regression", s(null, Infinity), null)).toBe(false);
+    expect(betterThan("regression", s(null, 5), null)).toBe(true);
   });
 });

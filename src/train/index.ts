@@ -30,4 +30,4 @@ export {
   packTrainingState, unpackTrainingState, checkTrainingState, TRAINING_STATE_FORMAT, TRAINING_STATE_VERSION,
   type TrainingState, type EpochRecord, type FitCounters,
 } from "./state.js";
-export { BestCheckpoint, type BestCheckpointOptions, type CheckpointParts, type CheckpointWriter } from "./best.js";
+export { BestCheckpoint, betterThan, scoreOf, type BestCheckpointOptions, type CheckpointParts, type CheckpointWriter, type CheckpointScore } from "./best.js";
