@@ -1,35 +1,15 @@
 /**
  * The `seqtorch` command end to end, as a user runs it: a child process on the TypeScript sources.
  */
-import { spawn, spawnSync } from "node:child_process";
+import { spawn } from "node:child_process";
 import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync, cpSync, existsSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { afterAll, describe, expect, test } from "vitest";
+import { cli, expectCleanError, fixture, main, root } from "./cli-helpers.js";
 
-const root = fileURLToPath(new URL("..", import.meta.url));
-const main = join(root, "src/cli/main.ts");
-const fixture = (name: string): string => join(root, "test/fixtures", name);
 const work = mkdtempSync(join(tmpdir(), "seqtorch-cli-"));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
-
-interface Run { status: number | null; stdout: string; stderr: string }
-
-function cli(args: string[], input?: string): Run {
-  const r = spawnSync(process.execPath, ["--import", "tsx", main, ...args], { cwd: root, encoding: "utf8", input, env: { ...process.env, SEQTORCH_DEBUG: "" } });
-  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
-}
-
-/** A user-facing failure: non-zero exit, one line on stderr naming the problem, no stack trace. */
-function expectCleanError(r: Run, pattern: RegExp): void {
-  expect(r.status, r.stderr).not.toBe(0);
-  const lines = r.stderr.trim().split("\n").filter((l) => !l.startsWith("(run with --help"));
-  expect(lines).toHaveLength(1);
-  expect(lines[0]).toMatch(/^seqtorch: /);
-  expect(lines[0]).toMatch(pattern);
-  expect(r.stderr).not.toMatch(/\n\s+at /);
-}
 
 const enCkpt = join(work, "en");
 
@@ -42,7 +22,7 @@ describe("train, predict, eval, params on a user's CSV", () => {
     expect(summary.labels).toEqual(["neg", "pos"]);
     expect(summary.valAccuracy).toBeGreaterThanOrEqual(0);
     expect(summary.confusionMatrix.flat().reduce((a: number, b: number) => a + b, 0)).toBe(4);
-    expect(readdirSync(enCkpt).sort()).toEqual(["config.json", "curves.svg", "model.safetensors", "vocab.json"]);
+    expect(readdirSync(enCkpt).sort()).toEqual(["config.json", "curves.svg", "model.safetensors", "run.json", "training-state.json", "training-state.safetensors", "vocab.json"]);
     expect(readFileSync(join(enCkpt, "curves.svg"), "utf8")).toMatch(/^<svg[^>]*xmlns=/);
     const config = JSON.parse(readFileSync(join(enCkpt, "config.json"), "utf8"));
     expect(config.format).toBe("seqtorch-text-model");
@@ -61,7 +41,7 @@ describe("train, predict, eval, params on a user's CSV", () => {
     const r = cli(["train", "--data", fixture("en-reviews.csv"), "--epochs", "3", "--batch-size", "8", "--lr", "0.01", "--scheduler", "step", "--step-size", "1", "--gamma", "0.5", "--checkpoint", join(work, "en-sched"), "--json"]);
     expect(r.status, r.stderr).toBe(0);
     expect(JSON.parse(r.stdout.trim().split("\n").pop()!).lrs).toEqual([0.01, 0.005, 0.0025]);
-    const t = cli(["train", "--data", fixture("en-reviews.csv"), "--epochs", "1", "--batch-size", "8", "--scheduler", "onecycle", "--checkpoint", join(work, "en-sched")]);
+    const t = cli(["train", "--data", fixture("en-reviews.csv"), "--epochs", "1", "--batch-size", "8", "--scheduler", "onecycle", "--checkpoint", join(work, "en-sched"), "--overwrite"]);
     expect(t.status, t.stderr).toBe(0);
     expect(t.stdout).toMatch(/\(onecycle schedule\)/);
     expect(t.stdout).toMatch(/epoch 1\/1 .*\|  lr \d/);
@@ -149,8 +129,8 @@ describe("bad input gets one line and a non-zero exit", () => {
     const dir = join(work, "keep");
     cpSync(enCkpt, dir, { recursive: true });
     const before = readFileSync(join(dir, "model.safetensors"));
-    const r = cli(["train", "--data", fixture("en-reviews.csv"), "--epochs", "3", "--batch-size", "2", "--lr", "1e300", "--checkpoint", dir]);
-    expectCleanError(r, /training diverged at epoch \d+, batch \d+: .*(non-finite loss or gradient|times its reference|weight reached).*nothing was saved; .* is as it was$/);
+    const r = cli(["train", "--data", fixture("en-reviews.csv"), "--epochs", "3", "--batch-size", "2", "--val-fraction", "0.25", "--lr", "1e300", "--checkpoint", dir, "--overwrite"]);
+    expectCleanError(r, /training diverged at epoch \d+, batch \d+: .*(non-finite loss or gradient|times its reference|weight reached).*; the checkpoint in .*keep is intact \(run [0-9a-f]{8}, epoch \d, validation accuracy \d+\.\d%\)$/);
     expect(readFileSync(join(dir, "model.safetensors")).equals(before)).toBe(true);
   });
 });
@@ -169,7 +149,7 @@ test("Ctrl-C stops training and leaves the best checkpoint intact", async () => 
     child.on("exit", (code) => resolve(code));
   });
   expect(status, err).toBe(0);
-  expect(out).toMatch(/stopped by Ctrl-C; the best checkpoint \(epoch \d+\) is intact/);
+  expect(out).toMatch(/stopped by Ctrl-C; the best checkpoint \(run [0-9a-f]{8}, epoch \d+, validation accuracy .*\) is intact, and the run's state is saved: continue it with seqtorch train --resume .*interrupted$/m);
   expect(existsSync(join(dir, "model.safetensors"))).toBe(true);
   expect(readdirSync(join(dir, "..")).filter((n) => n.includes(".tmp-") || n.includes(".old-"))).toEqual([]);
   const p = cli(["predict", "--checkpoint", dir, "great"]);

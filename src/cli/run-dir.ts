@@ -55,7 +55,8 @@ export const memoryFingerprint = (texts: readonly string[], labels: readonly str
 export async function checkOutputLocation(dir: string): Promise<void> {
   const where = `cannot write the checkpoint to ${dir}`;
   for (let p = dir; ; p = dirname(p)) {
-    const st = await stat(p).catch((e: NodeJS.ErrnoException) => (e.code === "ENOENT" ? null : e));
+    // ENOTDIR: something above is a file, found as the walk goes up.
+    const st = await stat(p).catch((e: NodeJS.ErrnoException) => (e.code === "ENOENT" || e.code === "ENOTDIR" ? null : e));
     if (st instanceof Error) throw new CliError(`${where}: ${p}: ${st.code ?? st.message}`);
     if (st && !st.isDirectory()) throw new CliError(`${where}: ${p} is a file, not a directory`);
     if (st || dirname(p) === p) break;

@@ -98,7 +98,8 @@ export async function trainCommand(given: TrainArgs): Promise<void> {
   await checkOutputLocation(ckptDir);
   const runId = randomBytes(4).toString("hex");
   const lock = await lockDirectory(ckptDir, { runId }).catch((e: unknown) => {
-    throw e instanceof LockError ? new CliError(e.message) : e;
+    if (e instanceof LockError) throw new CliError(e.message);
+    throw new CliError(`cannot write the checkpoint to ${ckptDir}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
   });
   const release = (): void => lock.release();
   process.on("exit", release);
