@@ -124,6 +124,12 @@ test("a second run into a directory in use fails at once, naming the owner; Ctrl
   const state = JSON.parse(readFileSync(join(dir, "training-state.json"), "utf8"));
   expect(state.epoch).toBeGreaterThanOrEqual(2);
   expect(existsSync(`${dir}.lock`)).toBe(false);
+  // Wherever Ctrl-C landed (mid-epoch, usually), the resumed run ends as an uninterrupted one.
+  const epochs = String(state.epoch + 1);
+  expect(cli(["train", "--resume", dir, "--epochs", epochs, "--quiet"]).status).toBe(0);
+  const whole = join(work, "busy-whole");
+  expect(train(whole, "--epochs", epochs).status).toBe(0);
+  expect(bytes(dir).equals(bytes(whole))).toBe(true);
 }, 60_000);
 
 test("a bare `seqtorch` (npm start) runs again over its own earlier model", () => {
