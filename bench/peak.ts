@@ -1,0 +1,89 @@
+/**
+ * `npm run bench:peak`: the FMA throughput of a register-only loop (bench/peak/fma.c) on one
+ * thread, natively (gcc: SSE 4-wide, AVX2 + FMA 8-wide, AVX-512 16-wide, each as far as the CPU
+ * has it) and in WebAssembly under this Node (clang-16: SIMD128 multiply + add, and relaxed SIMD's
+ * fused madd). Every kernel row of `npm run bench` reads as a fraction of these numbers.
+ *
+ *   npx tsx bench/peak.ts [--json]
+ */
+import { execFileSync } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import os from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import v8 from "node:v8";
+import { cpuModel, simdFlags } from "./machine.js";
+
+const source = fileURLToPath(new URL("peak/fma.c", import.meta.url));
+
+export interface PeakRow { target: string; gflops: number | null; note?: string }
+
+function has(command: string): boolean {
+  try {
+    execFileSync(command, ["--version"], { stdio: "ignore" });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Best of five timed runs of the native loop built with `flags`, in GFLOP/s. */
+function native(dir: string, name: string, flags: string[]): number {
+  const exe = join(dir, name);
+  execFileSync("gcc", ["-O2", "-ffp-contract=fast", ...flags, source, "-o", exe]);
+  return Number(execFileSync(exe, ["100000000"], { encoding: "utf8" }).trim());
+}
+
+/** Best of five timed calls of the wasm loop, in GFLOP/s. */
+async function wasm(dir: string, name: string, flags: string[]): Promise<number> {
+  const out = join(dir, `${name}.wasm`);
+  execFileSync("clang-16", ["--target=wasm32", "-O2", "-DVW=4", "-msimd128", ...flags, "-nostdlib", "-Wl,--no-entry", source, "-o", out]);
+  const { instance } = await WebAssembly.instantiate(readFileSync(out));
+  const { peak, flopsPerIteration } = instance.exports as { peak(n: number): number; flopsPerIteration(): number };
+  const iterations = 50_000_000;
+  let best = 0;
+  for (let r = 0; r < 5; r++) {
+    const t0 = performance.now();
+    peak(iterations);
+    best = Math.max(best, (iterations * flopsPerIteration()) / ((performance.now() - t0) / 1000) / 1e9);
+  }
+  return best;
+}
+
+/** Measures every target this machine can build and run. */
+export async function measurePeak(): Promise<PeakRow[]> {
+  const dir = mkdtempSync(join(os.tmpdir(), "seqtorch-peak-"));
+  const flags = simdFlags();
+  const rows: PeakRow[] = [];
+  try {
+    const gcc = has("gcc");
+    const nativeTargets: [string, string, string[]][] = [
+      ["native SSE (4 wide, multiply + add)", "sse", ["-DVW=4", "-msse2"]],
+      ["native AVX2 + FMA (8 wide)", "avx2", ["-DVW=8", "-mavx2", "-mfma"]],
+      ["native AVX-512 (16 wide)", "avx512", ["-DVW=16", "-mavx512f"]],
+    ];
+    for (const [target, name, f] of nativeTargets) {
+      const needs = name === "avx2" ? ["avx2", "fma"] : name === "avx512" ? ["avx512f"] : [];
+      if (!gcc) rows.push({ target, gflops: null, note: "no gcc" });
+      else if (!needs.every((n) => flags.includes(n))) rows.push({ target, gflops: null, note: "not on this CPU" });
+      else rows.push({ target, gflops: native(dir, name, f) });
+    }
+    const clang = has("clang-16");
+    rows.push(clang ? { target: "wasm SIMD128 (4 wide, multiply + add)", gflops: await wasm(dir, "simd", []) } : { target: "wasm SIMD128", gflops: null, note: "no clang-16" });
+    if (Number(process.versions.node.split(".")[0]) < 22) v8.setFlagsFromString("--experimental-wasm-relaxed-simd");
+    rows.push(clang ? { target: "wasm relaxed SIMD (fused madd)", gflops: await wasm(dir, "relaxed", ["-DRELAXED", "-mrelaxed-simd"]) } : { target: "wasm relaxed SIMD", gflops: null, note: "no clang-16" });
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+  return rows;
+}
+
+if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
+  const rows = await measurePeak();
+  if (process.argv.includes("--json")) {
+    console.log(JSON.stringify({ cpu: cpuModel(), simd: simdFlags(), rows }));
+  } else {
+    console.log(`CPU: ${cpuModel()}; SIMD: ${simdFlags().join(" ") || "unknown"}; load average ${os.loadavg()[0]!.toFixed(2)}; one thread`);
+    for (const r of rows) console.log(`${r.target.padEnd(40)} ${r.gflops === null ? `- (${r.note})` : `${r.gflops.toFixed(1)} GFLOP/s`}`);
+  }
+}
