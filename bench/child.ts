@@ -24,7 +24,9 @@ async function loadLibrary(): Promise<{ lib: Lib; loadErrors: Record<string, str
   for (const name of readdirSync(dir, { withFileTypes: true }).filter((d) => d.isDirectory()).map((d) => d.name)) {
     if (lib.listBackends().includes(name) || !existsSync(`${dir}${name}/index.ts`)) continue;
     try {
-      await import(`../src/backend/${name}/index.js`);
+      const mod = (await import(`../src/backend/${name}/index.js`)) as Record<string, unknown>;
+      // A backend imported as a subpath registers on request (registerNativeBackend, ...).
+      for (const [key, fn] of Object.entries(mod)) if (/^register\w*Backend$/.test(key) && typeof fn === "function") fn({ select: false });
       if (!lib.listBackends().includes(name)) loadErrors[name] = `src/backend/${name}/index.ts loaded but registered no backend "${name}"`;
     } catch (e) {
       loadErrors[name] = firstLine(e);

@@ -6,10 +6,14 @@
 import { Command, InvalidArgumentError, Option } from "commander";
 import { createRequire } from "node:module";
 import { cells, fmtShape, getBackend, listBackends, manualSeed, nn, randn } from "../index.js";
+import { registerNativeBackend } from "../backend/native/index.js";
 import { runCommand } from "./output.js";
 import { trainCommand, type TrainArgs } from "./train.js";
 import { evalCommand, paramsCommand, predictCommand } from "./use.js";
 import { gradflowCommand, labCommand, type GradflowArgs, type LabArgs } from "./lab.js";
+
+// The native kernels, where they were built, as --backend native (not yet the default).
+registerNativeBackend({ select: false });
 
 const version = (createRequire(import.meta.url)("../../package.json") as { version: string }).version;
 

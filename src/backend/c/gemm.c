@@ -1,0 +1,132 @@
+/*
+ * The matrix product, BLIS-style: op(B) is packed into panels of NR columns and op(A) into panels of
+ * MR rows, KC deep, so that the micro-kernel streams both from contiguous memory; the micro-kernel
+ * keeps an MR x NR tile of C in MR * NR / VW vector registers (12 of them) and adds one rank-1
+ * update per step of k. Transposed operands only change how the panels are read while packing.
+ */
+#include <string.h>
+#include "kernels.h"
+
+#define MR 6
+#define NR (2 * VW)
+#define KC 256
+#define MC (MR * 20)
+#define NC (NR * 64)
+
+static inline size_t round_up(size_t x, size_t m) { return (x + m - 1) / m * m; }
+
+size_t ST_NAME(st_gemm_scratch_floats)(int m, int k, int n) {
+  size_t kc = (size_t)(k < KC ? k : KC);
+  size_t mc = round_up((size_t)(m < MC ? m : MC), MR);
+  size_t nc = round_up((size_t)(n < NC ? n : NC), NR);
+  return kc * mc + kc * nc + MR * NR + 64;
+}
+
+/* op(A)[i, p] for i in [i0, i0 + mc), p in [p0, p0 + kc) into MR-row panels, zero-padded. */
+static void pack_a(const float *A, int m, int k, int transA, int i0, int mc, int p0, int kc, float *out) {
+  for (int i = 0; i < mc; i += MR) {
+    int rows = mc - i < MR ? mc - i : MR;
+    for (int p = 0; p < kc; p++) {
+      float *o = out + (size_t)i * kc + (size_t)p * MR;
+      for (int r = 0; r < rows; r++) {
+        size_t row = (size_t)(i0 + i + r), col = (size_t)(p0 + p);
+        o[r] = transA ? A[col * (size_t)m + row] : A[row * (size_t)k + col];
+      }
+      for (int r = rows; r < MR; r++) o[r] = 0;
+    }
+  }
+}
+
+/* op(B)[p, j] for p in [p0, p0 + kc), j in [j0, j0 + nc) into NR-column panels, zero-padded. */
+static void pack_b(const float *B, int k, int n, int transB, int p0, int kc, int j0, int nc, float *out) {
+  for (int j = 0; j < nc; j += NR) {
+    int cols = nc - j < NR ? nc - j : NR;
+    for (int p = 0; p < kc; p++) {
+      float *o = out + (size_t)j * kc + (size_t)p * NR;
+      size_t row = (size_t)(p0 + p);
+      if (!transB && cols == NR) {
+        memcpy(o, B + row * (size_t)n + (size_t)(j0 + j), NR * sizeof(float));
+        continue;
+      }
+      for (int c = 0; c < cols; c++) {
+        size_t col = (size_t)(j0 + j + c);
+        o[c] = transB ? B[col * (size_t)k + row] : B[row * (size_t)n + col];
+      }
+      for (int c = cols; c < NR; c++) o[c] = 0;
+    }
+  }
+}
+
+/* C[MR, NR] (+)= Ap[kc, MR]ᵀ-panel · Bp[kc, NR]-panel, C with row stride ldc. */
+static inline void micro_kernel(int kc, const float *restrict Ap, const float *restrict Bp, float *restrict C, size_t ldc, int add) {
+  vf c00 = {0}, c01 = {0}, c10 = {0}, c11 = {0}, c20 = {0}, c21 = {0};
+  vf c30 = {0}, c31 = {0}, c40 = {0}, c41 = {0}, c50 = {0}, c51 = {0};
+  for (int p = 0; p < kc; p++) {
+    vf b0 = vload(Bp), b1 = vload(Bp + VW);
+    /* A scalar operand is broadcast across the vector's lanes. */
+    float a0 = Ap[0], a1 = Ap[1], a2 = Ap[2], a3 = Ap[3], a4 = Ap[4], a5 = Ap[5];
+    c00 += b0 * a0; c01 += b1 * a0;
+    c10 += b0 * a1; c11 += b1 * a1;
+    c20 += b0 * a2; c21 += b1 * a2;
+    c30 += b0 * a3; c31 += b1 * a3;
+    c40 += b0 * a4; c41 += b1 * a4;
+    c50 += b0 * a5; c51 += b1 * a5;
+    Ap += MR;
+    Bp += NR;
+  }
+  vf rows[MR][2] = {{c00, c01}, {c10, c11}, {c20, c21}, {c30, c31}, {c40, c41}, {c50, c51}};
+  for (int r = 0; r < MR; r++) {
+    float *c = C + (size_t)r * ldc;
+    for (int h = 0; h < 2; h++) {
+      vf v = rows[r][h];
+      if (add) v += vload(c + h * VW);
+      vstore(c + h * VW, v);
+    }
+  }
+}
+
+void ST_NAME(st_gemm)(const float *A, const float *B, float *C, int m, int k, int n, int transA, int transB, int accumulate, float *scratch) {
+  if (m <= 0 || n <= 0) return;
+  if (k <= 0) {
+    if (!accumulate) memset(C, 0, (size_t)m * (size_t)n * sizeof(float));
+    return;
+  }
+  /* 64-byte aligned panels. */
+  float *base = (float *)(((size_t)scratch + 63) & ~(size_t)63);
+  size_t kcMax = (size_t)(k < KC ? k : KC);
+  float *Ap = base;
+  float *Bp = Ap + kcMax * round_up((size_t)(m < MC ? m : MC), MR);
+  float *edge = Bp + kcMax * round_up((size_t)(n < NC ? n : NC), NR);
+  for (int j0 = 0; j0 < n; j0 += NC) {
+    int nc = n - j0 < NC ? n - j0 : NC;
+    for (int p0 = 0; p0 < k; p0 += KC) {
+      int kc = k - p0 < KC ? k - p0 : KC;
+      int add = accumulate || p0 > 0;
+      pack_b(B, k, n, transB, p0, kc, j0, nc, Bp);
+      for (int i0 = 0; i0 < m; i0 += MC) {
+        int mc = m - i0 < MC ? m - i0 : MC;
+        pack_a(A, m, k, transA, i0, mc, p0, kc, Ap);
+        for (int j = 0; j < nc; j += NR) {
+          int cols = nc - j < NR ? nc - j : NR;
+          for (int i = 0; i < mc; i += MR) {
+            int rows = mc - i < MR ? mc - i : MR;
+            float *c = C + (size_t)(i0 + i) * (size_t)n + (size_t)(j0 + j);
+            const float *a = Ap + (size_t)i * (size_t)kc;
+            const float *b = Bp + (size_t)j * (size_t)kc;
+            if (rows == MR && cols == NR) {
+              micro_kernel(kc, a, b, c, (size_t)n, add);
+              continue;
+            }
+            /* An edge tile: computed whole into a scratch tile, then the valid part added. */
+            micro_kernel(kc, a, b, edge, NR, 0);
+            for (int r = 0; r < rows; r++)
+              for (int q = 0; q < cols; q++) {
+                float v = edge[r * NR + q];
+                c[(size_t)r * (size_t)n + q] = add ? c[(size_t)r * (size_t)n + q] + v : v;
+              }
+          }
+        }
+      }
+    }
+  }
+}

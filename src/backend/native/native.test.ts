@@ -1,0 +1,103 @@
+import { spawnSync } from "node:child_process";
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, symlinkSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { afterEach, describe, expect, test } from "vitest";
+import { getBackend, registerBackend, setBackend } from "../index.js";
+import { Generator } from "../../random.js";
+import { tensor } from "../../tensor.js";
+import { expectAllClose } from "../../../test/helpers.js";
+import { createNativeBackend, loadNativeAddon, nativeUnavailableReason } from "./index.js";
+
+const root = fileURLToPath(new URL("../../..", import.meta.url));
+const hasCompiler = spawnSync("g++", ["--version"]).status === 0 && process.env.SEQTORCH_NATIVE !== "0";
+const native = loadNativeAddon();
+
+test("the addon is built and loads wherever a compiler is present", () => {
+  if (!hasCompiler) {
+    expect(nativeUnavailableReason()).toMatch(/\S/);
+    return;
+  }
+  expect(nativeUnavailableReason()).toBeNull();
+  expect(native!.isas()[0]).toBe("generic");
+  expect(native!.isa()).toBe(native!.isas().at(-1));
+});
+
+const gen = new Generator(5);
+const rand = (n: number): Float32Array => Float32Array.from({ length: n }, () => gen.normal());
+
+/** C (+)= op(A) op(B) by the triple loop in float64, with the stored layouts gemm documents. */
+function reference(A: Float32Array, aOff: number, B: Float32Array, bOff: number, C: Float32Array, cOff: number, m: number, k: number, n: number, tA: boolean, tB: boolean, acc: boolean): Float64Array {
+  const out = new Float64Array(m * n);
+  for (let i = 0; i < m; i++) {
+    for (let j = 0; j < n; j++) {
+      let s = acc ? C[cOff + i * n + j]! : 0;
+      for (let p = 0; p < k; p++) s += A[aOff + (tA ? p * m + i : i * k + p)]! * B[bOff + (tB ? j * k + p : p * n + j)]!;
+      out[i * n + j] = s;
+    }
+  }
+  return out;
+}
+
+describe.skipIf(!native)("native gemm", () => {
+  afterEach(() => native!.setIsa(native!.isas().at(-1)!));
+
+  // Shapes around every blocking edge: the 6-row and 2-vector tiles, KC = 256, MC = 120, NC.
+  const shapes = [[1, 1, 1], [5, 7, 3], [6, 16, 16], [7, 257, 33], [13, 300, 37], [121, 64, 1025], [7, 300, 2049], [3, 0, 4]] as const;
+  test.each(native ? native.isas() : [])("%s kernels equal the float64 triple loop on odd shapes, transposes, offsets and accumulation", (isa) => {
+    native!.setIsa(isa);
+    for (const [m, k, n] of shapes) {
+      for (const [tA, tB, acc] of [[false, false, false], [true, false, true], [false, true, false], [true, true, true]] as const) {
+        const A = rand(3 + m * k), B = rand(5 + k * n), C = rand(2 + m * n + 4);
+        const want = reference(A, 3, B, 5, C, 2, m, k, n, tA, tB, acc);
+        const before = C.slice();
+        native!.gemm(A, 3, B, 5, C, 2, m, k, n, tA, tB, acc);
+        expectAllClose(C.subarray(2, 2 + m * n), want, `${isa} ${m}x${k}x${n} tA=${tA} tB=${tB} acc=${acc}`, { atol: 1e-5 * (k + 1), rtol: 1e-4 });
+        expect(C[0], "before the output").toBe(before[0]);
+        expect(Array.from(C.subarray(2 + m * n)), "after the output").toEqual(Array.from(before.subarray(2 + m * n)));
+      }
+    }
+  });
+
+  test("arguments are checked against the arrays before any kernel runs", () => {
+    const a = new Float32Array(6);
+    expect(() => native!.gemm(a, 0, a, 0, new Float32Array(3), 0, 2, 3, 2, false, false, false)).toThrow("gemm: C holds 3 floats, too few for 4 from offset 0");
+    expect(() => native!.gemm(a, 4, a, 0, a, 0, 2, 3, 2, false, false, false)).toThrow("gemm: A holds 6 floats, too few for 6 from offset 4");
+    expect(() => native!.gemm(new Float64Array(6) as never, 0, a, 0, a, 0, 2, 3, 2, false, false, false)).toThrow("gemm: A must be a Float32Array");
+    expect(() => native!.gemm(a, -1, a, 0, a, 0, 1, 1, 1, false, false, false)).toThrow("gemm: A out of range");
+    expect(() => native!.setIsa("sse9")).toThrow("setIsa: sse9 is not available on this CPU");
+  });
+
+  test("as a backend: matmul and batched matmul match the reference backend; float64 falls back to it", () => {
+    const before = getBackend().name;
+    try {
+      const x = tensor(Array.from(rand(2 * 37 * 65)), [2, 37, 65]);
+      const w = tensor(Array.from(rand(65 * 70)), [65, 70]);
+      setBackend("cpu");
+      const want = x.matmul(w).tolist();
+      const want64 = x.double().matmul(w.double()).tolist();
+      registerBackend(createNativeBackend(native!));
+      setBackend("native");
+      expectAllClose(x.matmul(w).data, tensor(want as number[][][]).data, "batched matmul", { atol: 1e-4 });
+      expect(x.double().matmul(w.double()).tolist()).toEqual(want64);
+    } finally {
+      setBackend(before);
+    }
+  });
+});
+
+test("without a working compiler the install step still succeeds and says why", () => {
+  // A copy of what the build needs, built with a compiler that always fails.
+  const dir = mkdtempSync(join(tmpdir(), "seqtorch-nobuild-"));
+  for (const p of ["binding.gyp", "native", "src/backend/c", "tools/build-native.mjs"]) cpSync(join(root, p), join(dir, p), { recursive: true });
+  mkdirSync(join(dir, "node_modules"));
+  for (const m of ["node-addon-api", "node-gyp-build"]) symlinkSync(join(root, "node_modules", m), join(dir, "node_modules", m));
+  const r = spawnSync(process.execPath, [join(dir, "tools/build-native.mjs")], { cwd: dir, encoding: "utf8", env: { ...process.env, CC: "/bin/false", CXX: "/bin/false" } });
+  expect(r.status, r.stderr).toBe(0);
+  expect(r.stdout).toMatch(/^seqtorch: native kernels not built \(the build failed: .*\); the wasm backend will be used$/m);
+  expect(readFileSync(join(dir, "build/native-unavailable.txt"), "utf8")).toMatch(/^the build failed/);
+  expect(existsSync(join(dir, "build/Release/seqtorch.node"))).toBe(false);
+  const off = spawnSync(process.execPath, [join(dir, "tools/build-native.mjs")], { cwd: dir, encoding: "utf8", env: { ...process.env, SEQTORCH_NATIVE: "0" } });
+  expect(off.stdout.trim()).toBe("seqtorch: native kernels not built (SEQTORCH_NATIVE=0); the wasm backend will be used");
+}, 60_000);
