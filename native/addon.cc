@@ -8,10 +8,19 @@
 #include <string>
 #include <vector>
 
-#define ST_DECLARE(sfx)                                                                  \
-  extern "C" size_t st_gemm_scratch_floats_##sfx(int m, int k, int n);                   \
-  extern "C" void st_gemm_##sfx(const float *A, const float *B, float *C, int m, int k, int n, \
-                                int transA, int transB, int accumulate, float *scratch);
+extern "C" {
+#include "../src/backend/c/cells.h"
+#include "../src/backend/c/kernels.h"
+}
+
+#define ST_DECLARE(sfx)                                                                                    \
+  extern "C" size_t st_gemm_scratch_floats_##sfx(int m, int k, int n);                                     \
+  extern "C" void st_gemm_##sfx(const float *A, const float *B, float *C, int m, int k, int n, int transA, \
+                                int transB, int accumulate, float *scratch);                               \
+  extern "C" void st_rec_forward_layout_##sfx(const st_rec_forward_args *a, st_rec_layout *out);           \
+  extern "C" void st_rec_backward_layout_##sfx(const st_rec_backward_args *a, st_rec_layout *out);         \
+  extern "C" void st_rec_forward_##sfx(const st_rec_forward_args *a, float *scratch);                      \
+  extern "C" void st_rec_backward_##sfx(const st_rec_backward_args *a, float *scratch);
 
 ST_DECLARE(generic)
 #if defined(ST_X86)
@@ -26,9 +35,15 @@ struct Kernels {
   int width;
   size_t (*gemmScratch)(int, int, int);
   void (*gemm)(const float *, const float *, float *, int, int, int, int, int, int, float *);
+  void (*recForwardLayout)(const st_rec_forward_args *, st_rec_layout *);
+  void (*recBackwardLayout)(const st_rec_backward_args *, st_rec_layout *);
+  void (*recForward)(const st_rec_forward_args *, float *);
+  void (*recBackward)(const st_rec_backward_args *, float *);
 };
 
-#define ST_TABLE(sfx, w) Kernels{#sfx, w, st_gemm_scratch_floats_##sfx, st_gemm_##sfx}
+#define ST_TABLE(sfx, w)                                                                                        \
+  Kernels{#sfx, w, st_gemm_scratch_floats_##sfx, st_gemm_##sfx, st_rec_forward_layout_##sfx, st_rec_backward_layout_##sfx, \
+          st_rec_forward_##sfx, st_rec_backward_##sfx}
 
 std::vector<Kernels> available() {
   std::vector<Kernels> out{ST_TABLE(generic, 4)};
@@ -82,6 +97,127 @@ Napi::Value Gemm(const Napi::CallbackInfo &info) {
   return info.Env().Undefined();
 }
 
+// The fused recurrent kernels' buffers, in the order the JavaScript side passes them
+// (src/backend/native/index.ts lists the same names; a test compares the two lists).
+const char *const kForwardBuffers[] = {"x", "h0", "c0", "wIh", "wHh", "bIh", "bHh", "wHr", "y", "hN", "cN",
+                                       "gates", "hPrev", "cPrev", "c", "m", "ghn"};
+const char *const kBackwardBuffers[] = {"dy", "dhN", "dcN", "dx", "dh0", "dc0", "dwIh", "dwHh", "dbIh", "dbHh", "dwHr"};
+
+struct Need {
+  size_t floats;
+  bool required;  // must be present (otherwise: may be null, and must be null when floats is 0)
+};
+
+/** The Float32Array at list[i] checked to hold `need.floats` floats, or null where allowed. */
+float *bufferAt(Napi::Env env, const Napi::Array &list, uint32_t i, const char *name, Need need, const char *op) {
+  Napi::Value v = list.Get(i);
+  if (v.IsNull() || v.IsUndefined()) {
+    if (need.required) throw Napi::TypeError::New(env, std::string(op) + ": " + name + " is required");
+    return nullptr;
+  }
+  if (!v.IsTypedArray() || v.As<Napi::TypedArray>().TypedArrayType() != napi_float32_array) {
+    throw Napi::TypeError::New(env, std::string(op) + ": " + name + " must be a Float32Array");
+  }
+  auto array = v.As<Napi::Float32Array>();
+  if (need.floats == 0 || array.ElementLength() != need.floats) {
+    throw Napi::RangeError::New(env, std::string(op) + ": " + name + " holds " + std::to_string(array.ElementLength()) +
+                                         " floats, expected " + std::to_string(need.floats));
+  }
+  return array.Data();
+}
+
+/** dims = [kind, T, N, I, H, P, reverse, save], then slope, lengths (Int32Array [N] or null), buffers. */
+st_rec_forward_args forwardArgs(const Napi::CallbackInfo &info, const char *op, bool forBackward) {
+  Napi::Env env = info.Env();
+  if (!info[0].IsTypedArray() || info[0].As<Napi::TypedArray>().TypedArrayType() != napi_int32_array ||
+      info[0].As<Napi::Int32Array>().ElementLength() != 8) {
+    throw Napi::TypeError::New(env, std::string(op) + ": dims must be an Int32Array of 8");
+  }
+  auto d = info[0].As<Napi::Int32Array>();
+  st_rec_forward_args a{};
+  a.kind = d[0], a.T = d[1], a.N = d[2], a.I = d[3], a.H = d[4], a.P = d[5], a.reverse = d[6], a.save = d[7];
+  if (a.kind < ST_KERNEL_LSTM || a.kind > ST_KERNEL_RNN_RELU) throw Napi::RangeError::New(env, std::string(op) + ": unknown kernel kind");
+  if (a.T < 1 || a.N < 1 || a.I < 1 || a.H < 1 || a.P < 0 || (a.P > 0 && a.kind != ST_KERNEL_LSTM)) {
+    throw Napi::RangeError::New(env, std::string(op) + ": invalid sizes");
+  }
+  a.slope = info[1].As<Napi::Number>().FloatValue();
+  if (!info[2].IsNull()) {
+    if (!info[2].IsTypedArray() || info[2].As<Napi::TypedArray>().TypedArrayType() != napi_int32_array ||
+        info[2].As<Napi::Int32Array>().ElementLength() != static_cast<size_t>(a.N)) {
+      throw Napi::TypeError::New(env, std::string(op) + ": lengths must be an Int32Array of N or null");
+    }
+    a.lengths = info[2].As<Napi::Int32Array>().Data();
+    for (int b = 0; b < a.N; b++)
+      if (a.lengths[b] < 0 || a.lengths[b] > a.T) throw Napi::RangeError::New(env, std::string(op) + ": a length is outside [0, T]");
+  }
+  size_t T = a.T, N = a.N, I = a.I, H = a.H, P = a.P, TN = T * N;
+  bool lstm = a.kind == ST_KERNEL_LSTM, gru = a.kind == ST_KERNEL_GRU, save = a.save != 0;
+  size_t GH = (lstm ? 4 : gru ? 3 : 1) * H, Hr = P ? P : H;
+  const Need needs[] = {
+      {TN * I, true},         {N * Hr, true},         {lstm ? N * H : 0, false}, {GH * I, true},
+      {GH * Hr, true},        {GH, false},            {GH, false},               {P * H, P > 0},
+      // y, hN, cN: the forward call's outputs, which backward does not read.
+      {forBackward ? 0 : TN * Hr, !forBackward}, {forBackward ? 0 : N * Hr, !forBackward},
+      {lstm && !forBackward ? N * H : 0, lstm && !forBackward}, {save ? TN * GH : 0, save},
+      {save ? TN * Hr : 0, save}, {save && lstm ? TN * H : 0, save && lstm}, {save && lstm ? TN * H : 0, save && lstm},
+      {save && P ? TN * H : 0, save && P > 0}, {save && gru ? TN * H : 0, save && gru},
+  };
+  auto list = info[3].As<Napi::Array>();
+  if (!info[3].IsArray() || list.Length() != 17) throw Napi::TypeError::New(env, std::string(op) + ": 17 forward buffers expected");
+  float *p[17];
+  for (uint32_t i = 0; i < 17; i++) p[i] = bufferAt(env, list, i, kForwardBuffers[i], needs[i], op);
+  a.x = p[0], a.h0 = p[1], a.c0 = p[2], a.wIh = p[3], a.wHh = p[4], a.bIh = p[5], a.bHh = p[6], a.wHr = p[7];
+  a.y = p[8], a.hN = p[9], a.cN = p[10], a.gates = p[11], a.hPrev = p[12], a.cPrev = p[13], a.c = p[14], a.m = p[15], a.ghn = p[16];
+  return a;
+}
+
+// recurrentForward(dims, slope, lengths, buffers)
+Napi::Value RecurrentForward(const Napi::CallbackInfo &info) {
+  st_rec_forward_args a = forwardArgs(info, "recurrentForward", false);
+  st_rec_layout layout;
+  active->recForwardLayout(&a, &layout);
+  active->recForward(&a, scratchFor(layout.total));
+  return info.Env().Undefined();
+}
+
+// recurrentBackward(dims, slope, lengths, forwardBuffers, backwardBuffers): the forward call's
+// arguments with save = 1 and its saved buffers filled.
+Napi::Value RecurrentBackward(const Napi::CallbackInfo &info) {
+  Napi::Env env = info.Env();
+  st_rec_backward_args b{};
+  b.f = forwardArgs(info, "recurrentBackward", true);
+  if (!b.f.save) throw Napi::RangeError::New(env, "recurrentBackward: the forward arguments must have save = 1");
+  size_t T = b.f.T, N = b.f.N, I = b.f.I, H = b.f.H, P = b.f.P, TN = T * N;
+  bool lstm = b.f.kind == ST_KERNEL_LSTM, gru = b.f.kind == ST_KERNEL_GRU;
+  size_t GH = (lstm ? 4 : gru ? 3 : 1) * H, Hr = P ? P : H;
+  bool bias = b.f.bIh || b.f.bHh;
+  const Need needs[] = {
+      {TN * Hr, false}, {N * Hr, false}, {lstm ? N * H : 0, false}, {TN * I, true}, {N * Hr, true}, {lstm ? N * H : 0, lstm},
+      {GH * I, true},   {GH * Hr, true}, {bias ? GH : 0, bias},     {bias ? GH : 0, bias}, {P * H, P > 0},
+  };
+  if (!info[4].IsArray() || info[4].As<Napi::Array>().Length() != 11) throw Napi::TypeError::New(env, "recurrentBackward: 11 backward buffers expected");
+  auto list = info[4].As<Napi::Array>();
+  float *p[11];
+  for (uint32_t i = 0; i < 11; i++) p[i] = bufferAt(env, list, i, kBackwardBuffers[i], needs[i], "recurrentBackward");
+  b.dy = p[0], b.dhN = p[1], b.dcN = p[2], b.dx = p[3], b.dh0 = p[4], b.dc0 = p[5];
+  b.dwIh = p[6], b.dwHh = p[7], b.dbIh = p[8], b.dbHh = p[9], b.dwHr = p[10];
+  st_rec_layout layout;
+  active->recBackwardLayout(&b, &layout);
+  active->recBackward(&b, scratchFor(layout.total));
+  return env.Undefined();
+}
+
+Napi::Value BufferNames(const Napi::CallbackInfo &info) {
+  Napi::Env env = info.Env();
+  auto out = Napi::Object::New(env);
+  auto f = Napi::Array::New(env), b = Napi::Array::New(env);
+  for (uint32_t i = 0; i < 17; i++) f.Set(i, kForwardBuffers[i]);
+  for (uint32_t i = 0; i < 11; i++) b.Set(i, kBackwardBuffers[i]);
+  out.Set("forward", f);
+  out.Set("backward", b);
+  return out;
+}
+
 Napi::Value Isas(const Napi::CallbackInfo &info) {
   auto out = Napi::Array::New(info.Env(), kAvailable.size());
   for (size_t i = 0; i < kAvailable.size(); i++) out.Set(i, kAvailable[i].isa);
@@ -104,6 +240,9 @@ Napi::Value Isa(const Napi::CallbackInfo &info) { return Napi::String::New(info.
 
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("gemm", Napi::Function::New(env, Gemm));
+  exports.Set("recurrentForward", Napi::Function::New(env, RecurrentForward));
+  exports.Set("recurrentBackward", Napi::Function::New(env, RecurrentBackward));
+  exports.Set("bufferNames", Napi::Function::New(env, BufferNames));
   exports.Set("isas", Napi::Function::New(env, Isas));
   exports.Set("isa", Napi::Function::New(env, Isa));
   exports.Set("setIsa", Napi::Function::New(env, SetIsa));

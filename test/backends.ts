@@ -1,9 +1,11 @@
 /**
- * The backends the golden tests run on: every registered one, plus a backend that has only the
+ * The backends the golden tests run on: every registered one (the native one too, where its addon
+ * was built), plus a backend that has only the
  * primitives (the reference loops, no fused recurrent kernels), so that every recurrent layer also
  * runs composed from its cell's step, as it would on a new backend that starts from primitives.
  */
 import { cpuBackend, listBackends, registerBackend, type Backend } from "../src/index.js";
+import { registerNativeBackend } from "../src/backend/native/index.js";
 
 /** The seam filled with primitives only: every member named, no `recurrent`. */
 export const primitivesOnly: Backend = {
@@ -24,5 +26,7 @@ export const primitivesOnly: Backend = {
 
 export function goldenBackends(): string[] {
   registerBackend(primitivesOnly);
+  registerNativeBackend({ select: false }); // where the addon was built
+
   return listBackends();
 }

@@ -35,4 +35,45 @@ static inline void vstore(float *p, vf v) { *(vf_mem *)p = v; }
 size_t ST_NAME(st_gemm_scratch_floats)(int m, int k, int n);
 void ST_NAME(st_gemm)(const float *A, const float *B, float *C, int m, int k, int n, int transA, int transB, int accumulate, float *scratch);
 
+/*
+ * One recurrent layer in one direction over a whole sequence, time-major (the argument block of
+ * the fused kernels). Sizes: T steps, N batch, I input features, H hidden, P projection (0: none),
+ * Hr = P ? P : H, G gates (4 LSTM, 3 GRU, 1 Elman), GH = G * H. Every buffer is float32, row-major.
+ */
+typedef struct {
+  int kind; /* ST_KERNEL_* (cells.h) */
+  int T, N, I, H, P;
+  int reverse; /* run from t = T - 1 down to 0 */
+  int save;    /* fill the saved buffers for backward */
+  float slope; /* Elman ReLU: the slope of negative inputs (0: ReLU) */
+  const int *lengths; /* [N] valid steps per sequence, or NULL: all T */
+  const float *x, *h0, *c0;                  /* [T,N,I], [N,Hr], [N,H] (LSTM) */
+  const float *wIh, *wHh, *bIh, *bHh, *wHr;  /* [GH,I], [GH,Hr], [GH] or NULL, [GH] or NULL, [P,H] */
+  float *y, *hN, *cN;                        /* [T,N,Hr], [N,Hr], [N,H] (LSTM) */
+  /* Saved for backward, [T,N,size]: gates GH (activated), hPrev Hr, cPrev H and c H (LSTM), m H
+   * (LSTM with projection: the output before it), ghn H (GRU: W_hn h + b_hn). NULL when unused. */
+  float *gates, *hPrev, *cPrev, *c, *m, *ghn;
+} st_rec_forward_args;
+
+typedef struct {
+  st_rec_forward_args f; /* the forward call's arguments, its saved buffers filled */
+  const float *dy, *dhN, *dcN; /* [T,N,Hr], [N,Hr], [N,H]; each may be NULL (zero) */
+  float *dx, *dh0, *dc0;       /* [T,N,I], [N,Hr], [N,H] (LSTM) */
+  float *dwIh, *dwHh, *dbIh, *dbHh, *dwHr; /* like the weights; the biases NULL when there are none */
+} st_rec_backward_args;
+
+/* Where each scratch buffer lives, in floats from the scratch's start (64-byte aligned), and the
+ * total: one function sizes the scratch and places the buffers in it. */
+typedef struct {
+  size_t gx, g, gh, m, hp;                 /* forward */
+  size_t dG, dGh, dHall, dm, dhNext, wHhT, wHrT; /* backward */
+  size_t gemm, total;
+} st_rec_layout;
+
+void ST_NAME(st_rec_forward_layout)(const st_rec_forward_args *a, st_rec_layout *out);
+void ST_NAME(st_rec_backward_layout)(const st_rec_backward_args *a, st_rec_layout *out);
+/* `scratch` holds layout.total floats, 64-byte aligned. */
+void ST_NAME(st_rec_forward)(const st_rec_forward_args *a, float *scratch);
+void ST_NAME(st_rec_backward)(const st_rec_backward_args *a, float *scratch);
+
 #endif

@@ -9,12 +9,21 @@ import { existsSync, readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import type { Backend } from "../backend.js";
+import { CELLS, gateCount, savedBuffers } from "../../cells/spec.js";
+import type { Backend, FloatBuf, RecurrentBackwardArgs, RecurrentBackwardResult, RecurrentForwardArgs, RecurrentForwardResult, RecurrentSaved } from "../backend.js";
 import { cpuBackend, listBackends, registerBackend, setBackend } from "../index.js";
 
 /** The addon's exports (native/addon.cc). */
 export interface NativeAddon {
   gemm(A: Float32Array, aOff: number, B: Float32Array, bOff: number, C: Float32Array, cOff: number, m: number, k: number, n: number, transA: boolean, transB: boolean, accumulate: boolean): void;
+  /**
+   * One recurrent layer and direction (see `RECURRENT_BUFFERS` for the buffers' order): dims are
+   * `[kind, T, N, I, H, P, reverse, save]`. Every buffer is checked against its size first.
+   */
+  recurrentForward(dims: Int32Array, slope: number, lengths: Int32Array | null, buffers: (Float32Array | null)[]): void;
+  recurrentBackward(dims: Int32Array, slope: number, lengths: Int32Array | null, forward: (Float32Array | null)[], backward: (Float32Array | null)[]): void;
+  /** The buffer order the addon reads, to check against `RECURRENT_BUFFERS`. */
+  bufferNames(): { forward: string[]; backward: string[] };
   /** The instruction sets this CPU can run kernels for, narrowest first. */
   isas(): string[];
   /** The instruction set in use (the widest, unless `setIsa` chose another). */
@@ -45,11 +54,76 @@ export function nativeUnavailableReason(): string | null {
   return unavailable;
 }
 
-/** The native backend over a loaded addon: the reference backend with C matrix products (float32). */
+/** The order of the fused recurrent kernels' buffers: the argument block, described once here and in native/addon.cc. */
+export const RECURRENT_BUFFERS = {
+  forward: ["x", "h0", "c0", "wIh", "wHh", "bIh", "bHh", "wHr", "y", "hN", "cN", "gates", "hPrev", "cPrev", "c", "m", "ghn"],
+  backward: ["dy", "dhN", "dcN", "dx", "dh0", "dc0", "dwIh", "dwHh", "dbIh", "dbHh", "dwHr"],
+} as const;
+
+type SavedName = "gates" | "hPrev" | "cPrev" | "c" | "m" | "ghn";
+interface NativeSaved extends RecurrentSaved {
+  native: Partial<Record<SavedName, Float32Array>>;
+}
+
+const f32 = (b: FloatBuf | null | undefined): b is Float32Array => b instanceof Float32Array;
+
+function dims(a: RecurrentForwardArgs, save: boolean): Int32Array {
+  return Int32Array.from([CELLS[a.kind].kernel, a.T, a.N, a.I, a.H, a.P, a.reverse ? 1 : 0, save ? 1 : 0]);
+}
+
+function forwardBuffers(a: RecurrentForwardArgs, out: Record<string, Float32Array | null>): (Float32Array | null)[] {
+  const all = { ...a, ...out } as unknown as Record<string, Float32Array | null | undefined>;
+  return RECURRENT_BUFFERS.forward.map((name) => all[name] ?? null);
+}
+
+/** The fused recurrent kernels in C for float32; float64 (gradient checks) runs the reference's. */
+function nativeRecurrent(native: NativeAddon): NonNullable<Backend["recurrent"]> {
+  const ref = cpuBackend.recurrent!;
+  return {
+    forward(a: RecurrentForwardArgs): RecurrentForwardResult {
+      const inputs = [a.x, a.h0, a.c0, a.wIh, a.wHh, a.bIh, a.bHh, a.wHr];
+      if (!inputs.every((b) => b === null || f32(b))) return ref.forward(a);
+      const Hr = a.P > 0 ? a.P : a.H;
+      const lstm = a.kind === "lstm";
+      const y = new Float32Array(a.T * a.N * Hr);
+      const hN = new Float32Array(a.N * Hr);
+      const cN = lstm ? new Float32Array(a.N * a.H) : null;
+      const saved: Partial<Record<SavedName, Float32Array>> = {};
+      if (a.save) for (const b of savedBuffers(a.kind, { I: a.I, H: a.H, P: a.P })) saved[b.name] = new Float32Array(a.T * a.N * b.size);
+      native.recurrentForward(dims(a, a.save), a.slope ?? 0, a.lengths, forwardBuffers(a, { y, hN, cN, ...saved }));
+      const kept: NativeSaved | null = a.save ? { kind: a.kind, native: saved } : null;
+      return { y, hN, cN, saved: kept };
+    },
+    backward(args: RecurrentBackwardArgs): RecurrentBackwardResult {
+      const sv = args.saved as NativeSaved;
+      if (!sv.native) return ref.backward(args);
+      const a = args.forward;
+      const G = gateCount(a.kind);
+      const Hr = a.P > 0 ? a.P : a.H;
+      const bias = a.bIh !== null || a.bHh !== null;
+      const out = {
+        dx: new Float32Array(a.T * a.N * a.I), dh0: new Float32Array(a.N * Hr), dc0: a.kind === "lstm" ? new Float32Array(a.N * a.H) : null,
+        dwIh: new Float32Array(G * a.H * a.I), dwHh: new Float32Array(G * a.H * Hr),
+        dbIh: bias ? new Float32Array(G * a.H) : null, dbHh: bias ? new Float32Array(G * a.H) : null,
+        dwHr: a.P > 0 ? new Float32Array(a.P * a.H) : null,
+      };
+      const grads = { dy: args.dy, dhN: args.dhN, dcN: args.dcN, ...out } as Record<string, FloatBuf | null>;
+      native.recurrentBackward(
+        dims(a, true), a.slope ?? 0, a.lengths,
+        forwardBuffers(a, { y: null, hN: null, cN: null, ...sv.native }),
+        RECURRENT_BUFFERS.backward.map((name) => grads[name] as Float32Array | null),
+      );
+      return { ...out, dbIh: a.bIh ? out.dbIh : null, dbHh: a.bHh ? out.dbHh : null };
+    },
+  };
+}
+
+/** The native backend over a loaded addon: the reference backend with C matrix products and fused recurrent layers (float32). */
 export function createNativeBackend(native: NativeAddon): Backend {
   return {
     ...cpuBackend,
     name: "native",
+    recurrent: nativeRecurrent(native),
     matmul(a, b, out, m, k, n, transA, transB, batch, aStride, bStride) {
       if (!(a instanceof Float32Array && b instanceof Float32Array && out instanceof Float32Array)) {
         cpuBackend.matmul(a, b, out, m, k, n, transA, transB, batch, aStride, bStride);
