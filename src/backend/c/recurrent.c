@@ -9,16 +9,14 @@
 #include <string.h>
 #include "cells.h"
 #include "kernels.h"
+#include "vmath.h"
 
 static inline size_t align16(size_t x) { return (x + 15) & ~(size_t)15; }
 static inline size_t max2(size_t a, size_t b) { return a > b ? a : b; }
 static inline int gates_of(int kind) { return kind == ST_KERNEL_LSTM ? 4 : kind == ST_KERNEL_GRU ? 3 : 1; }
 static inline int active(const int *lengths, int b, int t) { return !lengths || t < lengths[b]; }
-static inline float sigmoidf(float x) {
-  if (x >= 0) return 1.0f / (1.0f + expf(-x));
-  float e = expf(x);
-  return e / (1.0f + e);
-}
+/* The gate math runs VW lanes at a time: j steps by VW, and w lanes of each step are real. */
+#define FOR_LANES(j, w, n) for (int j = 0, w = (n) < VW ? (n) : VW; j < (n); j += VW, w = (n) - j < VW ? (n) - j : VW)
 
 #define GEMM ST_NAME(st_gemm)
 #define GEMM_SCRATCH(m, k, n) ST_NAME(st_gemm_scratch_floats)((m), (k), (n))
@@ -111,16 +109,18 @@ void ST_NAME(st_rec_forward)(const st_rec_forward_args *a, float *scratch) {
       GEMM(h, a->wHh, gh, N, Hr, GH, 0, 1, 0, gs);
       for (int b = 0; b < N; b++) {
         if (!active(a->lengths, b, t)) continue;
-        float *gb = g + (size_t)b * GH, *hb = gh + (size_t)b * GH, *xb = gx + (tN + b) * GH;
-        for (int j = 0; j < H; j++) {
-          float hr = hb[j] + (a->bHh ? a->bHh[j] : 0);
-          float hz = hb[H + j] + (a->bHh ? a->bHh[H + j] : 0);
-          float hn = hb[2 * H + j] + (a->bHh ? a->bHh[2 * H + j] : 0);
-          float r = sigmoidf(xb[j] + hr), z = sigmoidf(xb[H + j] + hz);
-          float n = tanhf(xb[2 * H + j] + r * hn);
-          gb[j] = r; gb[H + j] = z; gb[2 * H + j] = n;
-          if (a->save) a->ghn[(tN + b) * H + j] = hn;
-          h[(size_t)b * H + j] = (1 - z) * n + z * h[(size_t)b * H + j];
+        float *gb = g + (size_t)b * GH, *hb = gh + (size_t)b * GH, *xb = gx + (tN + b) * GH, *hrow = h + (size_t)b * H;
+        const float *bh = a->bHh;
+        FOR_LANES(j, w, H) {
+          vf hn = vload_n(hb + 2 * H + j, w) + vload_or0(bh ? bh + 2 * H + j : NULL, w);
+          vf r = vsigmoid(vload_n(xb + j, w) + vload_n(hb + j, w) + vload_or0(bh ? bh + j : NULL, w));
+          vf z = vsigmoid(vload_n(xb + H + j, w) + vload_n(hb + H + j, w) + vload_or0(bh ? bh + H + j : NULL, w));
+          vf n = vtanh(vload_n(xb + 2 * H + j, w) + r * hn);
+          vstore_n(gb + j, r, w);
+          vstore_n(gb + H + j, z, w);
+          vstore_n(gb + 2 * H + j, n, w);
+          if (a->save) vstore_n(a->ghn + (tN + b) * H + j, hn, w);
+          vstore_n(hrow + j, (1.0f - z) * n + z * vload_n(hrow + j, w), w);
         }
       }
     } else {
@@ -130,24 +130,22 @@ void ST_NAME(st_rec_forward)(const st_rec_forward_args *a, float *scratch) {
         if (!active(a->lengths, b, t)) continue;
         float *gb = g + (size_t)b * GH;
         if (lstm) {
-          float *cb = c + (size_t)b * H;
-          for (int j = 0; j < H; j++) {
-            float ig = sigmoidf(gb[j]), fg = sigmoidf(gb[H + j]), gg = tanhf(gb[2 * H + j]), og = sigmoidf(gb[3 * H + j]);
-            float cv = fg * cb[j] + ig * gg;
-            cb[j] = cv;
-            gb[j] = ig; gb[H + j] = fg; gb[2 * H + j] = gg; gb[3 * H + j] = og;
-            float mv = og * tanhf(cv);
-            if (m) m[(size_t)b * H + j] = mv;
-            else h[(size_t)b * Hr + j] = mv;
+          float *cb = c + (size_t)b * H, *out = m ? m + (size_t)b * H : h + (size_t)b * Hr;
+          vsigmoid_n(gb, 2 * H); /* i, f */
+          vtanh_n(gb + 2 * H, H); /* g */
+          vsigmoid_n(gb + 3 * H, H); /* o */
+          FOR_LANES(j, w, H) {
+            vf cv = vload_n(gb + H + j, w) * vload_n(cb + j, w) + vload_n(gb + j, w) * vload_n(gb + 2 * H + j, w);
+            vstore_n(cb + j, cv, w);
+            vstore_n(out + j, vload_n(gb + 3 * H + j, w) * vtanh(cv), w);
           }
         } else {
-          const int relu = kind == ST_KERNEL_RNN_RELU;
-          for (int j = 0; j < H; j++) {
-            float v = gb[j];
-            float hv = relu ? (v > 0 ? v : a->slope * v) : tanhf(v);
-            gb[j] = hv;
-            h[(size_t)b * H + j] = hv;
+          if (kind == ST_KERNEL_RNN_RELU) {
+            for (int j = 0; j < H; j++) gb[j] = gb[j] > 0 ? gb[j] : a->slope * gb[j];
+          } else {
+            vtanh_n(gb, H);
           }
+          memcpy(h + (size_t)b * H, gb, sizeof(float) * H);
         }
       }
       if (m) {
@@ -216,15 +214,15 @@ void ST_NAME(st_rec_backward)(const st_rec_backward_args *bw, float *scratch) {
         const float *gt = a->gates + (tN + b) * GH, *ct = a->c + (tN + b) * H, *cp = a->cPrev + (tN + b) * H;
         float *d = dG + (tN + b) * GH, *dcb = dc + (size_t)b * H;
         const float *dmb = dm ? dm + (size_t)b * H : dh + (size_t)b * H;
-        for (int j = 0; j < H; j++) {
-          float ig = gt[j], fg = gt[H + j], gg = gt[2 * H + j], og = gt[3 * H + j];
-          float tc = tanhf(ct[j]);
-          float dct = dcb[j] + dmb[j] * og * (1 - tc * tc);
-          d[j] = dct * gg * ig * (1 - ig);
-          d[H + j] = dct * cp[j] * fg * (1 - fg);
-          d[2 * H + j] = dct * ig * (1 - gg * gg);
-          d[3 * H + j] = dmb[j] * tc * og * (1 - og);
-          dcb[j] = dct * fg;
+        FOR_LANES(j, w, H) {
+          vf ig = vload_n(gt + j, w), fg = vload_n(gt + H + j, w), gg = vload_n(gt + 2 * H + j, w), og = vload_n(gt + 3 * H + j, w);
+          vf tc = vtanh(vload_n(ct + j, w)), dmv = vload_n(dmb + j, w);
+          vf dct = vload_n(dcb + j, w) + dmv * og * (1.0f - tc * tc);
+          vstore_n(d + j, dct * gg * ig * (1.0f - ig), w);
+          vstore_n(d + H + j, dct * vload_n(cp + j, w) * fg * (1.0f - fg), w);
+          vstore_n(d + 2 * H + j, dct * ig * (1.0f - gg * gg), w);
+          vstore_n(d + 3 * H + j, dmv * tc * og * (1.0f - og), w);
+          vstore_n(dcb + j, dct * fg, w);
         }
       }
       GEMM(dG + tN * GH, wHhT, dhNext, N, GH, Hr, 0, 1, 0, gs);

@@ -1,0 +1,86 @@
+/*
+ * exp, sigmoid and tanh on VW lanes at once, for the gate math of the recurrent kernels. exp is
+ * Cephes' single-precision method: x = n ln2 + r with |r| <= ln2 / 2 (ln2 split in two so that
+ * n ln2 is exact), a degree-6 polynomial for e^r, and 2^n built in the exponent bits; inputs are
+ * clamped to [-87.33, 88] so that 2^n stays a normal float. sigmoid and tanh call it only on
+ * -|x| and -2|x|, so nothing overflows or divides by zero. Lanes are selected with bit masks, which
+ * C's vector extensions allow (GCC has no vector ?: in C).
+ */
+#ifndef SEQTORCH_VMATH_H
+#define SEQTORCH_VMATH_H
+#include "kernels.h"
+
+typedef int vi __attribute__((vector_size(VW * 4)));
+
+static inline vf vsplat(float x) { return (vf){0} + x; }
+static inline vi vsplat_i(int x) { return (vi){0} + x; }
+/* mask ? a : b, lane by lane (mask lanes all ones or all zeros). */
+static inline vf vselect(vi mask, vf a, vf b) { return (vf)((mask & (vi)a) | (~mask & (vi)b)); }
+static inline vf vabs(vf x) { return (vf)((vi)x & vsplat_i(0x7fffffff)); }
+
+static inline vf vexp(vf x) {
+  x = vselect(x < vsplat(-87.33654f), vsplat(-87.33654f), x);
+  x = vselect(x > vsplat(88.0f), vsplat(88.0f), x);
+  vf t = x * 1.44269504088896341f + 0.5f;
+  vi n = __builtin_convertvector(t, vi); /* toward zero */
+  vf nf = __builtin_convertvector(n, vf);
+  vi over = nf > t; /* floor for negative t */
+  n += over;        /* over is -1 where nf > t */
+  nf = __builtin_convertvector(n, vf);
+  vf r = x - nf * 0.693359375f + nf * 2.12194440e-4f;
+  vf p = vsplat(1.9875691500e-4f);
+  p = p * r + 1.3981999507e-3f;
+  p = p * r + 8.3334519073e-3f;
+  p = p * r + 4.1665795894e-2f;
+  p = p * r + 1.6666665459e-1f;
+  p = p * r + 5.0000001201e-1f;
+  vf y = p * r * r + r + 1.0f;
+  return y * (vf)((n + 127) << 23);
+}
+
+static inline vf vsigmoid(vf x) {
+  vf e = vexp(-vabs(x));
+  vf s = 1.0f / (1.0f + e);
+  return vselect(x >= 0, s, e * s);
+}
+
+static inline vf vtanh(vf x) {
+  vf e = vexp(-2.0f * vabs(x));
+  vf t = (1.0f - e) / (1.0f + e);
+  return vselect(x >= 0, t, -t);
+}
+
+/* The first n (<= VW) floats at p as a vector, zero-padded; and back. */
+static inline vf vload_n(const float *p, int n) {
+  if (n == VW) return vload(p);
+  vf v = {0};
+  for (int l = 0; l < n; l++) v[l] = p[l];
+  return v;
+}
+static inline void vstore_n(float *p, vf v, int n) {
+  if (n == VW) {
+    vstore(p, v);
+    return;
+  }
+  for (int l = 0; l < n; l++) p[l] = v[l];
+}
+/* A bias vector's lanes, or zeros without a bias. */
+static inline vf vload_or0(const float *p, int n) { return p ? vload_n(p, n) : (vf){0}; }
+
+/* In place over n floats: whole vectors, then the tail through one padded vector. */
+#define ST_MAP(fn)                                                   \
+  static inline void fn##_n(float *p, int n) {                       \
+    int i = 0;                                                       \
+    for (; i + VW <= n; i += VW) vstore(p + i, fn(vload(p + i)));    \
+    if (i < n) {                                                     \
+      vf v = {0};                                                    \
+      for (int l = 0; l < n - i; l++) v[l] = p[i + l];               \
+      v = fn(v);                                                     \
+      for (int l = 0; l < n - i; l++) p[i + l] = v[l];               \
+    }                                                                \
+  }
+ST_MAP(vsigmoid)
+ST_MAP(vtanh)
+#undef ST_MAP
+
+#endif
