@@ -4,7 +4,6 @@
  * keeps an MR x NR tile of C in MR * NR / VW vector registers (12 of them) and adds one rank-1
  * update per step of k. Transposed operands only change how the panels are read while packing.
  */
-#include <string.h>
 #include "kernels.h"
 
 #define MR 6
@@ -45,7 +44,7 @@ static void pack_b(const float *B, int k, int n, int transB, int p0, int kc, int
       float *o = out + (size_t)j * kc + (size_t)p * NR;
       size_t row = (size_t)(p0 + p);
       if (!transB && cols == NR) {
-        memcpy(o, B + row * (size_t)n + (size_t)(j0 + j), NR * sizeof(float));
+        st_memcpy(o, B + row * (size_t)n + (size_t)(j0 + j), NR * sizeof(float));
         continue;
       }
       for (int c = 0; c < cols; c++) {
@@ -88,7 +87,7 @@ static inline void micro_kernel(int kc, const float *restrict Ap, const float *r
 void ST_NAME(st_gemm)(const float *A, const float *B, float *C, int m, int k, int n, int transA, int transB, int accumulate, float *scratch) {
   if (m <= 0 || n <= 0) return;
   if (k <= 0) {
-    if (!accumulate) memset(C, 0, (size_t)m * (size_t)n * sizeof(float));
+    if (!accumulate) st_memset(C, 0, (size_t)m * (size_t)n * sizeof(float));
     return;
   }
   /* 64-byte aligned panels. */

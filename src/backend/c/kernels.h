@@ -9,6 +9,10 @@
 
 #include <stddef.h>
 
+/* Freestanding: the compiler's own memcpy and memset (WebAssembly's bulk-memory instructions). */
+#define st_memcpy __builtin_memcpy
+#define st_memset __builtin_memset
+
 #ifndef VW
 #define VW 4
 #endif

@@ -5,8 +5,6 @@
  * and the gate math; backward collects the gate gradients of all steps so that the weight
  * gradients are again one GEMM each. Sequences past their length keep their state untouched.
  */
-#include <math.h>
-#include <string.h>
 #include "cells.h"
 #include "kernels.h"
 #include "vmath.h"
@@ -24,7 +22,7 @@ static inline int active(const int *lengths, int b, int t) { return !lengths || 
 void ST_NAME(st_rec_forward_layout)(const st_rec_forward_args *a, st_rec_layout *o) {
   size_t N = (size_t)a->N, H = (size_t)a->H, P = (size_t)a->P, TN = (size_t)a->T * N;
   size_t GH = (size_t)gates_of(a->kind) * H, Hr = P ? P : H;
-  memset(o, 0, sizeof *o);
+  st_memset(o, 0, sizeof *o);
   size_t at = 0;
   o->gx = at; at += align16(TN * GH);
   o->g = at; at += align16(N * GH);
@@ -42,7 +40,7 @@ void ST_NAME(st_rec_backward_layout)(const st_rec_backward_args *b, st_rec_layou
   const st_rec_forward_args *a = &b->f;
   size_t N = (size_t)a->N, H = (size_t)a->H, P = (size_t)a->P, TN = (size_t)a->T * N;
   size_t GH = (size_t)gates_of(a->kind) * H, Hr = P ? P : H;
-  memset(o, 0, sizeof *o);
+  st_memset(o, 0, sizeof *o);
   size_t at = 0;
   o->dG = at; at += align16(TN * GH);
   o->dGh = at; at += a->kind == ST_KERNEL_GRU ? align16(TN * GH) : 0;
@@ -91,19 +89,19 @@ void ST_NAME(st_rec_forward)(const st_rec_forward_args *a, float *scratch) {
     if (a->bIh) for (int j = 0; j < GH; j++) o[j] += a->bIh[j];
     if (a->bHh && !gru) for (int j = 0; j < GH; j++) o[j] += a->bHh[j];
   }
-  memcpy(h, a->h0, sizeof(float) * N * Hr);
+  st_memcpy(h, a->h0, sizeof(float) * N * Hr);
   if (c) {
-    if (a->c0) memcpy(c, a->c0, sizeof(float) * N * H);
-    else memset(c, 0, sizeof(float) * N * H);
+    if (a->c0) st_memcpy(c, a->c0, sizeof(float) * N * H);
+    else st_memset(c, 0, sizeof(float) * N * H);
   }
-  memset(a->y, 0, sizeof(float) * T * N * Hr);
+  st_memset(a->y, 0, sizeof(float) * T * N * Hr);
 
   for (int s = 0; s < T; s++) {
     const int t = a->reverse ? T - 1 - s : s;
     const size_t tN = (size_t)t * N;
     if (a->save) {
-      memcpy(a->hPrev + tN * Hr, h, sizeof(float) * N * Hr);
-      if (c) memcpy(a->cPrev + tN * H, c, sizeof(float) * N * H);
+      st_memcpy(a->hPrev + tN * Hr, h, sizeof(float) * N * Hr);
+      if (c) st_memcpy(a->cPrev + tN * H, c, sizeof(float) * N * H);
     }
     if (gru) {
       GEMM(h, a->wHh, gh, N, Hr, GH, 0, 1, 0, gs);
@@ -124,7 +122,7 @@ void ST_NAME(st_rec_forward)(const st_rec_forward_args *a, float *scratch) {
         }
       }
     } else {
-      memcpy(g, gx + tN * GH, sizeof(float) * N * GH);
+      st_memcpy(g, gx + tN * GH, sizeof(float) * N * GH);
       GEMM(h, a->wHh, g, N, Hr, GH, 0, 1, 1, gs);
       for (int b = 0; b < N; b++) {
         if (!active(a->lengths, b, t)) continue;
@@ -145,23 +143,23 @@ void ST_NAME(st_rec_forward)(const st_rec_forward_args *a, float *scratch) {
           } else {
             vtanh_n(gb, H);
           }
-          memcpy(h + (size_t)b * H, gb, sizeof(float) * H);
+          st_memcpy(h + (size_t)b * H, gb, sizeof(float) * H);
         }
       }
       if (m) {
         GEMM(m, a->wHr, hp, N, H, P, 0, 1, 0, gs);
         for (int b = 0; b < N; b++)
-          if (active(a->lengths, b, t)) memcpy(h + (size_t)b * P, hp + (size_t)b * P, sizeof(float) * P);
+          if (active(a->lengths, b, t)) st_memcpy(h + (size_t)b * P, hp + (size_t)b * P, sizeof(float) * P);
       }
     }
     for (int b = 0; b < N; b++) {
       if (!active(a->lengths, b, t)) continue;
       size_t tb = tN + b;
-      memcpy(a->y + tb * Hr, h + (size_t)b * Hr, sizeof(float) * Hr);
+      st_memcpy(a->y + tb * Hr, h + (size_t)b * Hr, sizeof(float) * Hr);
       if (a->save) {
-        memcpy(a->gates + tb * GH, g + (size_t)b * GH, sizeof(float) * GH);
-        if (c) memcpy(a->c + tb * H, c + (size_t)b * H, sizeof(float) * H);
-        if (m) memcpy(a->m + tb * H, m + (size_t)b * H, sizeof(float) * H);
+        st_memcpy(a->gates + tb * GH, g + (size_t)b * GH, sizeof(float) * GH);
+        if (c) st_memcpy(a->c + tb * H, c + (size_t)b * H, sizeof(float) * H);
+        if (m) st_memcpy(a->m + tb * H, m + (size_t)b * H, sizeof(float) * H);
       }
     }
   }
@@ -180,15 +178,15 @@ void ST_NAME(st_rec_backward)(const st_rec_backward_args *bw, float *scratch) {
   float *gs = base + L.gemm;
   float *dh = bw->dh0, *dc = lstm ? bw->dc0 : NULL;
 
-  if (bw->dhN) memcpy(dh, bw->dhN, sizeof(float) * N * Hr);
-  else memset(dh, 0, sizeof(float) * N * Hr);
+  if (bw->dhN) st_memcpy(dh, bw->dhN, sizeof(float) * N * Hr);
+  else st_memset(dh, 0, sizeof(float) * N * Hr);
   if (dc) {
-    if (bw->dcN) memcpy(dc, bw->dcN, sizeof(float) * N * H);
-    else memset(dc, 0, sizeof(float) * N * H);
+    if (bw->dcN) st_memcpy(dc, bw->dcN, sizeof(float) * N * H);
+    else st_memset(dc, 0, sizeof(float) * N * H);
   }
-  memset(dG, 0, sizeof(float) * (size_t)TN * GH);
-  if (gru) memset(dGh, 0, sizeof(float) * (size_t)TN * GH);
-  if (dHall) memset(dHall, 0, sizeof(float) * (size_t)TN * P);
+  st_memset(dG, 0, sizeof(float) * (size_t)TN * GH);
+  if (gru) st_memset(dGh, 0, sizeof(float) * (size_t)TN * GH);
+  if (dHall) st_memset(dHall, 0, sizeof(float) * (size_t)TN * P);
   /* Per-step products dG_t @ W_hh read W_hh column-wise; transpose it once, not at every step. */
   transpose(a->wHh, GH, Hr, wHhT);
   if (P) transpose(a->wHr, P, H, wHrT);
@@ -206,7 +204,7 @@ void ST_NAME(st_rec_backward)(const st_rec_backward_args *bw, float *scratch) {
     if (lstm) {
       if (dm) {
         for (int b = 0; b < N; b++)
-          if (active(a->lengths, b, t)) memcpy(dHall + (tN + b) * P, dh + (size_t)b * P, sizeof(float) * P);
+          if (active(a->lengths, b, t)) st_memcpy(dHall + (tN + b) * P, dh + (size_t)b * P, sizeof(float) * P);
         GEMM(dh, wHrT, dm, N, P, H, 0, 1, 0, gs);
       }
       for (int b = 0; b < N; b++) {
@@ -262,7 +260,7 @@ void ST_NAME(st_rec_backward)(const st_rec_backward_args *bw, float *scratch) {
     }
     /* Sequences already finished at this step pass their state gradient through untouched. */
     for (int b = 0; b < N; b++)
-      if (active(a->lengths, b, t)) memcpy(dh + (size_t)b * Hr, dhNext + (size_t)b * Hr, sizeof(float) * Hr);
+      if (active(a->lengths, b, t)) st_memcpy(dh + (size_t)b * Hr, dhNext + (size_t)b * Hr, sizeof(float) * Hr);
   }
 
   GEMM(dG, a->wIh, bw->dx, TN, GH, I, 0, 0, 0, gs);
@@ -270,8 +268,8 @@ void ST_NAME(st_rec_backward)(const st_rec_backward_args *bw, float *scratch) {
   GEMM(dGh, a->hPrev, bw->dwHh, GH, TN, Hr, 1, 0, 0, gs);
   if (bw->dbIh || bw->dbHh) {
     float *bi = bw->dbIh, *bh = bw->dbHh;
-    if (bi) memset(bi, 0, sizeof(float) * GH);
-    if (bh) memset(bh, 0, sizeof(float) * GH);
+    if (bi) st_memset(bi, 0, sizeof(float) * GH);
+    if (bh) st_memset(bh, 0, sizeof(float) * GH);
     for (size_t r = 0; r < (size_t)TN; r++) {
       if (bi) for (int j = 0; j < GH; j++) bi[j] += dG[r * GH + j];
       if (bh) for (int j = 0; j < GH; j++) bh[j] += dGh[r * GH + j];

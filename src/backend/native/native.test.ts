@@ -8,7 +8,8 @@ import { getBackend, registerBackend, setBackend } from "../index.js";
 import { Generator } from "../../random.js";
 import { tensor } from "../../tensor.js";
 import { expectAllClose } from "../../../test/helpers.js";
-import { createNativeBackend, loadNativeAddon, nativeUnavailableReason } from "./index.js";
+import * as ids from "../../cells/kernel-ids.js";
+import { createNativeBackend, loadNativeAddon, nativeUnavailableReason, RECURRENT_BUFFERS } from "./index.js";
 
 const root = fileURLToPath(new URL("../../..", import.meta.url));
 const hasCompiler = spawnSync("g++", ["--version"]).status === 0 && process.env.SEQTORCH_NATIVE !== "0";
@@ -22,6 +23,16 @@ test("the addon is built and loads wherever a compiler is present", () => {
   expect(nativeUnavailableReason()).toBeNull();
   expect(native!.isas()[0]).toBe("generic");
   expect(native!.isa()).toBe(native!.isas().at(-1));
+});
+
+test("the C kernels' cell constants are the cell table's kernel ids", () => {
+  const header = readFileSync(join(root, "src/backend/c/cells.h"), "utf8");
+  const defined = Object.fromEntries([...header.matchAll(/#define ST_(KERNEL_\w+) (\d+)/g)].map((m) => [m[1], Number(m[2])]));
+  expect(defined).toEqual({ ...ids });
+});
+
+test.skipIf(!native)("the addon reads the recurrent buffers in the order the TypeScript side passes them", () => {
+  expect(native!.bufferNames()).toEqual({ forward: [...RECURRENT_BUFFERS.forward], backward: [...RECURRENT_BUFFERS.backward] });
 });
 
 const gen = new Generator(5);
