@@ -28,11 +28,12 @@
     },
     {
       "target_name": "seqtorch",
-      "sources": ["native/addon.cc"],
+      "sources": ["native/addon.cc", "native/pool.c"],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
       "defines": ["NAPI_VERSION=8", "NODE_ADDON_API_DISABLE_DEPRECATED"],
       "cflags_cc": ["-std=c++17", "-O2", "-fexceptions"],
       "cflags_cc!": ["-fno-exceptions"],
+      "libraries": ["-lpthread"],
       "conditions": [
         ["target_arch=='x64'", {
           "defines": ["ST_X86"],

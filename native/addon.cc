@@ -11,6 +11,8 @@
 extern "C" {
 #include "../src/backend/c/cells.h"
 #include "../src/backend/c/kernels.h"
+void st_set_threads(int n);
+void st_pool_stats(int *threads, long *tasks);
 }
 
 #define ST_DECLARE(sfx)                                                                                    \
@@ -236,6 +238,23 @@ Napi::Value SetIsa(const Napi::CallbackInfo &info) {
   throw Napi::RangeError::New(info.Env(), "setIsa: " + name + " is not available on this CPU");
 }
 
+// setThreads(n): the thread budget of the kernels that follow (the pool grows to n - 1 helpers).
+Napi::Value SetThreads(const Napi::CallbackInfo &info) {
+  st_set_threads(intArg(info, 0, "threads"));
+  return info.Env().Undefined();
+}
+
+// poolStats(): { threads: pool threads started, tasks: tasks they ran }.
+Napi::Value PoolStats(const Napi::CallbackInfo &info) {
+  int threads;
+  long tasks;
+  st_pool_stats(&threads, &tasks);
+  auto out = Napi::Object::New(info.Env());
+  out.Set("threads", threads);
+  out.Set("tasks", static_cast<double>(tasks));
+  return out;
+}
+
 Napi::Value Isa(const Napi::CallbackInfo &info) { return Napi::String::New(info.Env(), active->isa); }
 
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
@@ -245,6 +264,8 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("bufferNames", Napi::Function::New(env, BufferNames));
   exports.Set("isas", Napi::Function::New(env, Isas));
   exports.Set("isa", Napi::Function::New(env, Isa));
+  exports.Set("setThreads", Napi::Function::New(env, SetThreads));
+  exports.Set("poolStats", Napi::Function::New(env, PoolStats));
   exports.Set("setIsa", Napi::Function::New(env, SetIsa));
   return exports;
 }

@@ -21,35 +21,37 @@ size_t ST_NAME(st_gemm_scratch_floats)(int m, int k, int n) {
   return kc * mc + kc * nc + MR * NR + 64;
 }
 
-/* op(A)[i, p] for i in [i0, i0 + mc), p in [p0, p0 + kc) into MR-row panels, zero-padded. */
-static void pack_a(const float *A, int m, int k, int transA, int i0, int mc, int p0, int kc, float *out) {
+/* op(A)[i, p] for i in [i0, i0 + mc), p in [p0, p0 + kc) into MR-row panels, zero-padded; A's
+ * rows (columns when transA) are lda apart. */
+static void pack_a(const float *A, size_t lda, int transA, int i0, int mc, int p0, int kc, float *out) {
   for (int i = 0; i < mc; i += MR) {
     int rows = mc - i < MR ? mc - i : MR;
     for (int p = 0; p < kc; p++) {
       float *o = out + (size_t)i * kc + (size_t)p * MR;
       for (int r = 0; r < rows; r++) {
         size_t row = (size_t)(i0 + i + r), col = (size_t)(p0 + p);
-        o[r] = transA ? A[col * (size_t)m + row] : A[row * (size_t)k + col];
+        o[r] = transA ? A[col * lda + row] : A[row * lda + col];
       }
       for (int r = rows; r < MR; r++) o[r] = 0;
     }
   }
 }
 
-/* op(B)[p, j] for p in [p0, p0 + kc), j in [j0, j0 + nc) into NR-column panels, zero-padded. */
-static void pack_b(const float *B, int k, int n, int transB, int p0, int kc, int j0, int nc, float *out) {
+/* op(B)[p, j] for p in [p0, p0 + kc), j in [j0, j0 + nc) into NR-column panels, zero-padded; B's
+ * rows (columns when transB) are ldb apart. */
+static void pack_b(const float *B, size_t ldb, int transB, int p0, int kc, int j0, int nc, float *out) {
   for (int j = 0; j < nc; j += NR) {
     int cols = nc - j < NR ? nc - j : NR;
     for (int p = 0; p < kc; p++) {
       float *o = out + (size_t)j * kc + (size_t)p * NR;
       size_t row = (size_t)(p0 + p);
       if (!transB && cols == NR) {
-        st_memcpy(o, B + row * (size_t)n + (size_t)(j0 + j), NR * sizeof(float));
+        st_memcpy(o, B + row * ldb + (size_t)(j0 + j), NR * sizeof(float));
         continue;
       }
       for (int c = 0; c < cols; c++) {
         size_t col = (size_t)(j0 + j + c);
-        o[c] = transB ? B[col * (size_t)k + row] : B[row * (size_t)n + col];
+        o[c] = transB ? B[col * ldb + row] : B[row * ldb + col];
       }
       for (int c = cols; c < NR; c++) o[c] = 0;
     }
@@ -84,12 +86,10 @@ static inline void micro_kernel(int kc, const float *restrict Ap, const float *r
   }
 }
 
-void ST_NAME(st_gemm)(const float *A, const float *B, float *C, int m, int k, int n, int transA, int transB, int accumulate, float *scratch) {
-  if (m <= 0 || n <= 0) return;
-  if (k <= 0) {
-    if (!accumulate) st_memset(C, 0, (size_t)m * (size_t)n * sizeof(float));
-    return;
-  }
+/* One thread's product on a block: C[m, n] (row stride ldc) (+)= op(A) op(B), with A's and B's
+ * leading dimensions given. */
+static void gemm_block(const float *A, size_t lda, const float *B, size_t ldb, float *C, size_t ldc, int m, int k, int n,
+                       int transA, int transB, int accumulate, float *scratch) {
   /* 64-byte aligned panels. */
   float *base = (float *)(((size_t)scratch + 63) & ~(size_t)63);
   size_t kcMax = (size_t)(k < KC ? k : KC);
@@ -101,19 +101,19 @@ void ST_NAME(st_gemm)(const float *A, const float *B, float *C, int m, int k, in
     for (int p0 = 0; p0 < k; p0 += KC) {
       int kc = k - p0 < KC ? k - p0 : KC;
       int add = accumulate || p0 > 0;
-      pack_b(B, k, n, transB, p0, kc, j0, nc, Bp);
+      pack_b(B, ldb, transB, p0, kc, j0, nc, Bp);
       for (int i0 = 0; i0 < m; i0 += MC) {
         int mc = m - i0 < MC ? m - i0 : MC;
-        pack_a(A, m, k, transA, i0, mc, p0, kc, Ap);
+        pack_a(A, lda, transA, i0, mc, p0, kc, Ap);
         for (int j = 0; j < nc; j += NR) {
           int cols = nc - j < NR ? nc - j : NR;
           for (int i = 0; i < mc; i += MR) {
             int rows = mc - i < MR ? mc - i : MR;
-            float *c = C + (size_t)(i0 + i) * (size_t)n + (size_t)(j0 + j);
+            float *c = C + (size_t)(i0 + i) * ldc + (size_t)(j0 + j);
             const float *a = Ap + (size_t)i * (size_t)kc;
             const float *b = Bp + (size_t)j * (size_t)kc;
             if (rows == MR && cols == NR) {
-              micro_kernel(kc, a, b, c, (size_t)n, add);
+              micro_kernel(kc, a, b, c, ldc, add);
               continue;
             }
             /* An edge tile: computed whole into a scratch tile, then the valid part added. */
@@ -121,11 +121,60 @@ void ST_NAME(st_gemm)(const float *A, const float *B, float *C, int m, int k, in
             for (int r = 0; r < rows; r++)
               for (int q = 0; q < cols; q++) {
                 float v = edge[r * NR + q];
-                c[(size_t)r * (size_t)n + q] = add ? c[(size_t)r * (size_t)n + q] + v : v;
+                c[(size_t)r * ldc + q] = add ? c[(size_t)r * ldc + q] + v : v;
               }
           }
         }
       }
     }
   }
+}
+
+/* A product split into blocks of rows or of columns, one block a task. */
+typedef struct {
+  const float *A, *B;
+  float *C;
+  int m, k, n, transA, transB, accumulate;
+  int byRows, step; /* block height (byRows) or width */
+} gemm_split;
+
+static void gemm_task(void *ctx, int task, float *scratch) {
+  const gemm_split *g = (const gemm_split *)ctx;
+  size_t lda = g->transA ? (size_t)g->m : (size_t)g->k, ldb = g->transB ? (size_t)g->k : (size_t)g->n;
+  int start = task * g->step, total = g->byRows ? g->m : g->n;
+  if (start >= total) return;
+  int len = total - start < g->step ? total - start : g->step;
+  if (g->byRows) {
+    const float *A = g->transA ? g->A + start : g->A + (size_t)start * lda;
+    gemm_block(A, lda, g->B, ldb, g->C + (size_t)start * g->n, (size_t)g->n, len, g->k, g->n, g->transA, g->transB, g->accumulate, scratch);
+  } else {
+    const float *B = g->transB ? g->B + (size_t)start * ldb : g->B + start;
+    gemm_block(g->A, lda, B, ldb, g->C + start, (size_t)g->n, g->m, g->k, len, g->transA, g->transB, g->accumulate, scratch);
+  }
+}
+
+void ST_NAME(st_gemm)(const float *A, const float *B, float *C, int m, int k, int n, int transA, int transB, int accumulate, float *scratch) {
+  if (m <= 0 || n <= 0) return;
+  if (k <= 0) {
+    if (!accumulate) st_memset(C, 0, (size_t)m * (size_t)n * sizeof(float));
+    return;
+  }
+  /* Threads pay off from about a million multiply-adds; each gets whole micro-tiles. */
+  int threads = st_threads();
+  double work = (double)m * (double)n * (double)k;
+  if (threads > 1 && work >= 1e6) {
+    gemm_split g = {A, B, C, m, k, n, transA, transB, accumulate, 0, 0};
+    g.byRows = m >= n;
+    int total = g.byRows ? m : n, unit = g.byRows ? MR : NR;
+    int units = (total + unit - 1) / unit;
+    /* A few tasks a thread, so that a thread that starts late still gets work. */
+    int tasks = units < 4 * threads ? units : 4 * threads;
+    if (tasks > 1) {
+      g.step = (units + tasks - 1) / tasks * unit;
+      int bm = g.byRows ? g.step : m, bn = g.byRows ? n : g.step;
+      st_parallel((total + g.step - 1) / g.step, gemm_task, &g, ST_NAME(st_gemm_scratch_floats)(bm, k, bn));
+      return;
+    }
+  }
+  gemm_block(A, transA ? (size_t)m : (size_t)k, B, transB ? (size_t)k : (size_t)n, C, (size_t)n, m, k, n, transA, transB, accumulate, scratch);
 }

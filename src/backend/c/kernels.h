@@ -32,6 +32,15 @@ static inline vf vload(const float *p) { return *(const vf_mem *)p; }
 static inline void vstore(float *p, vf v) { *(vf_mem *)p = v; }
 
 /*
+ * What the host provides (one implementation for all instruction sets: a thread pool natively,
+ * workers over shared memory in WebAssembly): the thread budget, and a parallel loop that runs
+ * fn(ctx, task, scratch) for task = 0 .. tasks - 1, each call with its own scratch_floats floats,
+ * and returns when all are done. With one thread it runs them in order on the caller.
+ */
+int st_threads(void);
+void st_parallel(int tasks, void (*fn)(void *ctx, int task, float *scratch), void *ctx, size_t scratch_floats);
+
+/*
  * C[m, n] (+)= op(A) · op(B) for row-major float32 matrices: A is [m, k] (stored [k, m] when
  * transA), B is [k, n] (stored [n, k] when transB). C is overwritten unless accumulate.
  * `scratch` holds ST_NAME(st_gemm_scratch_floats)(m, k, n) floats, aligned to 64 bytes.

@@ -11,7 +11,8 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { CELLS, gateCount, savedBuffers } from "../../cells/spec.js";
 import type { Backend, FloatBuf, RecurrentBackwardArgs, RecurrentBackwardResult, RecurrentForwardArgs, RecurrentForwardResult, RecurrentSaved } from "../backend.js";
-import { cpuBackend, listBackends, registerBackend, setBackend } from "../index.js";
+import { availableParallelism } from "node:os";
+import { cpuBackend, listBackends, registerBackend, setBackend, threadsFor } from "../index.js";
 
 /** The addon's exports (native/addon.cc). */
 export interface NativeAddon {
@@ -24,6 +25,10 @@ export interface NativeAddon {
   recurrentBackward(dims: Int32Array, slope: number, lengths: Int32Array | null, forward: (Float32Array | null)[], backward: (Float32Array | null)[]): void;
   /** The buffer order the addon reads, to check against `RECURRENT_BUFFERS`. */
   bufferNames(): { forward: string[]; backward: string[] };
+  /** The thread budget of the kernels that follow (a pool inside the addon; the caller works too). */
+  setThreads(n: number): void;
+  /** Pool threads started and the tasks they have run, to see that threads ran. */
+  poolStats(): { threads: number; tasks: number };
   /** The instruction sets this CPU can run kernels for, narrowest first. */
   isas(): string[];
   /** The instruction set in use (the widest, unless `setIsa` chose another). */
@@ -77,7 +82,7 @@ function forwardBuffers(a: RecurrentForwardArgs, out: Record<string, Float32Arra
 }
 
 /** The fused recurrent kernels in C for float32; float64 (gradient checks) runs the reference's. */
-function nativeRecurrent(native: NativeAddon): NonNullable<Backend["recurrent"]> {
+function nativeRecurrent(native: NativeAddon, budget: () => void): NonNullable<Backend["recurrent"]> {
   const ref = cpuBackend.recurrent!;
   return {
     forward(a: RecurrentForwardArgs): RecurrentForwardResult {
@@ -90,6 +95,7 @@ function nativeRecurrent(native: NativeAddon): NonNullable<Backend["recurrent"]>
       const cN = lstm ? new Float32Array(a.N * a.H) : null;
       const saved: Partial<Record<SavedName, Float32Array>> = {};
       if (a.save) for (const b of savedBuffers(a.kind, { I: a.I, H: a.H, P: a.P })) saved[b.name] = new Float32Array(a.T * a.N * b.size);
+      budget();
       native.recurrentForward(dims(a, a.save), a.slope ?? 0, a.lengths, forwardBuffers(a, { y, hN, cN, ...saved }));
       const kept: NativeSaved | null = a.save ? { kind: a.kind, native: saved } : null;
       return { y, hN, cN, saved: kept };
@@ -108,6 +114,7 @@ function nativeRecurrent(native: NativeAddon): NonNullable<Backend["recurrent"]>
         dwHr: a.P > 0 ? new Float32Array(a.P * a.H) : null,
       };
       const grads = { dy: args.dy, dhN: args.dhN, dcN: args.dcN, ...out } as Record<string, FloatBuf | null>;
+      budget();
       native.recurrentBackward(
         dims(a, true), a.slope ?? 0, a.lengths,
         forwardBuffers(a, { y: null, hN: null, cN: null, ...sv.native }),
@@ -120,18 +127,23 @@ function nativeRecurrent(native: NativeAddon): NonNullable<Backend["recurrent"]>
 
 /** The native backend over a loaded addon: the reference backend with C matrix products and fused recurrent layers (float32). */
 export function createNativeBackend(native: NativeAddon): Backend {
-  return {
+  /** Hands the addon this backend's share of the thread budget (`setNumThreads`); the addon's setting is global. */
+  const budget = (): void => native.setThreads(threadsFor(backend));
+  const backend: Backend = {
     ...cpuBackend,
     name: "native",
-    recurrent: nativeRecurrent(native),
+    maxThreads: availableParallelism(),
+    recurrent: nativeRecurrent(native, budget),
     matmul(a, b, out, m, k, n, transA, transB, batch, aStride, bStride) {
       if (!(a instanceof Float32Array && b instanceof Float32Array && out instanceof Float32Array)) {
         cpuBackend.matmul(a, b, out, m, k, n, transA, transB, batch, aStride, bStride);
         return;
       }
+      budget();
       for (let i = 0; i < batch; i++) native.gemm(a, i * aStride, b, i * bStride, out, i * m * n, m, k, n, transA, transB, false);
     },
   };
+  return backend;
 }
 
 /** Registers the native backend (and selects it, unless `select: false`); false where it is unavailable. */

@@ -71,6 +71,22 @@ describe.skipIf(!native)("native gemm", () => {
     }
   });
 
+  test("two threads give the one-thread result bit for bit, split by rows or by columns, and really run", () => {
+    for (const [m, k, n, tA, tB] of [[300, 200, 90, false, true], [90, 200, 301, true, false], [64, 1024, 4096, false, true]] as const) {
+      const A = rand(m * k), B = rand(k * n);
+      const one = new Float32Array(m * n), two = new Float32Array(m * n);
+      native!.setThreads(1);
+      native!.gemm(A, 0, B, 0, one, 0, m, k, n, tA, tB, false);
+      const before = native!.poolStats().tasks;
+      native!.setThreads(2);
+      native!.gemm(A, 0, B, 0, two, 0, m, k, n, tA, tB, false);
+      native!.setThreads(1);
+      // The pool thread starts on the first call and may find the work done on small products.
+      if (k === 1024) expect(native!.poolStats().tasks, `${m}x${k}x${n}`).toBeGreaterThan(before);
+      expect(two.every((v, i) => Object.is(v, one[i])), `${m}x${k}x${n}`).toBe(true);
+    }
+  });
+
   test("arguments are checked against the arrays before any kernel runs", () => {
     const a = new Float32Array(6);
     expect(() => native!.gemm(a, 0, a, 0, new Float32Array(3), 0, 2, 3, 2, false, false, false)).toThrow("gemm: C holds 3 floats, too few for 4 from offset 0");
