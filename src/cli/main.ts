@@ -6,7 +6,7 @@
 import { Command, InvalidArgumentError, Option } from "commander";
 import { createRequire } from "node:module";
 import { cells, fmtShape, getBackend, listBackends, manualSeed, nn, randn } from "../index.js";
-import { registerNativeBackend } from "../backend/native/index.js";
+import { loadNativeAddon, nativeUnavailableReason, registerNativeBackend } from "../backend/native/index.js";
 import { runCommand } from "./output.js";
 import { trainCommand, type TrainArgs } from "./train.js";
 import { evalCommand, paramsCommand, predictCommand } from "./use.js";
@@ -15,7 +15,9 @@ import { gradflowCommand, labCommand, type GradflowArgs, type LabArgs } from "./
 // The native kernels, where they were built, as --backend native (not yet the default).
 registerNativeBackend({ select: false });
 
-const version = (createRequire(import.meta.url)("../../package.json") as { version: string }).version;
+const packageVersion = (createRequire(import.meta.url)("../../package.json") as { version: string }).version;
+/** The version, with the backends this install has: the native kernels' instruction set, or why there are none. */
+const version = `${packageVersion} (backends: ${listBackends().map((b) => (b === "native" ? `native ${loadNativeAddon()!.isa()}` : b)).join(", ")}${nativeUnavailableReason() ? `; native kernels unavailable: ${nativeUnavailableReason()}` : ""}; default ${getBackend().name})`;
 
 const int = (name: string, min = 1) => (v: string): number => {
   const n = Number(v);

@@ -128,3 +128,11 @@ test("without a working compiler the install step still succeeds and says why", 
   const off = spawnSync(process.execPath, [join(dir, "tools/build-native.mjs")], { cwd: dir, encoding: "utf8", env: { ...process.env, SEQTORCH_NATIVE: "0" } });
   expect(off.stdout.trim()).toBe("seqtorch: native kernels not built (SEQTORCH_NATIVE=0); the wasm backend will be used");
 }, 60_000);
+
+test("seqtorch --version names the backends, the native kernels' instruction set or why there are none", () => {
+  const r = spawnSync(process.execPath, ["--import", "tsx", join(root, "src/cli/main.ts"), "--version"], { cwd: root, encoding: "utf8" });
+  expect(r.status, r.stderr).toBe(0);
+  const line = r.stdout.trim();
+  if (native) expect(line).toMatch(new RegExp(`^\\d+\\.\\d+\\.\\d+ \\(backends: cpu, wasm, native ${native.isa()}; default wasm\\)$`));
+  else expect(line).toMatch(/^\d+\.\d+\.\d+ \(backends: cpu, wasm; native kernels unavailable: .+; default wasm\)$/);
+});
