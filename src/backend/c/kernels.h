@@ -78,8 +78,11 @@ typedef struct {
 /* Where each scratch buffer lives, in floats from the scratch's start (64-byte aligned), and the
  * total: one function sizes the scratch and places the buffers in it. */
 typedef struct {
+  size_t ints;                             /* the batch order and the packed steps' counts and offsets */
+  size_t xp, dxp;                          /* x (and dx) packed, when some sequence is shorter than T */
   size_t gx, g, gh, m, hp;                 /* forward */
   size_t dG, dGh, dHall, dm, dhNext, wHhT, wHrT; /* backward */
+  size_t hs, cs;                           /* the running state (or its gradient), rows in sorted order */
   size_t gemm, total;
 } st_rec_layout;
 

@@ -1,9 +1,15 @@
 /*
  * Fused recurrent layers: one call runs a whole layer and direction, forward or backward through
  * time, with the same equations and gate order as the reference backend (src/backend/cpu/
- * recurrent.ts). The input projection of all steps is one GEMM; each step adds one GEMM with W_hh
- * and the gate math; backward collects the gate gradients of all steps so that the weight
- * gradients are again one GEMM each. Sequences past their length keep their state untouched.
+ * recurrent.ts).
+ *
+ * Rows are sorted by length, longest first, and the steps stored packed as PyTorch's
+ * PackedSequence stores them: step t holds only the n_t sequences still running, which are the
+ * first n_t rows. So a batch of one long sequence and many short ones costs what its real steps
+ * cost, not T * N. The input projection of all real steps is one GEMM; each step adds one GEMM with
+ * W_hh over its n_t rows and the gate math; backward collects the gate gradients of all steps so
+ * that the weight gradients are again one GEMM each. Without lengths the order is the identity and
+ * the packed layout is the padded one, so nothing is copied.
  */
 #include "cells.h"
 #include "kernels.h"
@@ -12,25 +18,46 @@
 static inline size_t align16(size_t x) { return (x + 15) & ~(size_t)15; }
 static inline size_t max2(size_t a, size_t b) { return a > b ? a : b; }
 static inline int gates_of(int kind) { return kind == ST_KERNEL_LSTM ? 4 : kind == ST_KERNEL_GRU ? 3 : 1; }
-static inline int active(const int *lengths, int b, int t) { return !lengths || t < lengths[b]; }
+static inline int len_of(const st_rec_forward_args *a, int b) {
+  int l = a->lengths ? a->lengths[b] : a->T;
+  return l < 0 ? 0 : l > a->T ? a->T : l;
+}
+
 /* The gate math runs VW lanes at a time: j steps by VW, and w lanes of each step are real. */
 #define FOR_LANES(j, w, n) for (int j = 0, w = (n) < VW ? (n) : VW; j < (n); j += VW, w = (n) - j < VW ? (n) - j : VW)
 
 #define GEMM ST_NAME(st_gemm)
 #define GEMM_SCRATCH(m, k, n) ST_NAME(st_gemm_scratch_floats)((m), (k), (n))
 
+/* The real steps: R = the sum of the lengths (T * N without lengths). */
+static size_t real_rows(const st_rec_forward_args *a) {
+  size_t R = 0;
+  for (int b = 0; b < a->N; b++) R += (size_t)len_of(a, b);
+  return R;
+}
+
+/* Whether the batch needs sorting and packing (some sequence shorter than T). */
+static int packed(const st_rec_forward_args *a) { return real_rows(a) != (size_t)a->T * a->N; }
+
+/* Int buffers in the float scratch: order [N], n [T], off [T + 1]. */
+static size_t int_floats(const st_rec_forward_args *a) { return align16((size_t)a->N + 2 * (size_t)a->T + 1); }
+
 void ST_NAME(st_rec_forward_layout)(const st_rec_forward_args *a, st_rec_layout *o) {
-  size_t N = (size_t)a->N, H = (size_t)a->H, P = (size_t)a->P, TN = (size_t)a->T * N;
+  size_t N = (size_t)a->N, H = (size_t)a->H, P = (size_t)a->P, R = real_rows(a);
   size_t GH = (size_t)gates_of(a->kind) * H, Hr = P ? P : H;
   st_memset(o, 0, sizeof *o);
   size_t at = 0;
-  o->gx = at; at += align16(TN * GH);
+  o->ints = at; at += int_floats(a);
+  o->xp = at; at += packed(a) ? align16(R * (size_t)a->I) : 0;
+  o->gx = at; at += align16(R * GH);
   o->g = at; at += align16(N * GH);
   o->gh = at; at += a->kind == ST_KERNEL_GRU ? align16(N * GH) : 0;
   o->m = at; at += P ? align16(N * H) : 0;
   o->hp = at; at += P ? align16(N * P) : 0;
+  o->hs = at; at += align16(N * Hr);
+  o->cs = at; at += a->kind == ST_KERNEL_LSTM ? align16(N * H) : 0;
   o->gemm = at;
-  size_t g = GEMM_SCRATCH(a->T * a->N, a->I, (int)GH);
+  size_t g = GEMM_SCRATCH((int)(R ? R : 1), a->I, (int)GH);
   g = max2(g, GEMM_SCRATCH(a->N, (int)Hr, (int)GH));
   if (P) g = max2(g, GEMM_SCRATCH(a->N, a->H, a->P));
   o->total = at + align16(g) + 16;
@@ -38,26 +65,32 @@ void ST_NAME(st_rec_forward_layout)(const st_rec_forward_args *a, st_rec_layout 
 
 void ST_NAME(st_rec_backward_layout)(const st_rec_backward_args *b, st_rec_layout *o) {
   const st_rec_forward_args *a = &b->f;
-  size_t N = (size_t)a->N, H = (size_t)a->H, P = (size_t)a->P, TN = (size_t)a->T * N;
+  size_t N = (size_t)a->N, H = (size_t)a->H, P = (size_t)a->P, R = real_rows(a);
   size_t GH = (size_t)gates_of(a->kind) * H, Hr = P ? P : H;
+  int pk = packed(a);
   st_memset(o, 0, sizeof *o);
   size_t at = 0;
-  o->dG = at; at += align16(TN * GH);
-  o->dGh = at; at += a->kind == ST_KERNEL_GRU ? align16(TN * GH) : 0;
-  o->dHall = at; at += P ? align16(TN * P) : 0;
+  o->ints = at; at += int_floats(a);
+  o->xp = at; at += pk ? align16(R * (size_t)a->I) : 0;
+  o->dxp = at; at += pk ? align16(R * (size_t)a->I) : 0;
+  o->dG = at; at += align16(R * GH);
+  o->dGh = at; at += a->kind == ST_KERNEL_GRU ? align16(R * GH) : 0;
+  o->dHall = at; at += P ? align16(R * P) : 0;
   o->dm = at; at += P ? align16(N * H) : 0;
   o->dhNext = at; at += align16(N * Hr);
   o->wHhT = at; at += align16(GH * Hr);
   o->wHrT = at; at += P ? align16(P * H) : 0;
+  o->hs = at; at += align16(N * Hr);
+  o->cs = at; at += a->kind == ST_KERNEL_LSTM ? align16(N * H) : 0;
   o->gemm = at;
-  int TNi = a->T * a->N, GHi = (int)GH, Hri = (int)Hr;
+  int Ri = (int)(R ? R : 1), GHi = (int)GH, Hri = (int)Hr;
   size_t g = GEMM_SCRATCH(a->N, GHi, Hri);
-  g = max2(g, GEMM_SCRATCH(TNi, GHi, a->I));
-  g = max2(g, GEMM_SCRATCH(GHi, TNi, a->I));
-  g = max2(g, GEMM_SCRATCH(GHi, TNi, Hri));
+  g = max2(g, GEMM_SCRATCH(Ri, GHi, a->I));
+  g = max2(g, GEMM_SCRATCH(GHi, Ri, a->I));
+  g = max2(g, GEMM_SCRATCH(GHi, Ri, Hri));
   if (P) {
     g = max2(g, GEMM_SCRATCH(a->N, a->P, a->H));
-    g = max2(g, GEMM_SCRATCH(a->P, TNi, a->H));
+    g = max2(g, GEMM_SCRATCH(a->P, Ri, a->H));
   }
   o->total = at + align16(g) + 16;
 }
@@ -71,61 +104,113 @@ static void transpose(const float *src, int rows, int cols, float *dst) {
         for (int c = c0; c < cols && c < c0 + 32; c++) dst[(size_t)c * rows + r] = src[(size_t)r * cols + c];
 }
 
+/*
+ * The batch order (longest first, ties in batch order), the running count n[t] of each step and
+ * the packed offset off[t] of its first row.
+ */
+static void plan(const st_rec_forward_args *a, int *order, int *n, int *off) {
+  const int N = a->N, T = a->T;
+  for (int b = 0; b < N; b++) order[b] = b;
+  /* Insertion sort: stable, and N is a batch size. */
+  for (int i = 1; i < N; i++) {
+    int b = order[i], l = len_of(a, b), j = i - 1;
+    while (j >= 0 && len_of(a, order[j]) < l) {
+      order[j + 1] = order[j];
+      j--;
+    }
+    order[j + 1] = b;
+  }
+  off[0] = 0;
+  int running = N;
+  for (int t = 0; t < T; t++) {
+    while (running > 0 && len_of(a, order[running - 1]) <= t) running--;
+    n[t] = running;
+    off[t + 1] = off[t] + running;
+  }
+}
+
+/* dst[off[t] + r] = src[t * N + order[r]] for r < n[t]: padded rows to packed ones, `width` floats each. */
+static void gather(const float *src, float *dst, int T, int N, size_t width, const int *order, const int *n, const int *off) {
+  for (int t = 0; t < T; t++)
+    for (int r = 0; r < n[t]; r++) st_memcpy(dst + ((size_t)off[t] + r) * width, src + ((size_t)t * N + order[r]) * width, width * sizeof(float));
+}
+
+/* The reverse of gather into a zeroed destination. */
+static void scatter(const float *src, float *dst, int T, int N, size_t width, const int *order, const int *n, const int *off) {
+  st_memset(dst, 0, (size_t)T * N * width * sizeof(float));
+  for (int t = 0; t < T; t++)
+    for (int r = 0; r < n[t]; r++) st_memcpy(dst + ((size_t)t * N + order[r]) * width, src + ((size_t)off[t] + r) * width, width * sizeof(float));
+}
+
+/* Rows of a [N, width] state in batch order to sorted order (to_sorted) or back. */
+static void permute_rows(const float *src, float *dst, int N, size_t width, const int *order, int to_sorted) {
+  for (int r = 0; r < N; r++) {
+    size_t s = (size_t)(to_sorted ? order[r] : r) * width, d = (size_t)(to_sorted ? r : order[r]) * width;
+    st_memcpy(dst + d, src + s, width * sizeof(float));
+  }
+}
+
 void ST_NAME(st_rec_forward)(const st_rec_forward_args *a, float *scratch) {
   st_rec_layout L;
   ST_NAME(st_rec_forward_layout)(a, &L);
   float *base = aligned(scratch);
-  const int T = a->T, N = a->N, H = a->H, P = a->P, kind = a->kind;
+  const int T = a->T, N = a->N, H = a->H, P = a->P, I = a->I, kind = a->kind;
   const int GH = gates_of(kind) * H, Hr = P ? P : H;
-  const int lstm = kind == ST_KERNEL_LSTM, gru = kind == ST_KERNEL_GRU;
+  const int lstm = kind == ST_KERNEL_LSTM, gru = kind == ST_KERNEL_GRU, pk = packed(a);
+  int *order = (int *)(base + L.ints), *n = order + N, *off = n + T;
   float *gx = base + L.gx, *g = base + L.g, *gh = base + L.gh, *m = P ? base + L.m : NULL, *hp = base + L.hp;
-  float *gs = base + L.gemm;
-  float *h = a->hN, *c = lstm ? a->cN : NULL;
+  float *h = base + L.hs, *c = lstm ? base + L.cs : NULL, *gs = base + L.gemm;
+  plan(a, order, n, off);
+  const int R = off[T];
 
-  /* Input projection of all steps at once; b_hh folds in too, except for the GRU's n gate. */
-  GEMM(a->x, a->wIh, gx, T * N, a->I, GH, 0, 1, 0, gs);
-  for (size_t r = 0; r < (size_t)T * N; r++) {
+  /* Input projection of all real steps at once; b_hh folds in too, except for the GRU's n gate. */
+  const float *x = a->x;
+  if (pk) {
+    gather(a->x, base + L.xp, T, N, (size_t)I, order, n, off);
+    x = base + L.xp;
+  }
+  GEMM(x, a->wIh, gx, R, I, GH, 0, 1, 0, gs);
+  for (size_t r = 0; r < (size_t)R; r++) {
     float *o = gx + r * GH;
     if (a->bIh) for (int j = 0; j < GH; j++) o[j] += a->bIh[j];
     if (a->bHh && !gru) for (int j = 0; j < GH; j++) o[j] += a->bHh[j];
   }
-  st_memcpy(h, a->h0, sizeof(float) * N * Hr);
+  permute_rows(a->h0, h, N, (size_t)Hr, order, 1);
   if (c) {
-    if (a->c0) st_memcpy(c, a->c0, sizeof(float) * N * H);
+    if (a->c0) permute_rows(a->c0, c, N, (size_t)H, order, 1);
     else st_memset(c, 0, sizeof(float) * N * H);
   }
   st_memset(a->y, 0, sizeof(float) * T * N * Hr);
 
   for (int s = 0; s < T; s++) {
-    const int t = a->reverse ? T - 1 - s : s;
-    const size_t tN = (size_t)t * N;
+    const int t = a->reverse ? T - 1 - s : s, nt = n[t];
+    const size_t o = (size_t)off[t]; /* the step's first packed row */
+    if (nt == 0) continue;
     if (a->save) {
-      st_memcpy(a->hPrev + tN * Hr, h, sizeof(float) * N * Hr);
-      if (c) st_memcpy(a->cPrev + tN * H, c, sizeof(float) * N * H);
+      st_memcpy(a->hPrev + o * Hr, h, sizeof(float) * nt * Hr);
+      if (c) st_memcpy(a->cPrev + o * H, c, sizeof(float) * nt * H);
     }
     if (gru) {
-      GEMM(h, a->wHh, gh, N, Hr, GH, 0, 1, 0, gs);
-      for (int b = 0; b < N; b++) {
-        if (!active(a->lengths, b, t)) continue;
-        float *gb = g + (size_t)b * GH, *hb = gh + (size_t)b * GH, *xb = gx + (tN + b) * GH, *hrow = h + (size_t)b * H;
+      GEMM(h, a->wHh, gh, nt, Hr, GH, 0, 1, 0, gs);
+      for (int b = 0; b < nt; b++) {
+        float *gb = g + (size_t)b * GH, *hb = gh + (size_t)b * GH, *xb = gx + (o + b) * GH, *hrow = h + (size_t)b * H;
         const float *bh = a->bHh;
         FOR_LANES(j, w, H) {
           vf hn = vload_n(hb + 2 * H + j, w) + vload_or0(bh ? bh + 2 * H + j : NULL, w);
           vf r = vsigmoid(vload_n(xb + j, w) + vload_n(hb + j, w) + vload_or0(bh ? bh + j : NULL, w));
           vf z = vsigmoid(vload_n(xb + H + j, w) + vload_n(hb + H + j, w) + vload_or0(bh ? bh + H + j : NULL, w));
-          vf n = vtanh(vload_n(xb + 2 * H + j, w) + r * hn);
+          vf nn = vtanh(vload_n(xb + 2 * H + j, w) + r * hn);
           vstore_n(gb + j, r, w);
           vstore_n(gb + H + j, z, w);
-          vstore_n(gb + 2 * H + j, n, w);
-          if (a->save) vstore_n(a->ghn + (tN + b) * H + j, hn, w);
-          vstore_n(hrow + j, (1.0f - z) * n + z * vload_n(hrow + j, w), w);
+          vstore_n(gb + 2 * H + j, nn, w);
+          if (a->save) vstore_n(a->ghn + (o + b) * H + j, hn, w);
+          vstore_n(hrow + j, (1.0f - z) * nn + z * vload_n(hrow + j, w), w);
         }
       }
     } else {
-      st_memcpy(g, gx + tN * GH, sizeof(float) * N * GH);
-      GEMM(h, a->wHh, g, N, Hr, GH, 0, 1, 1, gs);
-      for (int b = 0; b < N; b++) {
-        if (!active(a->lengths, b, t)) continue;
+      st_memcpy(g, gx + o * GH, sizeof(float) * nt * GH);
+      GEMM(h, a->wHh, g, nt, Hr, GH, 0, 1, 1, gs);
+      for (int b = 0; b < nt; b++) {
         float *gb = g + (size_t)b * GH;
         if (lstm) {
           float *cb = c + (size_t)b * H, *out = m ? m + (size_t)b * H : h + (size_t)b * Hr;
@@ -147,22 +232,19 @@ void ST_NAME(st_rec_forward)(const st_rec_forward_args *a, float *scratch) {
         }
       }
       if (m) {
-        GEMM(m, a->wHr, hp, N, H, P, 0, 1, 0, gs);
-        for (int b = 0; b < N; b++)
-          if (active(a->lengths, b, t)) st_memcpy(h + (size_t)b * P, hp + (size_t)b * P, sizeof(float) * P);
+        GEMM(m, a->wHr, hp, nt, H, P, 0, 1, 0, gs);
+        st_memcpy(h, hp, sizeof(float) * nt * P);
       }
     }
-    for (int b = 0; b < N; b++) {
-      if (!active(a->lengths, b, t)) continue;
-      size_t tb = tN + b;
-      st_memcpy(a->y + tb * Hr, h + (size_t)b * Hr, sizeof(float) * Hr);
-      if (a->save) {
-        st_memcpy(a->gates + tb * GH, g + (size_t)b * GH, sizeof(float) * GH);
-        if (c) st_memcpy(a->c + tb * H, c + (size_t)b * H, sizeof(float) * H);
-        if (m) st_memcpy(a->m + tb * H, m + (size_t)b * H, sizeof(float) * H);
-      }
+    for (int b = 0; b < nt; b++) st_memcpy(a->y + ((size_t)t * N + order[b]) * Hr, h + (size_t)b * Hr, sizeof(float) * Hr);
+    if (a->save) {
+      st_memcpy(a->gates + o * GH, g, sizeof(float) * nt * GH);
+      if (c) st_memcpy(a->c + o * H, c, sizeof(float) * nt * H);
+      if (m) st_memcpy(a->m + o * H, m, sizeof(float) * nt * H);
     }
   }
+  permute_rows(h, a->hN, N, (size_t)Hr, order, 0);
+  if (c) permute_rows(c, a->cN, N, (size_t)H, order, 0);
 }
 
 void ST_NAME(st_rec_backward)(const st_rec_backward_args *bw, float *scratch) {
@@ -171,46 +253,44 @@ void ST_NAME(st_rec_backward)(const st_rec_backward_args *bw, float *scratch) {
   float *base = aligned(scratch);
   const st_rec_forward_args *a = &bw->f;
   const int T = a->T, N = a->N, H = a->H, P = a->P, I = a->I, kind = a->kind;
-  const int GH = gates_of(kind) * H, Hr = P ? P : H, TN = T * N;
-  const int lstm = kind == ST_KERNEL_LSTM, gru = kind == ST_KERNEL_GRU;
+  const int GH = gates_of(kind) * H, Hr = P ? P : H;
+  const int lstm = kind == ST_KERNEL_LSTM, gru = kind == ST_KERNEL_GRU, pk = packed(a);
+  int *order = (int *)(base + L.ints), *n = order + N, *off = n + T;
+  plan(a, order, n, off);
+  const int R = off[T];
   float *dG = base + L.dG, *dGh = gru ? base + L.dGh : dG, *dHall = P ? base + L.dHall : NULL;
   float *dm = P ? base + L.dm : NULL, *dhNext = base + L.dhNext, *wHhT = base + L.wHhT, *wHrT = P ? base + L.wHrT : NULL;
-  float *gs = base + L.gemm;
-  float *dh = bw->dh0, *dc = lstm ? bw->dc0 : NULL;
+  float *dh = base + L.hs, *dc = lstm ? base + L.cs : NULL, *gs = base + L.gemm;
 
-  if (bw->dhN) st_memcpy(dh, bw->dhN, sizeof(float) * N * Hr);
+  if (bw->dhN) permute_rows(bw->dhN, dh, N, (size_t)Hr, order, 1);
   else st_memset(dh, 0, sizeof(float) * N * Hr);
   if (dc) {
-    if (bw->dcN) st_memcpy(dc, bw->dcN, sizeof(float) * N * H);
+    if (bw->dcN) permute_rows(bw->dcN, dc, N, (size_t)H, order, 1);
     else st_memset(dc, 0, sizeof(float) * N * H);
   }
-  st_memset(dG, 0, sizeof(float) * (size_t)TN * GH);
-  if (gru) st_memset(dGh, 0, sizeof(float) * (size_t)TN * GH);
-  if (dHall) st_memset(dHall, 0, sizeof(float) * (size_t)TN * P);
   /* Per-step products dG_t @ W_hh read W_hh column-wise; transpose it once, not at every step. */
   transpose(a->wHh, GH, Hr, wHhT);
   if (P) transpose(a->wHr, P, H, wHrT);
 
   for (int s = T - 1; s >= 0; s--) {
-    const int t = a->reverse ? T - 1 - s : s;
-    const size_t tN = (size_t)t * N;
+    const int t = a->reverse ? T - 1 - s : s, nt = n[t];
+    const size_t o = (size_t)off[t];
+    if (nt == 0) continue;
     if (bw->dy) {
-      for (int b = 0; b < N; b++) {
-        if (!active(a->lengths, b, t)) continue;
-        const float *d = bw->dy + (tN + b) * Hr;
-        for (int j = 0; j < Hr; j++) dh[(size_t)b * Hr + j] += d[j];
+      for (int b = 0; b < nt; b++) {
+        const float *d = bw->dy + ((size_t)t * N + order[b]) * Hr;
+        float *dst = dh + (size_t)b * Hr;
+        for (int j = 0; j < Hr; j++) dst[j] += d[j];
       }
     }
     if (lstm) {
       if (dm) {
-        for (int b = 0; b < N; b++)
-          if (active(a->lengths, b, t)) st_memcpy(dHall + (tN + b) * P, dh + (size_t)b * P, sizeof(float) * P);
-        GEMM(dh, wHrT, dm, N, P, H, 0, 1, 0, gs);
+        st_memcpy(dHall + o * P, dh, sizeof(float) * nt * P);
+        GEMM(dh, wHrT, dm, nt, P, H, 0, 1, 0, gs);
       }
-      for (int b = 0; b < N; b++) {
-        if (!active(a->lengths, b, t)) continue;
-        const float *gt = a->gates + (tN + b) * GH, *ct = a->c + (tN + b) * H, *cp = a->cPrev + (tN + b) * H;
-        float *d = dG + (tN + b) * GH, *dcb = dc + (size_t)b * H;
+      for (int b = 0; b < nt; b++) {
+        const float *gt = a->gates + (o + b) * GH, *ct = a->c + (o + b) * H, *cp = a->cPrev + (o + b) * H;
+        float *d = dG + (o + b) * GH, *dcb = dc + (size_t)b * H;
         const float *dmb = dm ? dm + (size_t)b * H : dh + (size_t)b * H;
         FOR_LANES(j, w, H) {
           vf ig = vload_n(gt + j, w), fg = vload_n(gt + H + j, w), gg = vload_n(gt + 2 * H + j, w), og = vload_n(gt + 3 * H + j, w);
@@ -223,57 +303,63 @@ void ST_NAME(st_rec_backward)(const st_rec_backward_args *bw, float *scratch) {
           vstore_n(dcb + j, dct * fg, w);
         }
       }
-      GEMM(dG + tN * GH, wHhT, dhNext, N, GH, Hr, 0, 1, 0, gs);
+      GEMM(dG + o * GH, wHhT, dhNext, nt, GH, Hr, 0, 1, 0, gs);
     } else if (gru) {
-      for (int b = 0; b < N; b++) {
-        if (!active(a->lengths, b, t)) continue;
-        const float *gt = a->gates + (tN + b) * GH, *hp = a->hPrev + (tN + b) * H, *ghn = a->ghn + (tN + b) * H;
-        float *d = dG + (tN + b) * GH, *dhh = dGh + (tN + b) * GH;
+      for (int b = 0; b < nt; b++) {
+        const float *gt = a->gates + (o + b) * GH, *hp = a->hPrev + (o + b) * H, *ghn = a->ghn + (o + b) * H;
+        float *d = dG + (o + b) * GH, *dhh = dGh + (o + b) * GH;
         for (int j = 0; j < H; j++) {
-          float r = gt[j], z = gt[H + j], n = gt[2 * H + j];
+          float r = gt[j], z = gt[H + j], nn = gt[2 * H + j];
           float dhv = dh[(size_t)b * H + j];
-          float dnp = dhv * (1 - z) * (1 - n * n);
-          float dzp = dhv * (hp[j] - n) * z * (1 - z);
+          float dnp = dhv * (1 - z) * (1 - nn * nn);
+          float dzp = dhv * (hp[j] - nn) * z * (1 - z);
           float drp = dnp * ghn[j] * r * (1 - r);
           d[j] = drp; d[H + j] = dzp; d[2 * H + j] = dnp;
           dhh[j] = drp; dhh[H + j] = dzp; dhh[2 * H + j] = dnp * r;
         }
       }
-      GEMM(dGh + tN * GH, wHhT, dhNext, N, GH, Hr, 0, 1, 0, gs);
-      for (int b = 0; b < N; b++) {
-        if (!active(a->lengths, b, t)) continue;
-        const float *gt = a->gates + (tN + b) * GH;
+      GEMM(dGh + o * GH, wHhT, dhNext, nt, GH, Hr, 0, 1, 0, gs);
+      for (int b = 0; b < nt; b++) {
+        const float *gt = a->gates + (o + b) * GH;
         for (int j = 0; j < H; j++) dhNext[(size_t)b * H + j] += dh[(size_t)b * H + j] * gt[H + j];
       }
     } else {
       const int relu = kind == ST_KERNEL_RNN_RELU;
-      for (int b = 0; b < N; b++) {
-        if (!active(a->lengths, b, t)) continue;
-        const float *gt = a->gates + (tN + b) * GH;
-        float *d = dG + (tN + b) * GH;
+      for (int b = 0; b < nt; b++) {
+        const float *gt = a->gates + (o + b) * GH;
+        float *d = dG + (o + b) * GH;
         for (int j = 0; j < H; j++) {
           float hv = gt[j];
           d[j] = dh[(size_t)b * H + j] * (relu ? (hv > 0 ? 1.0f : a->slope) : 1 - hv * hv);
         }
       }
-      GEMM(dG + tN * GH, wHhT, dhNext, N, GH, Hr, 0, 1, 0, gs);
+      GEMM(dG + o * GH, wHhT, dhNext, nt, GH, Hr, 0, 1, 0, gs);
     }
-    /* Sequences already finished at this step pass their state gradient through untouched. */
-    for (int b = 0; b < N; b++)
-      if (active(a->lengths, b, t)) st_memcpy(dh + (size_t)b * Hr, dhNext + (size_t)b * Hr, sizeof(float) * Hr);
+    /* Sequences already finished at this step (rows n_t and on) pass their state gradient through untouched. */
+    st_memcpy(dh, dhNext, sizeof(float) * nt * Hr);
   }
+  permute_rows(dh, bw->dh0, N, (size_t)Hr, order, 0);
+  if (dc) permute_rows(dc, bw->dc0, N, (size_t)H, order, 0);
 
-  GEMM(dG, a->wIh, bw->dx, TN, GH, I, 0, 0, 0, gs);
-  GEMM(dG, a->x, bw->dwIh, GH, TN, I, 1, 0, 0, gs);
-  GEMM(dGh, a->hPrev, bw->dwHh, GH, TN, Hr, 1, 0, 0, gs);
+  const float *x = a->x;
+  if (pk) {
+    gather(a->x, base + L.xp, T, N, (size_t)I, order, n, off);
+    x = base + L.xp;
+    GEMM(dG, a->wIh, base + L.dxp, R, GH, I, 0, 0, 0, gs);
+    scatter(base + L.dxp, bw->dx, T, N, (size_t)I, order, n, off);
+  } else {
+    GEMM(dG, a->wIh, bw->dx, R, GH, I, 0, 0, 0, gs);
+  }
+  GEMM(dG, x, bw->dwIh, GH, R, I, 1, 0, 0, gs);
+  GEMM(dGh, a->hPrev, bw->dwHh, GH, R, Hr, 1, 0, 0, gs);
   if (bw->dbIh || bw->dbHh) {
     float *bi = bw->dbIh, *bh = bw->dbHh;
     if (bi) st_memset(bi, 0, sizeof(float) * GH);
     if (bh) st_memset(bh, 0, sizeof(float) * GH);
-    for (size_t r = 0; r < (size_t)TN; r++) {
+    for (size_t r = 0; r < (size_t)R; r++) {
       if (bi) for (int j = 0; j < GH; j++) bi[j] += dG[r * GH + j];
       if (bh) for (int j = 0; j < GH; j++) bh[j] += dGh[r * GH + j];
     }
   }
-  if (P) GEMM(dHall, a->m, bw->dwHr, P, TN, H, 1, 0, 0, gs);
+  if (P) GEMM(dHall, a->m, bw->dwHr, P, R, H, 1, 0, 0, gs);
 }
