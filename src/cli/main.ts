@@ -6,14 +6,14 @@
 import { Command, InvalidArgumentError, Option } from "commander";
 import { createRequire } from "node:module";
 import { cells, fmtShape, getBackend, listBackends, manualSeed, nn, randn } from "../index.js";
-import { loadNativeAddon, nativeUnavailableReason, registerNativeBackend } from "../backend/native/index.js";
+// The native kernels become the default backend where they were built (as under `import "seqtorch"` in Node).
+import "../backend/native/auto.js";
+import { loadNativeAddon, nativeUnavailableReason } from "../backend/native/index.js";
 import { runCommand } from "./output.js";
 import { trainCommand, type TrainArgs } from "./train.js";
 import { evalCommand, paramsCommand, predictCommand } from "./use.js";
 import { gradflowCommand, labCommand, type GradflowArgs, type LabArgs } from "./lab.js";
 
-// The native kernels, where they were built, as --backend native (not yet the default).
-registerNativeBackend({ select: false });
 
 const packageVersion = (createRequire(import.meta.url)("../../package.json") as { version: string }).version;
 /** The version, with the backends this install has: the native kernels' instruction set, or why there are none. */
@@ -186,7 +186,7 @@ program
   .option("--until <loss>", "stop once the test loss is below this", positive("--until"))
   .option("--gate-bias <b>", "initial LSTM forget-gate / GRU update-gate bias (0: PyTorch's init)", num("--gate-bias", Number.isFinite, "a number"), 1)
   .option("--clip-norm <max>", "clip the global gradient norm", positive("--clip-norm"))
-  .option("--threads <n>", "threads for the wasm kernels", int("--threads"), 2)
+  .option("--threads <n>", "threads for the native or wasm kernels", int("--threads"), 2)
   .option("--seed <n>", "random seed", int("--seed", 0), 0)
   .option("--json", "print one JSON summary", false)
   .action((task: string, o: Omit<LabArgs, "task">) =>

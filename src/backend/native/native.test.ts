@@ -133,6 +133,6 @@ test("seqtorch --version names the backends, the native kernels' instruction set
   const r = spawnSync(process.execPath, ["--import", "tsx", join(root, "src/cli/main.ts"), "--version"], { cwd: root, encoding: "utf8" });
   expect(r.status, r.stderr).toBe(0);
   const line = r.stdout.trim();
-  if (native) expect(line).toMatch(new RegExp(`^\\d+\\.\\d+\\.\\d+ \\(backends: cpu, wasm, native ${native.isa()}; default wasm\\)$`));
+  if (native) expect(line).toMatch(new RegExp(`^\\d+\\.\\d+\\.\\d+ \\(backends: cpu, wasm, native ${native.isa()}; default native\\)$`));
   else expect(line).toMatch(/^\d+\.\d+\.\d+ \(backends: cpu, wasm; native kernels unavailable: .+; default wasm\)$/);
 });
