@@ -86,22 +86,52 @@ static inline void micro_kernel(int kc, const float *restrict Ap, const float *r
   }
 }
 
+/*
+ * op(B) packed whole, for a B that many products share (a recurrent layer's W_hh, once per step):
+ * for each block of NC columns, its panels for each block of KC rows, one after another.
+ */
+size_t ST_NAME(st_gemm_packed_b_floats)(int k, int n) {
+  size_t total = 0;
+  for (int j0 = 0; j0 < n; j0 += NC) total += round_up((size_t)(n - j0 < NC ? n - j0 : NC), NR) * (size_t)k;
+  return total;
+}
+
+void ST_NAME(st_gemm_pack_b)(const float *B, int k, int n, int transB, float *out) {
+  size_t ldb = transB ? (size_t)k : (size_t)n;
+  for (int j0 = 0; j0 < n; j0 += NC) {
+    int nc = n - j0 < NC ? n - j0 : NC;
+    for (int p0 = 0; p0 < k; p0 += KC) {
+      int kc = k - p0 < KC ? k - p0 : KC;
+      pack_b(B, ldb, transB, p0, kc, j0, nc, out);
+      out += round_up((size_t)nc, NR) * (size_t)kc;
+    }
+  }
+}
+
 /* One thread's product on a block: C[m, n] (row stride ldc) (+)= op(A) op(B), with A's and B's
- * leading dimensions given. */
-static void gemm_block(const float *A, size_t lda, const float *B, size_t ldb, float *C, size_t ldc, int m, int k, int n,
-                       int transA, int transB, int accumulate, float *scratch) {
+ * leading dimensions given, or with op(B) already packed whole (Bpre, from st_gemm_pack_b). */
+static void gemm_block(const float *A, size_t lda, const float *B, size_t ldb, const float *Bpre, float *C, size_t ldc, int m,
+                       int k, int n, int transA, int transB, int accumulate, float *scratch) {
   /* 64-byte aligned panels. */
   float *base = (float *)(((size_t)scratch + 63) & ~(size_t)63);
   size_t kcMax = (size_t)(k < KC ? k : KC);
   float *Ap = base;
-  float *Bp = Ap + kcMax * round_up((size_t)(m < MC ? m : MC), MR);
-  float *edge = Bp + kcMax * round_up((size_t)(n < NC ? n : NC), NR);
+  float *own = Ap + kcMax * round_up((size_t)(m < MC ? m : MC), MR); /* B's panels, packed here */
+  float *edge = own + kcMax * round_up((size_t)(n < NC ? n : NC), NR);
+  const float *Bp = own;
+  const float *pre = Bpre;
   for (int j0 = 0; j0 < n; j0 += NC) {
     int nc = n - j0 < NC ? n - j0 : NC;
     for (int p0 = 0; p0 < k; p0 += KC) {
       int kc = k - p0 < KC ? k - p0 : KC;
       int add = accumulate || p0 > 0;
-      pack_b(B, ldb, transB, p0, kc, j0, nc, Bp);
+      if (pre) {
+        Bp = pre;
+        pre += round_up((size_t)nc, NR) * (size_t)kc;
+      } else {
+        Bp = own;
+        pack_b(B, ldb, transB, p0, kc, j0, nc, own);
+      }
       for (int i0 = 0; i0 < m; i0 += MC) {
         int mc = m - i0 < MC ? m - i0 : MC;
         pack_a(A, lda, transA, i0, mc, p0, kc, Ap);
@@ -132,7 +162,7 @@ static void gemm_block(const float *A, size_t lda, const float *B, size_t ldb, f
 
 /* A product split into blocks of rows or of columns, one block a task. */
 typedef struct {
-  const float *A, *B;
+  const float *A, *B, *Bpre;
   float *C;
   int m, k, n, transA, transB, accumulate;
   int byRows, step; /* block height (byRows) or width */
@@ -146,14 +176,16 @@ static void gemm_task(void *ctx, int task, float *scratch) {
   int len = total - start < g->step ? total - start : g->step;
   if (g->byRows) {
     const float *A = g->transA ? g->A + start : g->A + (size_t)start * lda;
-    gemm_block(A, lda, g->B, ldb, g->C + (size_t)start * g->n, (size_t)g->n, len, g->k, g->n, g->transA, g->transB, g->accumulate, scratch);
+    gemm_block(A, lda, g->B, ldb, g->Bpre, g->C + (size_t)start * g->n, (size_t)g->n, len, g->k, g->n, g->transA, g->transB, g->accumulate, scratch);
   } else {
     const float *B = g->transB ? g->B + (size_t)start * ldb : g->B + start;
-    gemm_block(g->A, lda, B, ldb, g->C + start, (size_t)g->n, g->m, g->k, len, g->transA, g->transB, g->accumulate, scratch);
+    gemm_block(g->A, lda, B, ldb, NULL, g->C + start, (size_t)g->n, g->m, g->k, len, g->transA, g->transB, g->accumulate, scratch);
   }
 }
 
-void ST_NAME(st_gemm)(const float *A, const float *B, float *C, int m, int k, int n, int transA, int transB, int accumulate, float *scratch) {
+/* The product, on as many threads as pay off; by rows only when op(B) comes packed. */
+static void gemm(const float *A, const float *B, const float *Bpre, float *C, int m, int k, int n, int transA, int transB, int accumulate,
+                 float *scratch) {
   if (m <= 0 || n <= 0) return;
   if (k <= 0) {
     if (!accumulate) st_memset(C, 0, (size_t)m * (size_t)n * sizeof(float));
@@ -163,8 +195,8 @@ void ST_NAME(st_gemm)(const float *A, const float *B, float *C, int m, int k, in
   int threads = st_threads();
   double work = (double)m * (double)n * (double)k;
   if (threads > 1 && work >= 1e6) {
-    gemm_split g = {A, B, C, m, k, n, transA, transB, accumulate, 0, 0};
-    g.byRows = m >= n;
+    gemm_split g = {A, B, Bpre, C, m, k, n, transA, transB, accumulate, 0, 0};
+    g.byRows = Bpre || m >= n;
     int total = g.byRows ? m : n, unit = g.byRows ? MR : NR;
     int units = (total + unit - 1) / unit;
     /* A few tasks a thread, so that a thread that starts late still gets work. */
@@ -176,5 +208,13 @@ void ST_NAME(st_gemm)(const float *A, const float *B, float *C, int m, int k, in
       return;
     }
   }
-  gemm_block(A, transA ? (size_t)m : (size_t)k, B, transB ? (size_t)k : (size_t)n, C, (size_t)n, m, k, n, transA, transB, accumulate, scratch);
+  gemm_block(A, transA ? (size_t)m : (size_t)k, B, transB ? (size_t)k : (size_t)n, Bpre, C, (size_t)n, m, k, n, transA, transB, accumulate, scratch);
+}
+
+void ST_NAME(st_gemm)(const float *A, const float *B, float *C, int m, int k, int n, int transA, int transB, int accumulate, float *scratch) {
+  gemm(A, B, NULL, C, m, k, n, transA, transB, accumulate, scratch);
+}
+
+void ST_NAME(st_gemm_prepacked)(const float *A, const float *Bp, float *C, int m, int k, int n, int transA, int accumulate, float *scratch) {
+  gemm(A, NULL, Bp, C, m, k, n, transA, 0, accumulate, scratch);
 }

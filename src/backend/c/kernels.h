@@ -48,6 +48,12 @@ void st_parallel(int tasks, void (*fn)(void *ctx, int task, float *scratch), voi
 size_t ST_NAME(st_gemm_scratch_floats)(int m, int k, int n);
 void ST_NAME(st_gemm)(const float *A, const float *B, float *C, int m, int k, int n, int transA, int transB, int accumulate, float *scratch);
 
+/* For a B that many products share: op(B) packed once (st_gemm_packed_b_floats(k, n) floats),
+ * then products with it, as st_gemm computes them. */
+size_t ST_NAME(st_gemm_packed_b_floats)(int k, int n);
+void ST_NAME(st_gemm_pack_b)(const float *B, int k, int n, int transB, float *out);
+void ST_NAME(st_gemm_prepacked)(const float *A, const float *Bp, float *C, int m, int k, int n, int transA, int accumulate, float *scratch);
+
 /*
  * One recurrent layer in one direction over a whole sequence, time-major (the argument block of
  * the fused kernels). Sizes: T steps, N batch, I input features, H hidden, P projection (0: none),
@@ -81,7 +87,8 @@ typedef struct {
   size_t ints;                             /* the batch order and the packed steps' counts and offsets */
   size_t xp, dxp;                          /* x (and dx) packed, when some sequence is shorter than T */
   size_t gx, g, gh, m, hp;                 /* forward */
-  size_t dG, dGh, dHall, dm, dhNext, wHhT, wHrT; /* backward */
+  size_t wHhP, wHrP;                       /* W_hh and W_hr packed for the per-step products */
+  size_t dG, dGh, dHall, dm, dhNext;       /* backward */
   size_t hs, cs;                           /* the running state (or its gradient), rows in sorted order */
   size_t gemm, total;
 } st_rec_layout;

@@ -28,6 +28,9 @@ static inline int len_of(const st_rec_forward_args *a, int b) {
 
 #define GEMM ST_NAME(st_gemm)
 #define GEMM_SCRATCH(m, k, n) ST_NAME(st_gemm_scratch_floats)((m), (k), (n))
+#define PACKED_B(k, n) ST_NAME(st_gemm_packed_b_floats)((k), (n))
+#define PACK_B ST_NAME(st_gemm_pack_b)
+#define GEMM_PACKED ST_NAME(st_gemm_prepacked)
 
 /* The real steps: R = the sum of the lengths (T * N without lengths). */
 static size_t real_rows(const st_rec_forward_args *a) {
@@ -56,6 +59,8 @@ void ST_NAME(st_rec_forward_layout)(const st_rec_forward_args *a, st_rec_layout 
   o->hp = at; at += P ? align16(N * P) : 0;
   o->hs = at; at += align16(N * Hr);
   o->cs = at; at += a->kind == ST_KERNEL_LSTM ? align16(N * H) : 0;
+  o->wHhP = at; at += align16(PACKED_B((int)Hr, (int)GH));
+  o->wHrP = at; at += P ? align16(PACKED_B(a->H, a->P)) : 0;
   o->gemm = at;
   size_t g = GEMM_SCRATCH((int)(R ? R : 1), a->I, (int)GH);
   g = max2(g, GEMM_SCRATCH(a->N, (int)Hr, (int)GH));
@@ -78,8 +83,8 @@ void ST_NAME(st_rec_backward_layout)(const st_rec_backward_args *b, st_rec_layou
   o->dHall = at; at += P ? align16(R * P) : 0;
   o->dm = at; at += P ? align16(N * H) : 0;
   o->dhNext = at; at += align16(N * Hr);
-  o->wHhT = at; at += align16(GH * Hr);
-  o->wHrT = at; at += P ? align16(P * H) : 0;
+  o->wHhP = at; at += align16(PACKED_B((int)GH, (int)Hr));
+  o->wHrP = at; at += P ? align16(PACKED_B(a->P, a->H)) : 0;
   o->hs = at; at += align16(N * Hr);
   o->cs = at; at += a->kind == ST_KERNEL_LSTM ? align16(N * H) : 0;
   o->gemm = at;
@@ -96,13 +101,6 @@ void ST_NAME(st_rec_backward_layout)(const st_rec_backward_args *b, st_rec_layou
 }
 
 static float *aligned(float *scratch) { return (float *)(((size_t)scratch + 63) & ~(size_t)63); }
-
-static void transpose(const float *src, int rows, int cols, float *dst) {
-  for (int r0 = 0; r0 < rows; r0 += 32)
-    for (int c0 = 0; c0 < cols; c0 += 32)
-      for (int r = r0; r < rows && r < r0 + 32; r++)
-        for (int c = c0; c < cols && c < c0 + 32; c++) dst[(size_t)c * rows + r] = src[(size_t)r * cols + c];
-}
 
 /*
  * The batch order (longest first, ties in batch order), the running count n[t] of each step and
@@ -160,8 +158,12 @@ void ST_NAME(st_rec_forward)(const st_rec_forward_args *a, float *scratch) {
   int *order = (int *)(base + L.ints), *n = order + N, *off = n + T;
   float *gx = base + L.gx, *g = base + L.g, *gh = base + L.gh, *m = P ? base + L.m : NULL, *hp = base + L.hp;
   float *h = base + L.hs, *c = lstm ? base + L.cs : NULL, *gs = base + L.gemm;
+  float *wHhP = base + L.wHhP, *wHrP = P ? base + L.wHrP : NULL;
   plan(a, order, n, off);
   const int R = off[T];
+  /* W_hh (and W_hr) enter a product at every step: packed once here. */
+  PACK_B(a->wHh, Hr, GH, 1, wHhP);
+  if (P) PACK_B(a->wHr, H, P, 1, wHrP);
 
   /* Input projection of all real steps at once; b_hh folds in too, except for the GRU's n gate. */
   const float *x = a->x;
@@ -191,7 +193,7 @@ void ST_NAME(st_rec_forward)(const st_rec_forward_args *a, float *scratch) {
       if (c) st_memcpy(a->cPrev + o * H, c, sizeof(float) * nt * H);
     }
     if (gru) {
-      GEMM(h, a->wHh, gh, nt, Hr, GH, 0, 1, 0, gs);
+      GEMM_PACKED(h, wHhP, gh, nt, Hr, GH, 0, 0, gs);
       for (int b = 0; b < nt; b++) {
         float *gb = g + (size_t)b * GH, *hb = gh + (size_t)b * GH, *xb = gx + (o + b) * GH, *hrow = h + (size_t)b * H;
         const float *bh = a->bHh;
@@ -209,7 +211,7 @@ void ST_NAME(st_rec_forward)(const st_rec_forward_args *a, float *scratch) {
       }
     } else {
       st_memcpy(g, gx + o * GH, sizeof(float) * nt * GH);
-      GEMM(h, a->wHh, g, nt, Hr, GH, 0, 1, 1, gs);
+      GEMM_PACKED(h, wHhP, g, nt, Hr, GH, 0, 1, gs);
       for (int b = 0; b < nt; b++) {
         float *gb = g + (size_t)b * GH;
         if (lstm) {
@@ -232,7 +234,7 @@ void ST_NAME(st_rec_forward)(const st_rec_forward_args *a, float *scratch) {
         }
       }
       if (m) {
-        GEMM(m, a->wHr, hp, nt, H, P, 0, 1, 0, gs);
+        GEMM_PACKED(m, wHrP, hp, nt, H, P, 0, 0, gs);
         st_memcpy(h, hp, sizeof(float) * nt * P);
       }
     }
@@ -259,7 +261,7 @@ void ST_NAME(st_rec_backward)(const st_rec_backward_args *bw, float *scratch) {
   plan(a, order, n, off);
   const int R = off[T];
   float *dG = base + L.dG, *dGh = gru ? base + L.dGh : dG, *dHall = P ? base + L.dHall : NULL;
-  float *dm = P ? base + L.dm : NULL, *dhNext = base + L.dhNext, *wHhT = base + L.wHhT, *wHrT = P ? base + L.wHrT : NULL;
+  float *dm = P ? base + L.dm : NULL, *dhNext = base + L.dhNext, *wHhP = base + L.wHhP, *wHrP = P ? base + L.wHrP : NULL;
   float *dh = base + L.hs, *dc = lstm ? base + L.cs : NULL, *gs = base + L.gemm;
 
   if (bw->dhN) permute_rows(bw->dhN, dh, N, (size_t)Hr, order, 1);
@@ -268,9 +270,9 @@ void ST_NAME(st_rec_backward)(const st_rec_backward_args *bw, float *scratch) {
     if (bw->dcN) permute_rows(bw->dcN, dc, N, (size_t)H, order, 1);
     else st_memset(dc, 0, sizeof(float) * N * H);
   }
-  /* Per-step products dG_t @ W_hh read W_hh column-wise; transpose it once, not at every step. */
-  transpose(a->wHh, GH, Hr, wHhT);
-  if (P) transpose(a->wHr, P, H, wHrT);
+  /* Every step multiplies by W_hh (and W_hr) as they are stored: packed once here. */
+  PACK_B(a->wHh, GH, Hr, 0, wHhP);
+  if (P) PACK_B(a->wHr, P, H, 0, wHrP);
 
   for (int s = T - 1; s >= 0; s--) {
     const int t = a->reverse ? T - 1 - s : s, nt = n[t];
@@ -286,7 +288,7 @@ void ST_NAME(st_rec_backward)(const st_rec_backward_args *bw, float *scratch) {
     if (lstm) {
       if (dm) {
         st_memcpy(dHall + o * P, dh, sizeof(float) * nt * P);
-        GEMM(dh, wHrT, dm, nt, P, H, 0, 1, 0, gs);
+        GEMM_PACKED(dh, wHrP, dm, nt, P, H, 0, 0, gs);
       }
       for (int b = 0; b < nt; b++) {
         const float *gt = a->gates + (o + b) * GH, *ct = a->c + (o + b) * H, *cp = a->cPrev + (o + b) * H;
@@ -303,7 +305,7 @@ void ST_NAME(st_rec_backward)(const st_rec_backward_args *bw, float *scratch) {
           vstore_n(dcb + j, dct * fg, w);
         }
       }
-      GEMM(dG + o * GH, wHhT, dhNext, nt, GH, Hr, 0, 1, 0, gs);
+      GEMM_PACKED(dG + o * GH, wHhP, dhNext, nt, GH, Hr, 0, 0, gs);
     } else if (gru) {
       for (int b = 0; b < nt; b++) {
         const float *gt = a->gates + (o + b) * GH, *hp = a->hPrev + (o + b) * H, *ghn = a->ghn + (o + b) * H;
@@ -318,7 +320,7 @@ void ST_NAME(st_rec_backward)(const st_rec_backward_args *bw, float *scratch) {
           dhh[j] = drp; dhh[H + j] = dzp; dhh[2 * H + j] = dnp * r;
         }
       }
-      GEMM(dGh + o * GH, wHhT, dhNext, nt, GH, Hr, 0, 1, 0, gs);
+      GEMM_PACKED(dGh + o * GH, wHhP, dhNext, nt, GH, Hr, 0, 0, gs);
       for (int b = 0; b < nt; b++) {
         const float *gt = a->gates + (o + b) * GH;
         for (int j = 0; j < H; j++) dhNext[(size_t)b * H + j] += dh[(size_t)b * H + j] * gt[H + j];
@@ -333,7 +335,7 @@ void ST_NAME(st_rec_backward)(const st_rec_backward_args *bw, float *scratch) {
           d[j] = dh[(size_t)b * H + j] * (relu ? (hv > 0 ? 1.0f : a->slope) : 1 - hv * hv);
         }
       }
-      GEMM(dG + o * GH, wHhT, dhNext, nt, GH, Hr, 0, 1, 0, gs);
+      GEMM_PACKED(dG + o * GH, wHhP, dhNext, nt, GH, Hr, 0, 0, gs);
     }
     /* Sequences already finished at this step (rows n_t and on) pass their state gradient through untouched. */
     st_memcpy(dh, dhNext, sizeof(float) * nt * Hr);
