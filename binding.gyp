@@ -3,26 +3,26 @@
 # per instruction set, each with its own function-name suffix, and the addon picks one at load time.
 {
   "target_defaults": {
-    "cflags_c": ["-std=c11", "-O2", "-ffp-contract=fast", "-fno-math-errno", "-Wall", "-Wextra"],
+    "cflags_c": ["-std=c11", "-O3", "-ffp-contract=fast", "-fno-math-errno", "-Wall", "-Wextra"],
   },
   "targets": [
     {
       "target_name": "kernels_generic",
       "type": "static_library",
-      "sources": ["src/backend/c/gemm.c", "src/backend/c/recurrent.c"],
+      "sources": ["src/backend/c/gemm.c", "src/backend/c/recurrent.c", "src/backend/c/optim.c"],
       "defines": ["VW=4", "ST_SUFFIX=_generic"],
     },
     {
       "target_name": "kernels_avx2",
       "type": "static_library",
-      "sources": ["src/backend/c/gemm.c", "src/backend/c/recurrent.c"],
+      "sources": ["src/backend/c/gemm.c", "src/backend/c/recurrent.c", "src/backend/c/optim.c"],
       "defines": ["VW=8", "ST_SUFFIX=_avx2"],
       "cflags_c": ["-mavx2", "-mfma"],
     },
     {
       "target_name": "kernels_avx512",
       "type": "static_library",
-      "sources": ["src/backend/c/gemm.c", "src/backend/c/recurrent.c"],
+      "sources": ["src/backend/c/gemm.c", "src/backend/c/recurrent.c", "src/backend/c/optim.c"],
       "defines": ["VW=16", "ST_SUFFIX=_avx512"],
       "cflags_c": ["-mavx512f", "-mavx512vl", "-mavx512bw", "-mavx512dq", "-mfma"],
     },

@@ -22,7 +22,8 @@ void st_pool_stats(int *threads, long *tasks);
   extern "C" void st_rec_forward_layout_##sfx(const st_rec_forward_args *a, st_rec_layout *out);           \
   extern "C" void st_rec_backward_layout_##sfx(const st_rec_backward_args *a, st_rec_layout *out);         \
   extern "C" void st_rec_forward_##sfx(const st_rec_forward_args *a, float *scratch);                      \
-  extern "C" void st_rec_backward_##sfx(const st_rec_backward_args *a, float *scratch);
+  extern "C" void st_rec_backward_##sfx(const st_rec_backward_args *a, float *scratch);                     \
+  extern "C" void st_adam_##sfx(const st_adam_args *a);
 
 ST_DECLARE(generic)
 #if defined(ST_X86)
@@ -41,11 +42,12 @@ struct Kernels {
   void (*recBackwardLayout)(const st_rec_backward_args *, st_rec_layout *);
   void (*recForward)(const st_rec_forward_args *, float *);
   void (*recBackward)(const st_rec_backward_args *, float *);
+  void (*adam)(const st_adam_args *);
 };
 
 #define ST_TABLE(sfx, w)                                                                                        \
   Kernels{#sfx, w, st_gemm_scratch_floats_##sfx, st_gemm_##sfx, st_rec_forward_layout_##sfx, st_rec_backward_layout_##sfx, \
-          st_rec_forward_##sfx, st_rec_backward_##sfx}
+          st_rec_forward_##sfx, st_rec_backward_##sfx, st_adam_##sfx}
 
 std::vector<Kernels> available() {
   std::vector<Kernels> out{ST_TABLE(generic, 4)};
@@ -220,6 +222,38 @@ Napi::Value BufferNames(const Napi::CallbackInfo &info) {
   return out;
 }
 
+/** A Float32Array argument of exactly n floats (or null where allowed). */
+float *exactFloats(const Napi::CallbackInfo &info, size_t i, const char *op, const char *name, size_t n, bool nullable) {
+  if (nullable && info[i].IsNull()) return nullptr;
+  if (!info[i].IsTypedArray() || info[i].As<Napi::TypedArray>().TypedArrayType() != napi_float32_array ||
+      info[i].As<Napi::Float32Array>().ElementLength() != n) {
+    throw Napi::TypeError::New(info.Env(), std::string(op) + ": " + name + " must be a Float32Array of " + std::to_string(n));
+  }
+  return info[i].As<Napi::Float32Array>().Data();
+}
+
+// adam(x, g, m, v, vMax | null, hyper: Float64Array [lr, beta1, beta2, eps, weightDecay, stepSize, bc2Sqrt, decoupled, maximize])
+Napi::Value Adam(const Napi::CallbackInfo &info) {
+  if (info.Length() != 6 || !info[0].IsTypedArray()) throw Napi::TypeError::New(info.Env(), "adam: 6 arguments expected");
+  size_t n = info[0].As<Napi::TypedArray>().ElementLength();
+  st_adam_args a{};
+  a.x = exactFloats(info, 0, "adam", "x", n, false);
+  a.g = exactFloats(info, 1, "adam", "g", n, false);
+  a.m = exactFloats(info, 2, "adam", "m", n, false);
+  a.v = exactFloats(info, 3, "adam", "v", n, false);
+  a.vMax = exactFloats(info, 4, "adam", "vMax", n, true);
+  if (!info[5].IsTypedArray() || info[5].As<Napi::TypedArray>().TypedArrayType() != napi_float64_array ||
+      info[5].As<Napi::Float64Array>().ElementLength() != 9) {
+    throw Napi::TypeError::New(info.Env(), "adam: the hyperparameters must be a Float64Array of 9");
+  }
+  auto h = info[5].As<Napi::Float64Array>();
+  a.n = n;
+  a.lr = h[0], a.beta1 = h[1], a.beta2 = h[2], a.eps = h[3], a.weightDecay = h[4], a.stepSize = h[5], a.bc2Sqrt = h[6];
+  a.decoupled = h[7] != 0, a.maximize = h[8] != 0;
+  active->adam(&a);
+  return info.Env().Undefined();
+}
+
 Napi::Value Isas(const Napi::CallbackInfo &info) {
   auto out = Napi::Array::New(info.Env(), kAvailable.size());
   for (size_t i = 0; i < kAvailable.size(); i++) out.Set(i, kAvailable[i].isa);
@@ -262,6 +296,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("recurrentForward", Napi::Function::New(env, RecurrentForward));
   exports.Set("recurrentBackward", Napi::Function::New(env, RecurrentBackward));
   exports.Set("bufferNames", Napi::Function::New(env, BufferNames));
+  exports.Set("adam", Napi::Function::New(env, Adam));
   exports.Set("isas", Napi::Function::New(env, Isas));
   exports.Set("isa", Napi::Function::New(env, Isa));
   exports.Set("setThreads", Napi::Function::New(env, SetThreads));

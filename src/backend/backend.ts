@@ -89,6 +89,19 @@ export interface RecurrentKernels {
   backward(args: RecurrentBackwardArgs): RecurrentBackwardResult;
 }
 
+/** One Adam or AdamW step's scalars (`stepSize` = lr / (1 - beta1^t), `bc2Sqrt` = sqrt(1 - beta2^t)). */
+export interface AdamStep {
+  lr: number;
+  beta1: number;
+  beta2: number;
+  eps: number;
+  weightDecay: number;
+  stepSize: number;
+  bc2Sqrt: number;
+  decoupled: boolean;
+  maximize: boolean;
+}
+
 export interface Backend {
   readonly name: string;
   /** The most threads this backend can use; `setNumThreads` sets the budget, a backend uses up to this many. */
@@ -119,6 +132,12 @@ export interface Backend {
   scatterAdd(src: FloatBuf, outer: number, size: number, inner: number, index: Int32Array, k: number, out: FloatBuf): void;
   /** Converts between dtypes (float to int truncates toward zero, like PyTorch). */
   cast(x: Buf, out: Buf): void;
+  /**
+   * Optional: one Adam/AdamW step over a parameter `x` with gradient `g`, moments `m`, `v` (and
+   * `vMax` with amsgrad), updated in place. Returns false to leave the update to the optimizer's
+   * own loop (e.g. for float64 parameters).
+   */
+  adam?(x: FloatBuf, g: FloatBuf, m: FloatBuf, v: FloatBuf, vMax: FloatBuf | null, step: AdamStep): boolean;
   /**
    * Optional fused recurrent layers for the kinds with a kernel id in the cell table. A backend
    * without them runs every recurrent layer composed from the primitives above (`cells/layer.ts`).

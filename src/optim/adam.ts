@@ -1,4 +1,5 @@
 import { checkHyper, Optimizer, stateBuffer, withDefaults, type OptimizerParams, type ParamGroup, type ParamState } from "./optimizer.js";
+import { getBackend } from "../backend/index.js";
 import type { FloatBuf } from "../dtype.js";
 import type { Tensor } from "../tensor.js";
 
@@ -45,6 +46,7 @@ function adamUpdate(p: Tensor, g: FloatBuf, s: ParamState, o: ParamGroup<AdamOpt
   const bc2Sqrt = Math.sqrt(1 - beta2 ** step);
   const decay = 1 - lr * weightDecay;
   const x = p.data;
+  if (getBackend().adam?.(x as FloatBuf, g, m, v, vMax, { lr, beta1, beta2, eps, weightDecay, stepSize, bc2Sqrt, decoupled, maximize })) return;
   if (!maximize && !decoupled && weightDecay === 0 && !vMax) {
     // The common case without branches in the loop: about twice as fast on large embeddings.
     const b1 = 1 - beta1;

@@ -54,6 +54,18 @@ size_t ST_NAME(st_gemm_packed_b_floats)(int k, int n);
 void ST_NAME(st_gemm_pack_b)(const float *B, int k, int n, int transB, float *out);
 void ST_NAME(st_gemm_prepacked)(const float *A, const float *Bp, float *C, int m, int k, int n, int transA, int accumulate, float *scratch);
 
+/* One Adam or AdamW step over n elements (PyTorch 1.13's single-tensor algorithm, in float32):
+ * stepSize = lr / (1 - beta1^t), bc2Sqrt = sqrt(1 - beta2^t); vMax is NULL without amsgrad. */
+typedef struct {
+  float *x, *m, *v, *vMax;
+  const float *g;
+  size_t n;
+  float lr, beta1, beta2, eps, weightDecay, stepSize, bc2Sqrt;
+  int decoupled, maximize;
+} st_adam_args;
+
+void ST_NAME(st_adam)(const st_adam_args *a);
+
 /*
  * One recurrent layer in one direction over a whole sequence, time-major (the argument block of
  * the fused kernels). Sizes: T steps, N batch, I input features, H hidden, P projection (0: none),

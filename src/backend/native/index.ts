@@ -1,9 +1,10 @@
 /**
  * `seqtorch/native`: the native kernels for Node (Node only). The addon is built from
  * `src/backend/c` at `npm install` (`tools/build-native.mjs`); where it could not be built or
- * loaded, `nativeUnavailableReason()` says why and nothing is registered. So far the native backend
- * runs matrix products in C (packed GEMM, vectorised for the CPU's widest instruction set); every
- * other op, and the recurrent layers, run on the reference backend's code.
+ * loaded, `nativeUnavailableReason()` says why and nothing is registered. The native backend runs
+ * matrix products, the fused recurrent layers and Adam's update in C (vectorised for the CPU's
+ * widest instruction set, threaded by `setNumThreads`); elementwise ops, reductions and copies run
+ * the reference backend's loops.
  */
 import { existsSync, readFileSync } from "node:fs";
 import { createRequire } from "node:module";
@@ -25,6 +26,8 @@ export interface NativeAddon {
   recurrentBackward(dims: Int32Array, slope: number, lengths: Int32Array | null, forward: (Float32Array | null)[], backward: (Float32Array | null)[]): void;
   /** The buffer order the addon reads, to check against `RECURRENT_BUFFERS`. */
   bufferNames(): { forward: string[]; backward: string[] };
+  /** One Adam/AdamW step in place; hyper = [lr, beta1, beta2, eps, weightDecay, stepSize, bc2Sqrt, decoupled, maximize]. */
+  adam(x: Float32Array, g: Float32Array, m: Float32Array, v: Float32Array, vMax: Float32Array | null, hyper: Float64Array): void;
   /** The thread budget of the kernels that follow (a pool inside the addon; the caller works too). */
   setThreads(n: number): void;
   /** Pool threads started and the tasks they have run, to see that threads ran. */
@@ -134,6 +137,12 @@ export function createNativeBackend(native: NativeAddon): Backend {
     name: "native",
     maxThreads: availableParallelism(),
     recurrent: nativeRecurrent(native, budget),
+    adam(x, g, m, v, vMax, s) {
+      if (!(f32(x) && f32(g) && f32(m) && f32(v) && (vMax === null || f32(vMax)))) return false;
+      const hyper = Float64Array.of(s.lr, s.beta1, s.beta2, s.eps, s.weightDecay, s.stepSize, s.bc2Sqrt, s.decoupled ? 1 : 0, s.maximize ? 1 : 0);
+      native.adam(x, g, m, v, vMax, hyper);
+      return true;
+    },
     matmul(a, b, out, m, k, n, transA, transB, batch, aStride, bStride) {
       if (!(a instanceof Float32Array && b instanceof Float32Array && out instanceof Float32Array)) {
         cpuBackend.matmul(a, b, out, m, k, n, transA, transB, batch, aStride, bStride);

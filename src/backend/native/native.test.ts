@@ -6,7 +6,8 @@ import { fileURLToPath } from "node:url";
 import { afterEach, describe, expect, test } from "vitest";
 import { getBackend, registerBackend, setBackend } from "../index.js";
 import { Generator } from "../../random.js";
-import { tensor } from "../../tensor.js";
+import { tensor, type Tensor } from "../../tensor.js";
+import { Adam, AdamW } from "../../optim/adam.js";
 import { expectAllClose } from "../../../test/helpers.js";
 import * as ids from "../../cells/kernel-ids.js";
 import { createNativeBackend, loadNativeAddon, nativeUnavailableReason, RECURRENT_BUFFERS } from "./index.js";
@@ -94,6 +95,36 @@ describe.skipIf(!native)("native gemm", () => {
     expect(() => native!.gemm(new Float64Array(6) as never, 0, a, 0, a, 0, 2, 3, 2, false, false, false)).toThrow("gemm: A must be a Float32Array");
     expect(() => native!.gemm(a, -1, a, 0, a, 0, 1, 1, 1, false, false, false)).toThrow("gemm: A out of range");
     expect(() => native!.setIsa("sse9")).toThrow("setIsa: sse9 is not available on this CPU");
+  });
+
+  test.each([
+    ["Adam", {}], ["Adam with weight decay, amsgrad and maximize", { weightDecay: 0.1, amsgrad: true, maximize: true }],
+    ["AdamW", { decoupled: true }], ["AdamW with amsgrad", { decoupled: true, amsgrad: true }],
+  ] as const)("%s: the C update follows the reference loop within float32 rounding", (_, o) => {
+    const before = getBackend().name;
+    const be = createNativeBackend(native!);
+    let calls = 0;
+    registerBackend({ ...be, adam: (...args) => (calls++, be.adam!(...args)) });
+    const run = (backend: string): number[] => {
+      setBackend(backend);
+      const gen2 = new Generator(9);
+      const p = tensor(Array.from({ length: 1001 }, () => gen2.normal()), [7, 143]);
+      p.requiresGrad = true;
+      const { decoupled, ...opts } = o as { decoupled?: boolean; weightDecay?: number; amsgrad?: boolean; maximize?: boolean };
+      const opt = decoupled ? new AdamW([p], { lr: 0.01, ...opts }) : new Adam([p], { lr: 0.01, ...opts });
+      for (let step = 0; step < 5; step++) {
+        opt.zeroGrad();
+        p.grad = tensor(Array.from({ length: 1001 }, () => gen2.normal()), [7, 143]) as Tensor;
+        opt.step();
+      }
+      return Array.from(p.data);
+    };
+    try {
+      expectAllClose(run("native"), run("cpu"), "parameters after 5 steps", { atol: 1e-6, rtol: 1e-5 });
+      expect(calls).toBe(5);
+    } finally {
+      setBackend(before);
+    }
   });
 
   test("as a backend: matmul and batched matmul match the reference backend; float64 falls back to it", () => {
