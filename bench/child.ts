@@ -65,6 +65,22 @@ function setup(lib: Lib, w: Workload, phase: Phase): () => void {
   const runRnn = (x: Tensor): Tensor => rnn.forward(x)[0];
   const T = w.seqLen, N = w.batch, dirs = r.bidirectional ? 2 : 1;
 
+  if (w.model.kind === "cellLoop") return cellLoop(lib, w, phase);
+  if (w.model.kind === "rnn" && w.model.packedShort !== undefined) {
+    // One sequence of T steps, the others packedShort long, packed as pack_padded_sequence packs them.
+    const short = w.model.packedShort;
+    const lengths = Array.from({ length: N }, (_, i) => (i === 0 ? T : short));
+    const x = randn([T, N, r.inputSize]);
+    const runPacked = (input: Tensor): Tensor => rnn.forward(nn.utils.packPaddedSequence(input, lengths))[0].data;
+    if (phase === "forward") return () => void noGrad(() => runPacked(x));
+    const up = randn([T + (N - 1) * short, r.hiddenSize * dirs]);
+    x.requiresGrad_();
+    return () => {
+      rnn.zeroGrad();
+      x.grad = null;
+      runPacked(x).mul(up).sum().backward();
+    };
+  }
   if (w.model.kind === "rnn") {
     const x = randn(r.batchFirst ? [N, T, r.inputSize] : [T, N, r.inputSize]);
     if (phase === "forward") return () => void noGrad(() => runRnn(x));
@@ -92,6 +108,36 @@ function setup(lib: Lib, w: Workload, phase: Phase): () => void {
   return () => {
     opt.zeroGrad();
     lossFn.forward(forward(), target).backward();
+    opt.step();
+  };
+}
+
+/**
+ * PyTorch's time_sequence_prediction model, stepped in a loop as the example does: two LSTMCells and
+ * a Linear per step over a [N, T] signal, MSE against the signal one step ahead, an Adam step.
+ */
+function cellLoop(lib: Lib, w: Workload, phase: Phase): () => void {
+  const { nn, optim, manualSeed, randn, zeros, stack } = lib;
+  if (phase !== "trainStep") throw new Error(`phase ${phase} is not defined for the cell loop`);
+  manualSeed(0);
+  const H = w.model.rnn.hiddenSize, T = w.seqLen, N = w.batch;
+  const cell1 = new nn.LSTMCell(1, H), cell2 = new nn.LSTMCell(H, H), head = new nn.Linear(H, 1);
+  const signal = randn([N, T]);
+  const inputs = signal.chunk(T, 1);
+  const target = signal;
+  const lossFn = new nn.MSELoss();
+  const opt = new optim.Adam([...cell1.parameters(), ...cell2.parameters(), ...head.parameters()]);
+  return () => {
+    opt.zeroGrad();
+    let s1: [Tensor, Tensor] = [zeros([N, H]), zeros([N, H])];
+    let s2: [Tensor, Tensor] = [zeros([N, H]), zeros([N, H])];
+    const outputs: Tensor[] = [];
+    for (const x of inputs) {
+      s1 = cell1.forward(x, s1);
+      s2 = cell2.forward(s1[0], s2);
+      outputs.push(head.forward(s2[0]));
+    }
+    lossFn.forward(stack(outputs, 1).squeeze(2), target).backward();
     opt.step();
   };
 }

@@ -48,6 +48,30 @@ def setup(w, phase):
     dirs = 2 if r["bidirectional"] else 1
     H = r["hiddenSize"] * dirs
 
+    if w["model"]["kind"] == "cellLoop":
+        return cell_loop(w, phase)
+    if w["model"]["kind"] == "rnn" and w["model"].get("packedShort") is not None:
+        short = w["model"]["packedShort"]
+        lengths = [T] + [short] * (N - 1)
+        x = torch.randn(T, N, r["inputSize"])
+
+        def run_packed(inp):
+            out, _ = rnn(torch.nn.utils.rnn.pack_padded_sequence(inp, lengths))
+            return out.data
+        if phase == "forward":
+            def forward():
+                with torch.no_grad():
+                    run_packed(x)
+            return forward
+        up = torch.randn(T + (N - 1) * short, H)
+        x.requires_grad_(True)
+
+        def forward_backward():
+            rnn.zero_grad(set_to_none=True)
+            x.grad = None
+            (run_packed(x) * up).sum().backward()
+        return forward_backward
+
     if w["model"]["kind"] == "rnn":
         x = torch.randn(N, T, r["inputSize"]) if r["batchFirst"] else torch.randn(T, N, r["inputSize"])
         if phase == "forward":
@@ -90,6 +114,32 @@ def setup(w, phase):
     def train_step():
         opt.zero_grad(set_to_none=True)
         loss_fn(model(), target).backward()
+        opt.step()
+    return train_step
+
+
+def cell_loop(w, phase):
+    """PyTorch's time_sequence_prediction model stepped in a loop (see cellLoop in bench/child.ts)."""
+    if phase != "trainStep":
+        raise ValueError(f"phase {phase} is not defined for the cell loop")
+    torch.manual_seed(0)
+    H, T, N = w["model"]["rnn"]["hiddenSize"], w["seqLen"], w["batch"]
+    cell1, cell2, head = torch.nn.LSTMCell(1, H), torch.nn.LSTMCell(H, H), torch.nn.Linear(H, 1)
+    signal = torch.randn(N, T)
+    inputs = signal.chunk(T, 1)
+    loss_fn = torch.nn.MSELoss()
+    opt = torch.optim.Adam([*cell1.parameters(), *cell2.parameters(), *head.parameters()])
+
+    def train_step():
+        opt.zero_grad(set_to_none=True)
+        s1 = (torch.zeros(N, H), torch.zeros(N, H))
+        s2 = (torch.zeros(N, H), torch.zeros(N, H))
+        outputs = []
+        for x in inputs:
+            s1 = cell1(x, s1)
+            s2 = cell2(s1[0], s2)
+            outputs.append(head(s2[0]))
+        loss_fn(torch.stack(outputs, 1).squeeze(2), signal).backward()
         opt.step()
     return train_step
 

@@ -11,7 +11,7 @@ export type Phase =
   | "forward"
   /** zero grads, forward, loss = (output * fixed randn).sum(), backward (the input requires grad too) */
   | "forwardBackward"
-  /** Adam training step: zeroGrad, forward, CrossEntropyLoss, backward, step */
+  /** Adam training step: zeroGrad, forward, CrossEntropyLoss (cellLoop: MSELoss), backward, step */
   | "trainStep";
 
 export const PHASE_LABEL: Record<Phase, string> = { forward: "fwd", forwardBackward: "fwd+bwd", trainStep: "train" };
@@ -27,8 +27,16 @@ export interface RecurrentSpec {
 }
 
 export type ModelSpec =
-  /** The recurrent layer alone on a randn input of shape [T, N, I] ([N, T, I] when batchFirst). */
-  | { kind: "rnn"; rnn: RecurrentSpec }
+  /**
+   * The recurrent layer alone on a randn input of shape [T, N, I] ([N, T, I] when batchFirst);
+   * with `packedShort`, packed (pack_padded_sequence): the first sequence T long, the others that long.
+   */
+  | { kind: "rnn"; rnn: RecurrentSpec; packedShort?: number }
+  /**
+   * PyTorch's time_sequence_prediction example: LSTMCell(1, H) -> LSTMCell(H, H) -> Linear(H, 1),
+   * stepped in a loop over a [N, T] signal (rnn describes the cells: mode LSTM, inputSize 1, hiddenSize H).
+   */
+  | { kind: "cellLoop"; rnn: RecurrentSpec }
   /**
    * Embedding(vocab, rnn.inputSize) -> rnn -> Linear(hidden * dirs, classes) on the last time step
    * (`output.select(1, -1)`, so rnn.batchFirst must be true), on int32 token ids [N, T].
@@ -72,6 +80,18 @@ export const WORKLOADS: readonly Workload[] = [
     model: { kind: "rnn", rnn: rnn("LSTM", 128, 256, { numLayers: 2, bidirectional: true }) }, seqLen: 64, batch: 32, phases: ["forwardBackward"],
   },
   {
+    id: "W6", title: "GRU(128, 256), input [50, 256, 128] padded (W6p: packed, one sequence of 50 steps and 255 of 5)",
+    model: { kind: "rnn", rnn: rnn("GRU", 128, 256) }, seqLen: 50, batch: 256, phases: ["forward", "forwardBackward"],
+  },
+  {
+    id: "W6p", title: "GRU(128, 256) on a packed batch: one sequence of 50 steps and 255 of 5",
+    model: { kind: "rnn", rnn: rnn("GRU", 128, 256), packedShort: 5 }, seqLen: 50, batch: 256, phases: ["forward", "forwardBackward"],
+  },
+  {
+    id: "W7", title: "time_sequence_prediction: LSTMCell(1, 51) -> LSTMCell(51, 51) -> Linear(51, 1) stepped over [97, 999]",
+    model: { kind: "cellLoop", rnn: rnn("LSTM", 1, 51, { numLayers: 2 }) }, seqLen: 999, batch: 97, phases: ["trainStep"],
+  },
+  {
     id: "L0", title: "LSTM(128, 256), input [64, 32, 128] (the former `npm run bench`)",
     model: { kind: "rnn", rnn: rnn("LSTM", 128, 256) }, seqLen: 64, batch: 32, phases: ["forward", "forwardBackward"],
   },
@@ -110,10 +130,12 @@ export function recurrentForwardFlops(w: Workload): number {
   const r = w.model.rnn;
   const dirs = r.bidirectional ? 2 : 1;
   const g = gateCount(r.mode);
+  // A packed batch computes only its real steps: T for the first sequence, packedShort for the rest.
+  const steps = w.model.kind === "rnn" && w.model.packedShort !== undefined ? w.seqLen + (w.batch - 1) * w.model.packedShort : w.seqLen * w.batch;
   let total = 0;
   for (let l = 0; l < r.numLayers; l++) {
     const inputSize = l === 0 ? r.inputSize : r.hiddenSize * dirs;
-    total += dirs * 2 * w.seqLen * w.batch * g * r.hiddenSize * (inputSize + r.hiddenSize);
+    total += dirs * 2 * steps * g * r.hiddenSize * (inputSize + r.hiddenSize);
   }
   return total;
 }
