@@ -18,9 +18,30 @@ export interface SequenceModel extends nn.Module {
 
 export type Task = "classification" | "regression";
 
+/** Token id sequences by example: an array of arrays, or anything with `length` and `at(i)` such as `PackedSequences`. */
+export interface IdSequences {
+  readonly length: number;
+  at(i: number): ArrayLike<number> | undefined;
+}
+
+/**
+ * Id sequences packed in one typed array, sequence `i` being `data[offsets[i] .. offsets[i + 1])`:
+ * 2 or 4 bytes a token, where an array per sequence costs about 100 bytes more.
+ */
+export class PackedSequences implements IdSequences {
+  constructor(readonly data: Uint16Array | Int32Array, readonly offsets: Uint32Array) {}
+  get length(): number {
+    return this.offsets.length - 1;
+  }
+  /** Sequence `i` (0 <= i < length), a view into `data`. */
+  at(i: number): Uint16Array | Int32Array {
+    return this.data.subarray(this.offsets[i], this.offsets[i + 1]);
+  }
+}
+
 /** Encoded examples: token ids per example, and a class index (classification) or target values (regression). */
-export interface EncodedDataset {
-  ids: number[][];
+export interface EncodedDataset<Ids extends IdSequences = IdSequences> {
+  ids: Ids;
   targets: number[] | number[][];
 }
 
@@ -179,7 +200,7 @@ export function makeScheduler(name: SchedulerName, opt: optim.Optimizer, o: FitO
 
 /** Pads the examples `idx` of `data` into one batch. */
 export function makeBatch(data: EncodedDataset, idx: readonly number[], task: Task, maxLen?: number): { input: Tensor; lengths: number[]; target: Tensor } {
-  const seqs = idx.map((i) => data.ids[i]!);
+  const seqs = idx.map((i) => data.ids.at(i)!);
   const longest = Math.max(1, ...seqs.map((s) => s.length));
   const padded = padSequences(seqs, { maxLen: maxLen ? Math.min(maxLen, longest) : longest });
   const input = padded.input;
@@ -252,7 +273,7 @@ export async function fit(model: SequenceModel, train: EncodedDataset, val: Enco
   manualSeed(seed);
   const params = model.parameters();
   const opt = makeOptimizer(options.optimizer ?? "adam", params, options.lr, options.weightDecay);
-  const loader = new BucketLoader(train.ids.map((_, i) => i), { batchSize, lengthOf: (i) => train.ids[i]!.length, seed });
+  const loader = new BucketLoader(Array.from({ length: train.ids.length }, (_, i) => i), { batchSize, lengthOf: (i) => train.ids.at(i)!.length, seed });
   const schedule = options.scheduler ?? "none";
   const scheduler = makeScheduler(schedule, opt, options, loader.length);
   const div = options.divergence === false ? null : { ...DIVERGENCE_DEFAULTS, ...options.divergence };

@@ -3,12 +3,13 @@
  * indices or numbers, texts to token ids over a vocabulary built from the training part only, and
  * the text model that fits them. Browser-safe.
  */
-import { toNumbers } from "../data/table.js";
+import { trainValSplit, type Split } from "../data/loader.js";
+import { checkColumns, selectRow, toNumber, toNumbers } from "../data/table.js";
 import { SequenceRegressor, TextClassifier, type SequenceEncoderOptions } from "../models/text.js";
 import type { TextModel } from "../models/bundle.js";
 import type { Tokenizer } from "../text/tokenizer.js";
 import { Vocab } from "../text/vocab.js";
-import type { EncodedDataset, Task } from "./fit.js";
+import { PackedSequences, type EncodedDataset, type Task } from "./fit.js";
 
 export interface EncodeLabelsOptions {
   task: Task;
@@ -86,12 +87,12 @@ export function encodeTextSplit(
   targets: readonly number[] | readonly number[][],
   split: { train: readonly number[]; val: readonly number[] },
   options: EncodeTextSplitOptions,
-): { vocab: Vocab; train: EncodedDataset; val: EncodedDataset } {
+): { vocab: Vocab; train: EncodedDataset<number[][]>; val: EncodedDataset<number[][]> } {
   if (targets.length !== texts.length) throw new Error(`encodeTextSplit: ${texts.length} texts but ${targets.length} targets`);
   const { tokenizer, minFreq = 1, maxVocab = Infinity, maxLen } = options;
   const tokens = texts.map((t) => tokenizer.tokenize(t));
   const vocab = Vocab.build(split.train.map((i) => tokens[i]!), { minFreq, maxSize: maxVocab });
-  const encode = (idx: readonly number[]): EncodedDataset => ({
+  const encode = (idx: readonly number[]): EncodedDataset<number[][]> => ({
     ids: idx.map((i) => {
       const ids = vocab.encode(tokens[i]!);
       return maxLen ? ids.slice(0, maxLen) : ids;
@@ -99,6 +100,163 @@ export function encodeTextSplit(
     targets: idx.map((i) => targets[i]!) as number[] | number[][],
   });
   return { vocab, train: encode(split.train), val: encode(split.val) };
+}
+
+export interface EncodeTextRowsOptions extends EncodeTextSplitOptions {
+  task: Task;
+  /** The column holding the text. Default "text". */
+  textCol?: string;
+  /** The column holding the label. Default "label"; also the target name of a regression. */
+  labelCol?: string;
+  /** Share of the examples held out for validation, stratified by label for classification. Default 0.1. */
+  valFraction?: number;
+  /** Seed of the split. Default 0. */
+  seed?: number;
+}
+
+/** A table encoded for training by `encodeTextRows`. */
+export interface EncodedTextRows {
+  /** Class names by index (classification), or the target name (regression). */
+  labels: string[];
+  vocab: Vocab;
+  /** Indices of the training and validation examples among the rows kept. */
+  split: Split;
+  train: EncodedDataset<PackedSequences>;
+  val: EncodedDataset<PackedSequences>;
+  /** Rows read, and rows of those skipped because their text was empty, blank or missing. */
+  rows: number;
+  skipped: number;
+}
+
+const CHUNK = 1 << 20;
+
+/**
+ * `selectColumns`, `encodeLabels`, `trainValSplit` and `encodeTextSplit` in one pass over table
+ * rows (e.g. from `streamTable`), for data too big to hold as text: each row is tokenized as it
+ * arrives, and only its label and its token ids under a provisional vocabulary are kept, in typed
+ * arrays. Once the rows are read, the split is drawn, the vocabulary is counted over the training
+ * rows and the ids are mapped to it. The result equals those four calls on the same rows (same
+ * classes, split, vocabulary, ids and errors), with the ids in `PackedSequences`. Rows without
+ * text give an empty result (no labels, empty parts) rather than an error.
+ *
+ * @example
+ * const table = streamTable("reviews.csv");
+ * const { labels, vocab, train, val } = await encodeTextRows(table, { task: "classification", tokenizer: createTokenizer("word") });
+ */
+export async function encodeTextRows(
+  rows: AsyncIterable<Record<string, unknown>> | Iterable<Record<string, unknown>>,
+  options: EncodeTextRowsOptions,
+): Promise<EncodedTextRows> {
+  const { tokenizer, task, textCol = "text", labelCol = "label", minFreq = 1, maxVocab = Infinity, maxLen, valFraction, seed } = options;
+  const columns = new Set<string>();
+  const tokenIds = new Map<string, number>(); // provisional ids, in order of first appearance
+  const labelIds = new Map<string, number>();
+  const lengths: number[] = [];
+  const targets: number[] = []; // the provisional label id (classification) or the value (regression)
+  // Rows never straddle two chunks; a chunk turns to Int32Array when a provisional id passes 0xffff.
+  const chunks: (Uint16Array | Int32Array)[] = [new Uint16Array(CHUNK)];
+  let pos = 0;
+  let n = 0;
+  let skipped = 0;
+  // selectColumns reports a missing column before any row error, and encodeLabels' errors come after both.
+  let rowError: unknown;
+  let numberError: unknown;
+  for await (const record of rows) {
+    n++;
+    for (const key of Object.keys(record)) columns.add(key);
+    let picked: [string, string] | null = null;
+    try {
+      if (rowError === undefined) picked = selectRow(record, n, textCol, labelCol);
+    } catch (err) {
+      rowError = err;
+    }
+    if (rowError !== undefined) {
+      if (columns.has(textCol) && columns.has(labelCol)) throw rowError;
+      continue;
+    }
+    if (!picked) {
+      skipped++;
+      continue;
+    }
+    const [text, label] = picked;
+    if (task === "regression") {
+      try {
+        targets.push(toNumber(label, lengths.length + 1));
+      } catch (err) {
+        numberError ??= err;
+      }
+    } else {
+      if (!labelIds.has(label)) labelIds.set(label, labelIds.size);
+      targets.push(labelIds.get(label)!);
+    }
+    const tokens = tokenizer.tokenize(text);
+    let chunk = chunks[chunks.length - 1]!;
+    if (pos + tokens.length > chunk.length) {
+      chunks.push((chunk = new (tokenIds.size > 0xffff ? Int32Array : Uint16Array)(Math.max(CHUNK, tokens.length))));
+      pos = 0;
+    }
+    for (const t of tokens) {
+      if (!tokenIds.has(t)) tokenIds.set(t, tokenIds.size);
+      const id = tokenIds.get(t)!;
+      if (id > 0xffff && chunk instanceof Uint16Array) chunks[chunks.length - 1] = chunk = Int32Array.from(chunk);
+      chunk[pos++] = id;
+    }
+    lengths.push(tokens.length);
+  }
+  if (n > 0) checkColumns([...columns], [textCol, labelCol]);
+  if (numberError !== undefined) throw numberError;
+  if (lengths.length === 0) {
+    const none = { ids: new PackedSequences(new Uint16Array(0), new Uint32Array(1)), targets: [] };
+    return { labels: [], vocab: new Vocab([]), split: { train: [], val: [] }, train: none, val: none, rows: n, skipped };
+  }
+
+  let labels = [labelCol];
+  if (task !== "regression") {
+    const classes = encodeLabels([...labelIds.keys()], { task, column: labelCol });
+    labels = classes.labels;
+    targets.forEach((p, i) => (targets[i] = classes.targets[p]!));
+  }
+  const split = trainValSplit(lengths.length, { valFraction, seed, stratify: task === "classification" ? targets : undefined });
+  const isVal = new Uint8Array(lengths.length);
+  for (const i of split.val) isVal[i] = 1;
+  const eachRow = (fn: (i: number, seq: Uint16Array | Int32Array) => void, release = false): void => {
+    let c = 0;
+    let p = 0;
+    lengths.forEach((len, i) => {
+      if (p + len > chunks[c]!.length) {
+        if (release) chunks[c] = new Uint16Array(0);
+        c++;
+        p = 0;
+      }
+      fn(i, chunks[c]!.subarray(p, (p += len)));
+    });
+  };
+
+  // Vocab.build over the training rows: counts, and ties in order of first appearance there.
+  const tokens = [...tokenIds.keys()];
+  tokenIds.clear();
+  const counts = new Uint32Array(tokens.length);
+  const seen: number[] = [];
+  eachRow((i, seq) => {
+    if (!isVal[i]) for (let j = 0; j < seq.length; j++) if (counts[seq[j]!]++ === 0) seen.push(seq[j]!);
+  });
+  const vocab = Vocab.fromCounts(seen.map((p) => [tokens[p]!, counts[p]!] as const), { minFreq, maxSize: maxVocab });
+  const finalIds = Int32Array.from(tokens, (t) => vocab.stoi(t));
+
+  const pack = (idx: readonly number[]): EncodedDataset<PackedSequences> => {
+    const offsets = new Uint32Array(idx.length + 1);
+    idx.forEach((i, k) => (offsets[k + 1] = offsets[k]! + (maxLen ? Math.min(lengths[i]!, maxLen) : lengths[i]!)));
+    const data = new (vocab.size > 0x10000 ? Int32Array : Uint16Array)(offsets[idx.length]!);
+    return { ids: new PackedSequences(data, offsets), targets: idx.map((i) => targets[i]!) };
+  };
+  const parts = [pack(split.train), pack(split.val)] as const;
+  const next = [0, 0];
+  eachRow((i, seq) => {
+    const { data, offsets } = parts[isVal[i]!]!.ids;
+    const k = next[isVal[i]!]!++;
+    for (let j = offsets[k]!, from = 0; j < offsets[k + 1]!; j++) data[j] = finalIds[seq[from++]!]!;
+  }, true);
+  return { labels, vocab, split, train: parts[0], val: parts[1], rows: n, skipped };
 }
 
 export interface TextModelSpec extends SequenceEncoderOptions {
