@@ -1,10 +1,9 @@
 /** `seqtorch train`: text file (or the embedded names) to a trained model in a checkpoint directory. */
 import { mkdir } from "node:fs/promises";
 import { basename, dirname, extname, join, resolve } from "node:path";
-import { type cells, data, listBackends, models, nn, setBackend, text, train as tr } from "../index.js";
-import { readTable } from "../data/node.js";
+import { type cells, listBackends, models, nn, setBackend, text, train as tr } from "../index.js";
 import { saveCheckpoint, writeFileAtomic } from "../io/node.js";
-import { loadNames, type LabelledTexts } from "./datasets.js";
+import { prepareTrainingData } from "./datasets.js";
 import { CliError, EpochBar, pct } from "./output.js";
 
 export interface TrainArgs {
@@ -44,16 +43,6 @@ export interface TrainArgs {
   quiet: boolean;
 }
 
-function loadData(args: TrainArgs): LabelledTexts {
-  if (!args.data) return loadNames();
-  const table = readTable(args.data);
-  if (table.rows.length === 0) throw new CliError(`no rows in ${args.data}`);
-  const { texts, labels, skipped } = data.selectColumns(table.rows, { textCol: args.textCol, labelCol: args.labelCol });
-  if (texts.length === 0) throw new CliError(`no rows with text in column "${args.textCol}" of ${args.data}`);
-  const note = skipped ? `, ${skipped} rows without text skipped` : "";
-  return { texts, labels, description: `${basename(args.data)} (${texts.length} rows${note})` };
-}
-
 export async function trainCommand(args: TrainArgs): Promise<void> {
   if (!listBackends().includes(args.backend)) throw new CliError(`unknown backend "${args.backend}"; available: ${listBackends().join(", ")}`, 2);
   setBackend(args.backend);
@@ -61,15 +50,13 @@ export async function trainCommand(args: TrainArgs): Promise<void> {
     if (!args.json && !args.quiet) process.stdout.write(`${s}\n`);
   };
   const defaultData = !args.data;
-  const raw = loadData(args);
   const task = args.task;
 
-  const { labels: labelNames, targets } = tr.encodeLabels(raw.labels, { task, column: args.labelCol });
-  const split = data.trainValSplit(raw.texts.length, { valFraction: args.valFraction, seed: args.seed, stratify: task === "classification" ? raw.labels : undefined });
   const tokenizer = args.tokenizer === "word"
     ? text.createTokenizer("word", { locale: args.locale, lowercase: args.lowercase })
     : text.createTokenizer(args.tokenizer, { lowercase: args.lowercase });
-  const { vocab, train: trainSet, val: valSet } = tr.encodeTextSplit(raw.texts, targets, split, { tokenizer, minFreq: args.minFreq, maxVocab: args.maxVocab, maxLen: args.maxLen });
+  const raw = await prepareTrainingData(args, tokenizer);
+  const { labelNames, split, vocab, trainSet, valSet } = raw;
   const model = tr.buildTextModel({
     task, labels: labelNames, vocabSize: vocab.size, embeddingDim: args.embeddingDim, hiddenSize: args.hiddenSize, cell: args.cell,
     numLayers: args.layers, bidirectional: args.bidirectional, dropout: args.dropout, pooling: args.pooling,
