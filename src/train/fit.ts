@@ -24,17 +24,19 @@ export interface IdSequences {
   at(i: number): ArrayLike<number> | undefined;
 }
 
+export type IdArray = Uint8Array | Uint16Array | Int32Array;
+
 /**
  * Id sequences packed in one typed array, sequence `i` being `data[offsets[i] .. offsets[i + 1])`:
- * 2 or 4 bytes a token, where an array per sequence costs about 100 bytes more.
+ * 1, 2 or 4 bytes a token, where an array per sequence costs about 100 bytes more.
  */
 export class PackedSequences implements IdSequences {
-  constructor(readonly data: Uint16Array | Int32Array, readonly offsets: Uint32Array) {}
+  constructor(readonly data: IdArray, readonly offsets: Uint32Array) {}
   get length(): number {
     return this.offsets.length - 1;
   }
   /** Sequence `i` (0 <= i < length), a view into `data`. */
-  at(i: number): Uint16Array | Int32Array {
+  at(i: number): IdArray {
     return this.data.subarray(this.offsets[i], this.offsets[i + 1]);
   }
 }

@@ -13,7 +13,7 @@ export {
 } from "./plot.js";
 export {
   fit, evaluate, makeOptimizer, makeScheduler, makeBatch, DivergenceError, DIVERGENCE_DEFAULTS, type DivergenceOptions,
-  PackedSequences, type IdSequences,
+  PackedSequences, type IdSequences, type IdArray,
   type SequenceModel, type Task, type EncodedDataset, type OptimizerName, type SchedulerName, type FitOptions,
   type BatchProgress, type Evaluation, type EpochResult, type FitResult,
 } from "./fit.js";

@@ -9,7 +9,7 @@ import { SequenceRegressor, TextClassifier, type SequenceEncoderOptions } from "
 import type { TextModel } from "../models/bundle.js";
 import type { Tokenizer } from "../text/tokenizer.js";
 import { Vocab } from "../text/vocab.js";
-import { PackedSequences, type EncodedDataset, type Task } from "./fit.js";
+import { PackedSequences, type EncodedDataset, type IdArray, type Task } from "./fit.js";
 
 export interface EncodeLabelsOptions {
   task: Task;
@@ -129,6 +129,13 @@ export interface EncodedTextRows {
 }
 
 const CHUNK = 1 << 20;
+/** The smallest array type for ids `0 .. size - 1`. */
+const idArray = (size: number): new (n: number | IdArray) => IdArray => (size <= 0x100 ? Uint8Array : size <= 0x10000 ? Uint16Array : Int32Array);
+const grow = <T extends Uint32Array | Float64Array>(a: T): T => {
+  const b = new (a.constructor as new (n: number) => T)(2 * a.length);
+  b.set(a);
+  return b;
+};
 
 /**
  * `selectColumns`, `encodeLabels`, `trainValSplit` and `encodeTextSplit` in one pass over table
@@ -151,10 +158,12 @@ export async function encodeTextRows(
   const columns = new Set<string>();
   const tokenIds = new Map<string, number>(); // provisional ids, in order of first appearance
   const labelIds = new Map<string, number>();
-  const lengths: number[] = [];
-  const targets: number[] = []; // the provisional label id (classification) or the value (regression)
-  // Rows never straddle two chunks; a chunk turns to Int32Array when a provisional id passes 0xffff.
-  const chunks: (Uint16Array | Int32Array)[] = [new Uint16Array(CHUNK)];
+  // Per kept row, in arrays grown by doubling: its token count, and its provisional label id (classification) or value (regression).
+  let lengths = new Uint32Array(1024);
+  let targets = new Float64Array(1024);
+  let kept = 0;
+  // Rows never straddle two chunks; a chunk is widened when a provisional id outgrows its type.
+  const chunks: IdArray[] = [new Uint8Array(CHUNK)];
   let pos = 0;
   let n = 0;
   let skipped = 0;
@@ -179,56 +188,61 @@ export async function encodeTextRows(
       continue;
     }
     const [text, label] = picked;
+    if (kept === lengths.length) [lengths, targets] = [grow(lengths), grow(targets)];
     if (task === "regression") {
       try {
-        targets.push(toNumber(label, lengths.length + 1));
+        targets[kept] = toNumber(label, kept + 1);
       } catch (err) {
         numberError ??= err;
       }
     } else {
       if (!labelIds.has(label)) labelIds.set(label, labelIds.size);
-      targets.push(labelIds.get(label)!);
+      targets[kept] = labelIds.get(label)!;
     }
     const tokens = tokenizer.tokenize(text);
     let chunk = chunks[chunks.length - 1]!;
     if (pos + tokens.length > chunk.length) {
-      chunks.push((chunk = new (tokenIds.size > 0xffff ? Int32Array : Uint16Array)(Math.max(CHUNK, tokens.length))));
+      chunks.push((chunk = new (idArray(tokenIds.size + 1))(Math.max(CHUNK, tokens.length))));
       pos = 0;
     }
     for (const t of tokens) {
       if (!tokenIds.has(t)) tokenIds.set(t, tokenIds.size);
       const id = tokenIds.get(t)!;
-      if (id > 0xffff && chunk instanceof Uint16Array) chunks[chunks.length - 1] = chunk = Int32Array.from(chunk);
+      if (id >= 2 ** (8 * chunk.BYTES_PER_ELEMENT)) chunks[chunks.length - 1] = chunk = new (idArray(id + 1))(chunk);
       chunk[pos++] = id;
     }
-    lengths.push(tokens.length);
+    lengths[kept++] = tokens.length;
   }
   if (n > 0) checkColumns([...columns], [textCol, labelCol]);
   if (numberError !== undefined) throw numberError;
-  if (lengths.length === 0) {
-    const none = { ids: new PackedSequences(new Uint16Array(0), new Uint32Array(1)), targets: [] };
+  if (kept === 0) {
+    const none = { ids: new PackedSequences(new Uint8Array(0), new Uint32Array(1)), targets: [] };
     return { labels: [], vocab: new Vocab([]), split: { train: [], val: [] }, train: none, val: none, rows: n, skipped };
   }
 
+  lengths = lengths.subarray(0, kept);
+  targets = targets.subarray(0, kept);
   let labels = [labelCol];
   if (task !== "regression") {
     const classes = encodeLabels([...labelIds.keys()], { task, column: labelCol });
     labels = classes.labels;
     targets.forEach((p, i) => (targets[i] = classes.targets[p]!));
   }
-  const split = trainValSplit(lengths.length, { valFraction, seed, stratify: task === "classification" ? targets : undefined });
-  const isVal = new Uint8Array(lengths.length);
+  const split = trainValSplit(kept, { valFraction, seed, stratify: task === "classification" ? targets : undefined });
+  const isVal = new Uint8Array(kept);
   for (const i of split.val) isVal[i] = 1;
-  const eachRow = (fn: (i: number, seq: Uint16Array | Int32Array) => void, release = false): void => {
+  /** Calls `fn` with each row's ids: `chunk[start .. start + len)`; `release` drops each chunk once read. */
+  const eachRow = (fn: (i: number, chunk: IdArray, start: number, len: number) => void, release = false): void => {
     let c = 0;
     let p = 0;
     lengths.forEach((len, i) => {
       if (p + len > chunks[c]!.length) {
-        if (release) chunks[c] = new Uint16Array(0);
+        if (release) chunks[c] = new Uint8Array(0);
         c++;
         p = 0;
       }
-      fn(i, chunks[c]!.subarray(p, (p += len)));
+      fn(i, chunks[c]!, p, len);
+      p += len;
     });
   };
 
@@ -237,8 +251,8 @@ export async function encodeTextRows(
   tokenIds.clear();
   const counts = new Uint32Array(tokens.length);
   const seen: number[] = [];
-  eachRow((i, seq) => {
-    if (!isVal[i]) for (let j = 0; j < seq.length; j++) if (counts[seq[j]!]++ === 0) seen.push(seq[j]!);
+  eachRow((i, chunk, start, len) => {
+    if (!isVal[i]) for (let j = start; j < start + len; j++) if (counts[chunk[j]!]++ === 0) seen.push(chunk[j]!);
   });
   const vocab = Vocab.fromCounts(seen.map((p) => [tokens[p]!, counts[p]!] as const), { minFreq, maxSize: maxVocab });
   const finalIds = Int32Array.from(tokens, (t) => vocab.stoi(t));
@@ -246,15 +260,15 @@ export async function encodeTextRows(
   const pack = (idx: readonly number[]): EncodedDataset<PackedSequences> => {
     const offsets = new Uint32Array(idx.length + 1);
     idx.forEach((i, k) => (offsets[k + 1] = offsets[k]! + (maxLen ? Math.min(lengths[i]!, maxLen) : lengths[i]!)));
-    const data = new (vocab.size > 0x10000 ? Int32Array : Uint16Array)(offsets[idx.length]!);
+    const data = new (idArray(vocab.size))(offsets[idx.length]!);
     return { ids: new PackedSequences(data, offsets), targets: idx.map((i) => targets[i]!) };
   };
   const parts = [pack(split.train), pack(split.val)] as const;
   const next = [0, 0];
-  eachRow((i, seq) => {
+  eachRow((i, chunk, start) => {
     const { data, offsets } = parts[isVal[i]!]!.ids;
     const k = next[isVal[i]!]!++;
-    for (let j = offsets[k]!, from = 0; j < offsets[k + 1]!; j++) data[j] = finalIds[seq[from++]!]!;
+    for (let j = offsets[k]!, from = start; j < offsets[k + 1]!; j++) data[j] = finalIds[chunk[from++]!]!;
   }, true);
   return { labels, vocab, split, train: parts[0], val: parts[1], rows: n, skipped };
 }
