@@ -27,17 +27,20 @@ export interface IdSequences {
 export type IdArray = Uint8Array | Uint16Array | Int32Array;
 
 /**
- * Id sequences packed in one typed array, sequence `i` being `data[offsets[i] .. offsets[i + 1])`:
- * 1, 2 or 4 bytes a token, where an array per sequence costs about 100 bytes more.
+ * Id sequences held in one typed array, sequence `i` being `data[starts[i] .. starts[i] + lengths[i])`:
+ * 1, 2 or 4 bytes a token, where an array per sequence costs about 100 bytes more. Several sets
+ * (a training and a validation part) can share one `data`.
  */
 export class PackedSequences implements IdSequences {
-  constructor(readonly data: IdArray, readonly offsets: Uint32Array) {}
+  constructor(readonly data: IdArray, readonly starts: Uint32Array, readonly lengths: Uint32Array) {
+    if (lengths.length !== starts.length) throw new Error(`PackedSequences: ${starts.length} starts but ${lengths.length} lengths`);
+  }
   get length(): number {
-    return this.offsets.length - 1;
+    return this.starts.length;
   }
   /** Sequence `i` (0 <= i < length), a view into `data`. */
   at(i: number): IdArray {
-    return this.data.subarray(this.offsets[i], this.offsets[i + 1]);
+    return this.data.subarray(this.starts[i], this.starts[i]! + this.lengths[i]!);
   }
 }
 

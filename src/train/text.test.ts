@@ -127,13 +127,16 @@ describe("encodeTextRows", () => {
     }), { numRuns: 300 });
   });
 
-  test("more than 65536 distinct tokens, and rows across many chunks of ids", async () => {
+  test("more than 65536 distinct tokens and a million ids; ids widened for the specials", async () => {
     // 74 K distinct tokens, 1.3 M in all: more than a chunk of 2^20 ids.
     const rows = Array.from({ length: 40_000 }, (_, i) => ({ text: `t${i} t${i * 7} ${"w ".repeat(i % 60)}x${i % 5}`, label: i % 3 ? "a" : "b" }));
     const tokenizer = createTokenizer("whitespace");
     for (const o of [{ task: "classification" as const, tokenizer }, { task: "classification" as const, tokenizer, maxVocab: 1000, maxLen: 9, valFraction: 0.3 }]) {
       expect(await streamed(rows, o, o.maxVocab ? Uint16Array : Int32Array)).toEqual(reference(rows, o));
     }
+    // 255 distinct tokens fit in bytes, but not once <pad> and <unk> are added.
+    const bytes = Array.from({ length: 300 }, (_, i) => ({ text: `t${i % 255}`, label: i % 2 ? "a" : "b" }));
+    expect(await streamed(bytes, { task: "classification", tokenizer, valFraction: 0 }, Uint16Array)).toEqual(reference(bytes, { task: "classification", tokenizer, valFraction: 0 }));
     const chars = await encodeTextRows(rows, { task: "regression", labelCol: "n", tokenizer: createTokenizer("char") }).catch((e: Error) => e.message);
     expect(chars).toBe('selectColumns: column "n" not found; available columns: text, label');
   });

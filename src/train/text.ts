@@ -128,14 +128,14 @@ export interface EncodedTextRows {
   skipped: number;
 }
 
-const CHUNK = 1 << 20;
 /** The smallest array type for ids `0 .. size - 1`. */
-const idArray = (size: number): new (n: number | IdArray) => IdArray => (size <= 0x100 ? Uint8Array : size <= 0x10000 ? Uint16Array : Int32Array);
-const grow = <T extends Uint32Array | Float64Array>(a: T): T => {
-  const b = new (a.constructor as new (n: number) => T)(2 * a.length);
+const idArray = (size: number): new (n: number) => IdArray => (size <= 0x100 ? Uint8Array : size <= 0x10000 ? Uint16Array : Int32Array);
+/** A copy of `a` in a new array of `type` and length `n` (by default twice as long). */
+function grown<T extends IdArray | Uint32Array | Float64Array>(a: T, type = a.constructor as new (n: number) => T, n = 2 * a.length): T {
+  const b = new type(n);
   b.set(a);
   return b;
-};
+}
 
 /**
  * `selectColumns`, `encodeLabels`, `trainValSplit` and `encodeTextSplit` in one pass over table
@@ -162,9 +162,9 @@ export async function encodeTextRows(
   let lengths = new Uint32Array(1024);
   let targets = new Float64Array(1024);
   let kept = 0;
-  // Rows never straddle two chunks; a chunk is widened when a provisional id outgrows its type.
-  const chunks: IdArray[] = [new Uint8Array(CHUNK)];
-  let pos = 0;
+  // The provisional ids of the kept rows, end to end; widened when an id outgrows the type.
+  let ids: IdArray = new Uint8Array(1 << 16);
+  let end = 0;
   let n = 0;
   let skipped = 0;
   // selectColumns reports a missing column before any row error, and encodeLabels' errors come after both.
@@ -188,7 +188,7 @@ export async function encodeTextRows(
       continue;
     }
     const [text, label] = picked;
-    if (kept === lengths.length) [lengths, targets] = [grow(lengths), grow(targets)];
+    if (kept === lengths.length) [lengths, targets] = [grown(lengths), grown(targets)];
     if (task === "regression") {
       try {
         targets[kept] = toNumber(label, kept + 1);
@@ -200,23 +200,19 @@ export async function encodeTextRows(
       targets[kept] = labelIds.get(label)!;
     }
     const tokens = tokenizer.tokenize(text);
-    let chunk = chunks[chunks.length - 1]!;
-    if (pos + tokens.length > chunk.length) {
-      chunks.push((chunk = new (idArray(tokenIds.size + 1))(Math.max(CHUNK, tokens.length))));
-      pos = 0;
-    }
+    while (end + tokens.length > ids.length) ids = grown(ids);
     for (const t of tokens) {
       if (!tokenIds.has(t)) tokenIds.set(t, tokenIds.size);
       const id = tokenIds.get(t)!;
-      if (id >= 2 ** (8 * chunk.BYTES_PER_ELEMENT)) chunks[chunks.length - 1] = chunk = new (idArray(id + 1))(chunk);
-      chunk[pos++] = id;
+      if (id >= 2 ** (8 * ids.BYTES_PER_ELEMENT)) ids = grown(ids, idArray(id + 1), ids.length);
+      ids[end++] = id;
     }
     lengths[kept++] = tokens.length;
   }
   if (n > 0) checkColumns([...columns], [textCol, labelCol]);
   if (numberError !== undefined) throw numberError;
   if (kept === 0) {
-    const none = { ids: new PackedSequences(new Uint8Array(0), new Uint32Array(1)), targets: [] };
+    const none = { ids: new PackedSequences(new Uint8Array(0), new Uint32Array(0), new Uint32Array(0)), targets: [] };
     return { labels: [], vocab: new Vocab([]), split: { train: [], val: [] }, train: none, val: none, rows: n, skipped };
   }
 
@@ -231,18 +227,12 @@ export async function encodeTextRows(
   const split = trainValSplit(kept, { valFraction, seed, stratify: task === "classification" ? targets : undefined });
   const isVal = new Uint8Array(kept);
   for (const i of split.val) isVal[i] = 1;
-  /** Calls `fn` with each row's ids: `chunk[start .. start + len)`; `release` drops each chunk once read. */
-  const eachRow = (fn: (i: number, chunk: IdArray, start: number, len: number) => void, release = false): void => {
-    let c = 0;
-    let p = 0;
+  /** Calls `fn` with each row's ids: `ids[start .. start + len)`. */
+  const eachRow = (fn: (i: number, start: number, len: number) => void): void => {
+    let start = 0;
     lengths.forEach((len, i) => {
-      if (p + len > chunks[c]!.length) {
-        if (release) chunks[c] = new Uint8Array(0);
-        c++;
-        p = 0;
-      }
-      fn(i, chunks[c]!, p, len);
-      p += len;
+      fn(i, start, len);
+      start += len;
     });
   };
 
@@ -251,26 +241,28 @@ export async function encodeTextRows(
   tokenIds.clear();
   const counts = new Uint32Array(tokens.length);
   const seen: number[] = [];
-  eachRow((i, chunk, start, len) => {
-    if (!isVal[i]) for (let j = start; j < start + len; j++) if (counts[chunk[j]!]++ === 0) seen.push(chunk[j]!);
+  eachRow((i, start, len) => {
+    if (!isVal[i]) for (let j = start; j < start + len; j++) if (counts[ids[j]!]++ === 0) seen.push(ids[j]!);
   });
   const vocab = Vocab.fromCounts(seen.map((p) => [tokens[p]!, counts[p]!] as const), { minFreq, maxSize: maxVocab });
   const finalIds = Int32Array.from(tokens, (t) => vocab.stoi(t));
 
-  const pack = (idx: readonly number[]): EncodedDataset<PackedSequences> => {
-    const offsets = new Uint32Array(idx.length + 1);
-    idx.forEach((i, k) => (offsets[k + 1] = offsets[k]! + (maxLen ? Math.min(lengths[i]!, maxLen) : lengths[i]!)));
-    const data = new (idArray(vocab.size))(offsets[idx.length]!);
-    return { ids: new PackedSequences(data, offsets), targets: idx.map((i) => targets[i]!) };
-  };
-  const parts = [pack(split.train), pack(split.val)] as const;
+  // Both parts are views into one array of final ids (in place when the type stays the same).
+  const Final = idArray(vocab.size);
+  const data = ids instanceof Final ? ids.subarray(0, end) : new Final(end);
+  for (let j = 0; j < end; j++) data[j] = finalIds[ids[j]!]!;
+  const [train, val] = [split.train, split.val].map((idx) => ({
+    ids: new PackedSequences(data, new Uint32Array(idx.length), new Uint32Array(idx.length)),
+    targets: idx.map((i) => targets[i]!),
+  }));
   const next = [0, 0];
-  eachRow((i, chunk, start) => {
-    const { data, offsets } = parts[isVal[i]!]!.ids;
+  eachRow((i, start, len) => {
+    const { starts, lengths: lens } = (isVal[i] ? val : train).ids;
     const k = next[isVal[i]!]!++;
-    for (let j = offsets[k]!, from = start; j < offsets[k + 1]!; j++) data[j] = finalIds[chunk[from++]!]!;
-  }, true);
-  return { labels, vocab, split, train: parts[0], val: parts[1], rows: n, skipped };
+    starts[k] = start;
+    lens[k] = maxLen ? Math.min(len, maxLen) : len;
+  });
+  return { labels, vocab, split, train, val, rows: n, skipped };
 }
 
 export interface TextModelSpec extends SequenceEncoderOptions {
