@@ -7,7 +7,7 @@ import { createHash } from "node:crypto";
 import { createReadStream, readFileSync } from "node:fs";
 import { extname } from "node:path";
 import { pipeline } from "node:stream";
-import { columnsOf, firstLine, headerNames, parseDelimited, parseJsonLine, parseJsonLines, toRecord, type Delimiter, type Table } from "./table.js";
+import { columnsOf, delimiterOf, headerNames, parseDelimited, parseJsonLine, parseJsonLines, toRecord, type Delimiter, type Table } from "./table.js";
 
 /** A table format `readTable` reads. */
 export type TableFormat = "csv" | "tsv" | "jsonl";
@@ -128,7 +128,14 @@ export interface TableStream extends AsyncIterable<Record<string, unknown>> {
  * table.fingerprint; // "e3b0c442..."
  */
 export function streamTable(path: string, options: ReadTableOptions = {}): TableStream {
-  const table = { columns: [] as string[], fingerprint: "", [Symbol.asyncIterator]: () => streamRows(path, options, table) };
+  const columns = new Set<string>();
+  const table = {
+    get columns() {
+      return [...columns];
+    },
+    fingerprint: "",
+    [Symbol.asyncIterator]: () => streamRows(path, options, columns, table),
+  };
   return table;
 }
 
@@ -154,7 +161,7 @@ async function* textChunks(path: string, out: { fingerprint: string }): AsyncGen
   out.fingerprint = hash.digest("hex");
 }
 
-async function* streamRows(path: string, options: ReadTableOptions, table: { columns: string[]; fingerprint: string }): AsyncGenerator<Record<string, unknown>> {
+async function* streamRows(path: string, options: ReadTableOptions, columnSet: Set<string>, table: { fingerprint: string }): AsyncGenerator<Record<string, unknown>> {
   const chunks = textChunks(path, table);
   // Read the first line before anything else: it decides the delimiter, and file errors come before format errors.
   let head = "";
@@ -169,11 +176,8 @@ async function* streamRows(path: string, options: ReadTableOptions, table: { col
     if (format === "jsonl") yield "\n"; // ends the last line
   })();
   try {
-    if (format === "jsonl") return yield* jsonLines(text, table.columns);
-    const delimiter = options.delimiter ?? (format === "tsv" || firstLine(head).includes("\t") ? "\t" : ",");
-    if (delimiter !== "," && delimiter !== "\t" && delimiter !== ";") {
-      throw new RangeError(`invalid delimiter: ${JSON.stringify(delimiter)} (must be ",", "\\t" or ";")`);
-    }
+    if (format === "jsonl") return yield* jsonLines(text, columnSet);
+    const delimiter = delimiterOf(head, options.delimiter ?? (format === "tsv" ? "\t" : undefined));
     const header = options.header ?? true;
     const parser = parse({ delimiter, bom: true, skip_empty_lines: true });
     pipeline(text, parser, () => {}); // an error reaches the loop below through the parser
@@ -182,7 +186,7 @@ async function* streamRows(path: string, options: ReadTableOptions, table: { col
       if (columns) yield toRecord(columns, fields);
       else {
         columns = header ? headerNames(fields) : fields.map((_, i) => String(i));
-        table.columns.push(...columns);
+        for (const c of columns) columnSet.add(c);
         if (!header) yield toRecord(columns, fields);
       }
     }
@@ -192,8 +196,7 @@ async function* streamRows(path: string, options: ReadTableOptions, table: { col
 }
 
 /** JSON Lines records from text chunks that end with a newline; `columns` collects every key seen. */
-async function* jsonLines(text: AsyncIterable<string>, columns: string[]): AsyncGenerator<Record<string, unknown>> {
-  const seen = new Set<string>();
+async function* jsonLines(text: AsyncIterable<string>, columns: Set<string>): AsyncGenerator<Record<string, unknown>> {
   let rest = "";
   let line = 0;
   for await (const chunk of text) {
@@ -204,12 +207,7 @@ async function* jsonLines(text: AsyncIterable<string>, columns: string[]): Async
     for (const l of lines) {
       const record = parseJsonLine(l.endsWith("\r") ? l.slice(0, -1) : l, ++line);
       if (!record) continue;
-      for (const key of Object.keys(record)) {
-        if (!seen.has(key)) {
-          seen.add(key);
-          columns.push(key);
-        }
-      }
+      for (const key of Object.keys(record)) columns.add(key);
       yield record;
     }
   }

@@ -54,10 +54,7 @@ const errorMessage = (err: unknown): string => (err instanceof Error ? err.messa
 export function parseDelimited(text: string, options: ParseDelimitedOptions = {}): Table {
   const { header = true } = options;
   const body = stripBom(text);
-  const delimiter = options.delimiter ?? (firstLine(body).includes("\t") ? "\t" : ",");
-  if (delimiter !== "," && delimiter !== "\t" && delimiter !== ";") {
-    throw new RangeError(`parseDelimited: invalid delimiter: ${JSON.stringify(delimiter)} (must be ",", "\\t" or ";")`);
-  }
+  const delimiter = delimiterOf(body, options.delimiter);
   let records: string[][];
   try {
     records = parse(body, { delimiter, bom: true, skip_empty_lines: true });
@@ -76,9 +73,14 @@ export function toRecord(columns: readonly string[], fields: readonly string[]):
   return row;
 }
 
-export function firstLine(text: string): string {
+/** `delimiter` if it is one `parseDelimited` understands; by default, tab if the first line of `text` holds a tab, else comma. */
+export function delimiterOf(text: string, delimiter?: Delimiter): Delimiter {
   const end = text.search(/\r?\n/);
-  return end < 0 ? text : text.slice(0, end);
+  delimiter ??= (end < 0 ? text : text.slice(0, end)).includes("\t") ? "\t" : ",";
+  if (delimiter !== "," && delimiter !== "\t" && delimiter !== ";") {
+    throw new RangeError(`parseDelimited: invalid delimiter: ${JSON.stringify(delimiter)} (must be ",", "\\t" or ";")`);
+  }
+  return delimiter;
 }
 
 /** Trimmed header names (`Unnamed: <index>` for an empty one); a repeated name is an error. */
