@@ -123,6 +123,7 @@ describe("streamTable", () => {
       ["binary.csv", new Uint8Array([0x74, 0x65, 0x78, 0x74, 0x0a, 0xc3, 0x28, 0x80, 0x00])],
       ["utf16.csv", new Uint8Array([0xff, 0xfe, 0x00, 0xd8, 0x61, 0x00])],
       ["data.txt", "text,label\na,1\n"],
+      ["xml.csv", "text,label\na,1\n", { format: "xml" as never }],
     ];
     for (const [name, content, options] of cases) await expectSame(file(name, content), options);
     await expectSame(join(dir, "nope.csv"));

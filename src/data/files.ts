@@ -4,7 +4,7 @@
  */
 import { parse } from "csv-parse";
 import { createHash } from "node:crypto";
-import { createReadStream, readFileSync } from "node:fs";
+import { createReadStream, readFileSync, type ReadStream } from "node:fs";
 import { extname } from "node:path";
 import { pipeline } from "node:stream";
 import { columnsOf, delimiterOf, headerNames, parseDelimited, parseJsonLine, parseJsonLines, toRecord, type Delimiter, type Table } from "./table.js";
@@ -30,17 +30,17 @@ const EXTENSIONS: Record<string, TableFormat> = {
   ".ndjson": "jsonl",
 };
 
-/** An error about the file itself (missing, unreadable, empty, not UTF-8), reported without the parser's prefix. */
-class FileError extends Error {}
+/** An error reported as it is, without the `<caller>: <path>: ` of parse errors: the file is missing, unreadable, empty or not UTF-8, or has no known format. */
+class ReadError extends Error {}
 
 function fileError(err: unknown, path: string, head?: Uint8Array): unknown {
   const code = (err as NodeJS.ErrnoException).code;
-  if (code === "ENOENT" || code === "ENOTDIR") return new FileError(`file not found: ${path}`, { cause: err });
-  if (code === "EACCES" || code === "EPERM") return new FileError(`permission denied: ${path}`, { cause: err });
-  if (code === "EISDIR") return new FileError(`expected a file, got a directory: ${path}`, { cause: err });
+  if (code === "ENOENT" || code === "ENOTDIR") return new ReadError(`file not found: ${path}`, { cause: err });
+  if (code === "EACCES" || code === "EPERM") return new ReadError(`permission denied: ${path}`, { cause: err });
+  if (code === "EISDIR") return new ReadError(`expected a file, got a directory: ${path}`, { cause: err });
   if (code !== "ERR_ENCODING_INVALID_ENCODED_DATA") return err;
   const utf16 = head !== undefined && head.length >= 2 && ((head[0] === 0xff && head[1] === 0xfe) || (head[0] === 0xfe && head[1] === 0xff));
-  return new FileError(`not valid UTF-8 text: ${path}${utf16 ? " (it looks like UTF-16; save it as UTF-8)" : ""}`, { cause: err });
+  return new ReadError(`not valid UTF-8 text: ${path}${utf16 ? " (it looks like UTF-16; save it as UTF-8)" : ""}`, { cause: err });
 }
 
 // fatal: a wrong encoding fails here rather than turning into U+FFFD characters in the vocabulary.
@@ -59,23 +59,23 @@ export function readTextFile(path: string): string {
   } catch (err) {
     throw fileError(err, path, bytes);
   }
-  if (text.trim() === "") throw new FileError(`file is empty: ${path}`);
+  if (text.trim() === "") throw new ReadError(`file is empty: ${path}`);
   return text;
 }
 
 function formatOf(path: string, format: TableFormat | undefined, caller: string): TableFormat {
   format ??= EXTENSIONS[extname(path).toLowerCase()];
   if (format === undefined) {
-    throw new Error(`${caller}: cannot tell the format of ${path} from its extension ${extname(path) || "(none)"}; pass { format: "csv" | "tsv" | "jsonl" }`);
+    throw new ReadError(`${caller}: cannot tell the format of ${path} from its extension ${extname(path) || "(none)"}; pass { format: "csv" | "tsv" | "jsonl" }`);
   }
   if (format !== "csv" && format !== "tsv" && format !== "jsonl") {
-    throw new RangeError(`${caller}: ${path}: invalid format: ${JSON.stringify(format)} (must be "csv", "tsv" or "jsonl")`);
+    throw new ReadError(`${caller}: ${path}: invalid format: ${JSON.stringify(format)} (must be "csv", "tsv" or "jsonl")`);
   }
   return format;
 }
 
 function wrapped(err: unknown, path: string, caller: string): unknown {
-  if (err instanceof FileError) return err;
+  if (err instanceof ReadError) return err;
   const message = (err instanceof Error ? err.message : String(err)).replace(/^(parseDelimited|parseJsonLines): /, "");
   return new Error(`${caller}: ${path}: ${message}`, { cause: err });
 }
@@ -139,14 +139,14 @@ export function streamTable(path: string, options: ReadTableOptions = {}): Table
   return table;
 }
 
-/** The decoded text of `path` in chunks (without a BOM); sets `out.fingerprint` at the end. */
-async function* textChunks(path: string, out: { fingerprint: string }): AsyncGenerator<string> {
+/** The decoded text of `file` in chunks (without a BOM); sets `out.fingerprint` at the end. */
+async function* textChunks(file: ReadStream, path: string, out: { fingerprint: string }): AsyncGenerator<string> {
   const hash = createHash("sha256");
   const decoder = utf8();
   let head: Uint8Array | undefined;
   let blank = true;
   try {
-    for await (const bytes of createReadStream(path) as AsyncIterable<Buffer>) {
+    for await (const bytes of file as AsyncIterable<Buffer>) {
       head ??= bytes;
       hash.update(bytes);
       const text = decoder.decode(bytes, { stream: true });
@@ -157,25 +157,26 @@ async function* textChunks(path: string, out: { fingerprint: string }): AsyncGen
   } catch (err) {
     throw fileError(err, path, head);
   }
-  if (blank) throw new FileError(`file is empty: ${path}`);
+  if (blank) throw new ReadError(`file is empty: ${path}`);
   out.fingerprint = hash.digest("hex");
 }
 
 async function* streamRows(path: string, options: ReadTableOptions, columnSet: Set<string>, table: { fingerprint: string }): AsyncGenerator<Record<string, unknown>> {
-  const chunks = textChunks(path, table);
-  // Read the first line before anything else: it decides the delimiter, and file errors come before format errors.
-  let head = "";
-  for (let next; !(next = await chunks.next()).done; ) {
-    head += next.value;
-    if (next.value.includes("\n")) break;
-  }
-  const format = formatOf(path, options.format, "streamTable");
-  const text = (async function* () {
-    yield head;
-    yield* chunks;
-    if (format === "jsonl") yield "\n"; // ends the last line
-  })();
+  const file = createReadStream(path);
   try {
+    const chunks = textChunks(file, path, table);
+    // Read the first line before anything else: it decides the delimiter, and file errors come before format errors.
+    let head = "";
+    for (let next; !(next = await chunks.next()).done; ) {
+      head += next.value;
+      if (next.value.includes("\n")) break;
+    }
+    const format = formatOf(path, options.format, "streamTable");
+    const text = (async function* () {
+      yield head;
+      yield* chunks;
+      if (format === "jsonl") yield "\n"; // ends the last line
+    })();
     if (format === "jsonl") return yield* jsonLines(text, columnSet);
     const delimiter = delimiterOf(head, options.delimiter ?? (format === "tsv" ? "\t" : undefined));
     const header = options.header ?? true;
@@ -192,6 +193,8 @@ async function* streamRows(path: string, options: ReadTableOptions, columnSet: S
     }
   } catch (err) {
     throw wrapped(err, path, "streamTable");
+  } finally {
+    file.destroy(); // when the reader stops early
   }
 }
 
