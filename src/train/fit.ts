@@ -24,6 +24,7 @@ export interface IdSequences {
   at(i: number): ArrayLike<number> | undefined;
 }
 
+/** Token ids in a typed array: `encodeTextRows` picks the narrowest that holds the vocabulary. */
 export type IdArray = Uint8Array | Uint16Array | Int32Array;
 
 /**
