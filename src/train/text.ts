@@ -247,20 +247,24 @@ export async function encodeTextRows(
   const vocab = Vocab.fromCounts(seen.map((p) => [tokens[p]!, counts[p]!] as const), { minFreq, maxSize: maxVocab });
   const finalIds = Int32Array.from(tokens, (t) => vocab.stoi(t));
 
-  // Both parts are views into one array of final ids (in place when the type stays the same).
+  // Both parts are views into one array of final ids, cut to maxLen: written over the provisional
+  // ids when the type stays the same (row by row, never ahead of where it reads).
+  const cap = (len: number): number => (maxLen ? Math.min(len, maxLen) : len);
   const Final = idArray(vocab.size);
-  const data = ids instanceof Final ? ids.subarray(0, end) : new Final(end);
-  for (let j = 0; j < end; j++) data[j] = finalIds[ids[j]!]!;
+  const total = lengths.reduce((sum, len) => sum + cap(len), 0);
+  const data = ids instanceof Final ? ids.subarray(0, total) : new Final(total);
   const [train, val] = [split.train, split.val].map((idx) => ({
     ids: new PackedSequences(data, new Uint32Array(idx.length), new Uint32Array(idx.length)),
     targets: idx.map((i) => targets[i]!),
   }));
   const next = [0, 0];
+  let w = 0;
   eachRow((i, start, len) => {
     const { starts, lengths: lens } = (isVal[i] ? val : train).ids;
     const k = next[isVal[i]!]!++;
-    starts[k] = start;
-    lens[k] = maxLen ? Math.min(len, maxLen) : len;
+    starts[k] = w;
+    lens[k] = cap(len);
+    for (let j = start; j < start + lens[k]!; j++) data[w++] = finalIds[ids[j]!]!;
   });
   return { labels, vocab, split, train, val, rows: n, skipped };
 }
