@@ -2,8 +2,6 @@
  * The checkpoint directory of a `seqtorch train` run: checking where it goes before anything runs,
  * what an existing one holds, and the files beside the model that make a run resumable.
  */
-import { createHash } from "node:crypto";
-import { createReadStream } from "node:fs";
 import { access, constants, mkdir, readFile, readdir, stat } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { io, models, train as tr } from "../index.js";
@@ -37,16 +35,6 @@ export const sameData = (a: unknown, b: DataKey): boolean => {
   const o = a as Partial<DataKey> | null;
   return !!o && (Object.keys(b) as (keyof DataKey)[]).every((k) => o[k] === b[k]);
 };
-
-/** Hex SHA-256 of a file's bytes, read as a stream. */
-export async function fileFingerprint(path: string): Promise<string> {
-  const hash = createHash("sha256");
-  for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);
-  return hash.digest("hex");
-}
-
-/** Hex SHA-256 of texts and labels held in memory (the embedded data). */
-export const memoryFingerprint = (texts: readonly string[], labels: readonly string[]): string => createHash("sha256").update(JSON.stringify([texts, labels])).digest("hex");
 
 /**
  * Fails with one line unless a checkpoint can be written at `dir`: no part of the path may be a

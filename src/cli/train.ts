@@ -1,14 +1,13 @@
 /** `seqtorch train`: text file (or the embedded names) to a trained model in a checkpoint directory. */
 import { randomBytes } from "node:crypto";
 import { basename, extname, join, resolve } from "node:path";
-import { type cells, data, listBackends, models, nn, setBackend, text, train as tr } from "../index.js";
-import { readTable } from "../data/node.js";
+import { type cells, listBackends, models, nn, setBackend, text, train as tr } from "../index.js";
 import { LockError, lockDirectory, recoverCheckpoint, saveCheckpoint } from "../io/node.js";
-import { loadNames, type LabelledTexts } from "./datasets.js";
+import { prepareTrainingData } from "./datasets.js";
 import { CliError, EpochBar, pct } from "./output.js";
 import {
-  checkOutputLocation, CURVES_FILE, describeSaved, fileFingerprint, inspectDirectory, loadIncumbent, loadTrainingState,
-  memoryFingerprint, sameData, stateFiles, type DataKey, type RunRecord,
+  checkOutputLocation, CURVES_FILE, describeSaved, inspectDirectory, loadIncumbent, loadTrainingState, sameData, stateFiles,
+  type DataKey, type RunRecord,
 } from "./run-dir.js";
 
 export interface TrainArgs {
@@ -56,16 +55,6 @@ export interface TrainArgs {
 
 /** Options a resumed run may change: they do not touch the computation. */
 const RESUME_MAY_CHANGE = new Set(["epochs", "json", "quiet", "resume", "overwrite", "checkpoint", "explicit"]);
-
-function loadData(args: TrainArgs): LabelledTexts {
-  if (!args.data) return loadNames();
-  const table = readTable(args.data);
-  if (table.rows.length === 0) throw new CliError(`no rows in ${args.data}`);
-  const { texts, labels, skipped } = data.selectColumns(table.rows, { textCol: args.textCol, labelCol: args.labelCol });
-  if (texts.length === 0) throw new CliError(`no rows with text in column "${args.textCol}" of ${args.data}`);
-  const note = skipped ? `, ${skipped} rows without text skipped` : "";
-  return { texts, labels, description: `${basename(args.data)} (${texts.length} rows${note})` };
-}
 
 /** Where `train` writes: --checkpoint, the directory given to --resume, or checkpoints/<data name>. */
 function checkpointDir(args: TrainArgs): string {
@@ -143,20 +132,16 @@ async function train(given: TrainArgs, ckptDir: string, newRunId: string): Promi
   if (!listBackends().includes(args.backend)) throw new CliError(`unknown backend "${args.backend}"; available: ${listBackends().join(", ")}`, 2);
   setBackend(args.backend);
   const log = say;
-  const raw = loadData(args);
   const task = args.task;
-  const fingerprint = args.data ? await fileFingerprint(args.data) : memoryFingerprint(raw.texts, raw.labels);
+  const tokenizer = args.tokenizer === "word"
+    ? text.createTokenizer("word", { locale: args.locale, lowercase: args.lowercase })
+    : text.createTokenizer(args.tokenizer, { lowercase: args.lowercase });
+  const raw = await prepareTrainingData(args, tokenizer);
+  const { labelNames, split, vocab, trainSet, valSet, fingerprint } = raw;
   const dataKey: DataKey = { fingerprint, task, textCol: args.textCol, labelCol: args.labelCol, valFraction: args.valFraction, seed: args.seed };
   if (resuming && !sameData(resuming.data, dataKey)) {
     throw new CliError(`cannot resume: the data differ from the run's (${args.data ?? "the embedded names"} has changed since run ${runId} started); start a new run with --overwrite`, 2);
   }
-
-  const { labels: labelNames, targets } = tr.encodeLabels(raw.labels, { task, column: args.labelCol });
-  const split = data.trainValSplit(raw.texts.length, { valFraction: args.valFraction, seed: args.seed, stratify: task === "classification" ? raw.labels : undefined });
-  const tokenizer = args.tokenizer === "word"
-    ? text.createTokenizer("word", { locale: args.locale, lowercase: args.lowercase })
-    : text.createTokenizer(args.tokenizer, { lowercase: args.lowercase });
-  const { vocab, train: trainSet, val: valSet } = tr.encodeTextSplit(raw.texts, targets, split, { tokenizer, minFreq: args.minFreq, maxVocab: args.maxVocab, maxLen: args.maxLen });
   const model = tr.buildTextModel({
     task, labels: labelNames, vocabSize: vocab.size, embeddingDim: args.embeddingDim, hiddenSize: args.hiddenSize, cell: args.cell,
     numLayers: args.layers, bidirectional: args.bidirectional, dropout: args.dropout, pooling: args.pooling,

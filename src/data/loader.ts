@@ -27,7 +27,7 @@ export interface TrainValSplitOptions {
   /** Seed of the shuffle. Default 0. */
   seed?: number;
   /** One label per example: each label keeps (as near as rounding allows) its share in both parts. */
-  stratify?: readonly (string | number)[];
+  stratify?: ArrayLike<string | number>;
 }
 
 /** Indices (ascending) of the training and validation examples. */
@@ -61,16 +61,16 @@ export function trainValSplit(n: number, options: TrainValSplitOptions = {}): Sp
   }
   const nVal = valFraction > 0 && n >= 2 ? Math.min(n - 1, Math.max(1, Math.round(n * valFraction))) : 0;
   const generator = new Generator(seed);
-  const isVal = new Array<boolean>(n).fill(false);
+  const isVal = new Uint8Array(n);
 
   const groups = new Map<string | number, number[]>();
   if (stratify === undefined) groups.set(0, Array.from({ length: n }, (_, i) => i));
   else {
-    stratify.forEach((label, i) => {
-      const group = groups.get(label);
+    for (let i = 0; i < n; i++) {
+      const group = groups.get(stratify[i]!);
       if (group) group.push(i);
-      else groups.set(label, [i]);
-    });
+      else groups.set(stratify[i]!, [i]);
+    }
   }
 
   const members = [...groups.values()];
@@ -82,7 +82,7 @@ export function trainValSplit(n: number, options: TrainValSplitOptions = {}): Sp
   for (const k of byRemainder) if (left-- > 0) counts[k]++;
 
   members.forEach((m, k) => {
-    for (const i of shuffle(m, generator).slice(0, counts[k])) isVal[i] = true;
+    for (const i of shuffle(m, generator).slice(0, counts[k])) isVal[i] = 1;
   });
   const split: Split = { train: [], val: [] };
   isVal.forEach((v, i) => (v ? split.val : split.train).push(i));
@@ -132,7 +132,7 @@ export class BucketLoader<T> implements Iterable<T[]> {
   readonly shuffle: boolean;
   readonly dropLast: boolean;
   private readonly items: readonly T[];
-  private readonly lengths: number[];
+  private readonly lengths: Float64Array;
   private readonly generator: Generator;
 
   constructor(items: readonly T[], options: BucketLoaderOptions<T>) {
@@ -144,12 +144,13 @@ export class BucketLoader<T> implements Iterable<T[]> {
       throw new RangeError(`BucketLoader: invalid bucketSize: ${bucketSize} (must be a positive integer, counted in batches)`);
     }
     this.items = items;
-    this.lengths = items.map((item, i) => {
+    this.lengths = new Float64Array(items.length);
+    items.forEach((item, i) => {
       const len = lengthOf(item);
       if (typeof len !== "number" || !Number.isFinite(len)) {
         throw new TypeError(`BucketLoader: lengthOf returned ${String(len)} for item ${i}; it must return a finite number`);
       }
-      return len;
+      this.lengths[i] = len;
     });
     this.batchSize = batchSize;
     this.bucketSize = bucketSize;

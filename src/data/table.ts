@@ -54,10 +54,7 @@ const errorMessage = (err: unknown): string => (err instanceof Error ? err.messa
 export function parseDelimited(text: string, options: ParseDelimitedOptions = {}): Table {
   const { header = true } = options;
   const body = stripBom(text);
-  const delimiter = options.delimiter ?? (firstLine(body).includes("\t") ? "\t" : ",");
-  if (delimiter !== "," && delimiter !== "\t" && delimiter !== ";") {
-    throw new RangeError(`parseDelimited: invalid delimiter: ${JSON.stringify(delimiter)} (must be ",", "\\t" or ";")`);
-  }
+  const delimiter = delimiterOf(body, options.delimiter);
   let records: string[][];
   try {
     records = parse(body, { delimiter, bom: true, skip_empty_lines: true });
@@ -66,21 +63,28 @@ export function parseDelimited(text: string, options: ParseDelimitedOptions = {}
   }
   if (records.length === 0) return { columns: [], rows: [] };
   const columns = header ? headerNames(records[0]) : records[0].map((_, i) => String(i));
-  const rows = records.slice(header ? 1 : 0).map((fields) => {
-    // No prototype, so a column named "__proto__" or "constructor" is an ordinary key.
-    const row = Object.create(null) as Record<string, string>;
-    columns.forEach((c, i) => (row[c] = fields[i]));
-    return row;
-  });
-  return { columns, rows };
+  return { columns, rows: records.slice(header ? 1 : 0).map((fields) => toRecord(columns, fields)) };
 }
 
-function firstLine(text: string): string {
+/** A data row keyed by `columns`. No prototype, so a column named "__proto__" or "constructor" is an ordinary key. */
+export function toRecord(columns: readonly string[], fields: readonly string[]): Record<string, string> {
+  const row = Object.create(null) as Record<string, string>;
+  columns.forEach((c, i) => (row[c] = fields[i]));
+  return row;
+}
+
+/** `delimiter` if it is one `parseDelimited` understands; by default, tab if the first line of `text` holds a tab, else comma. */
+export function delimiterOf(text: string, delimiter?: Delimiter): Delimiter {
   const end = text.search(/\r?\n/);
-  return end < 0 ? text : text.slice(0, end);
+  delimiter ??= (end < 0 ? text : text.slice(0, end)).includes("\t") ? "\t" : ",";
+  if (delimiter !== "," && delimiter !== "\t" && delimiter !== ";") {
+    throw new RangeError(`parseDelimited: invalid delimiter: ${JSON.stringify(delimiter)} (must be ",", "\\t" or ";")`);
+  }
+  return delimiter;
 }
 
-function headerNames(fields: string[]): string[] {
+/** Trimmed header names (`Unnamed: <index>` for an empty one); a repeated name is an error. */
+export function headerNames(fields: string[]): string[] {
   const names = fields.map((f, i) => f.trim() || `Unnamed: ${i}`);
   const seen = new Map<string, number>();
   names.forEach((name, i) => {
@@ -108,19 +112,25 @@ export function parseJsonLines(text: string): Record<string, unknown>[] {
   stripBom(text)
     .split(/\r?\n/)
     .forEach((line, i) => {
-      if (line.trim() === "") return;
-      let value: unknown;
-      try {
-        value = JSON.parse(line);
-      } catch (err) {
-        throw new Error(`parseJsonLines: line ${i + 1}: ${errorMessage(err)}`, { cause: err });
-      }
-      if (typeof value !== "object" || value === null || Array.isArray(value)) {
-        throw new Error(`parseJsonLines: line ${i + 1}: expected a JSON object, got ${describe(value)}`);
-      }
-      records.push(value as Record<string, unknown>);
+      const record = parseJsonLine(line, i + 1);
+      if (record) records.push(record);
     });
   return records;
+}
+
+/** One line of JSON Lines: the object it holds, or null for a blank line; errors name `lineNumber`. */
+export function parseJsonLine(line: string, lineNumber: number): Record<string, unknown> | null {
+  if (line.trim() === "") return null;
+  let value: unknown;
+  try {
+    value = JSON.parse(line);
+  } catch (err) {
+    throw new Error(`parseJsonLines: line ${lineNumber}: ${errorMessage(err)}`, { cause: err });
+  }
+  if (typeof value !== "object" || value === null || Array.isArray(value)) {
+    throw new Error(`parseJsonLines: line ${lineNumber}: expected a JSON object, got ${describe(value)}`);
+  }
+  return value as Record<string, unknown>;
 }
 
 /** A record's own value for `key` ("constructor" is not inherited from Object). */
@@ -153,32 +163,42 @@ export function selectColumns(records: readonly Record<string, unknown>[], optio
   const { textCol = "text", labelCol = "label" } = options;
   const out: TextLabels = { texts: [], labels: [], skipped: 0 };
   if (records.length === 0) return out;
-  const available = columnsOf(records);
-  for (const col of [textCol, labelCol]) {
+  checkColumns(columnsOf(records), [textCol, labelCol]);
+  records.forEach((record, i) => {
+    const picked = selectRow(record, i + 1, textCol, labelCol);
+    if (!picked) out.skipped++;
+    else {
+      out.texts.push(picked[0]);
+      out.labels.push(picked[1]);
+    }
+  });
+  return out;
+}
+
+/** The `selectColumns` error for the first of `wanted` that is not among the `available` columns. */
+export function checkColumns(available: readonly string[], wanted: readonly string[]): void {
+  for (const col of wanted) {
     if (!available.includes(col)) {
       throw new Error(`selectColumns: column ${JSON.stringify(col)} not found; available columns: ${available.join(", ") || "(none)"}`);
     }
   }
-  records.forEach((record, i) => {
-    const text = own(record, textCol);
-    if (text === undefined || text === null || (typeof text === "string" && text.trim() === "")) {
-      out.skipped++;
-      return;
-    }
-    if (typeof text !== "string") {
-      throw new TypeError(`selectColumns: row ${i + 1}: text in column ${JSON.stringify(textCol)} must be a string, got ${describe(text)}`);
-    }
-    const label = own(record, labelCol);
-    if (label === undefined || label === null || label === "") {
-      throw new Error(`selectColumns: row ${i + 1}: missing label in column ${JSON.stringify(labelCol)}`);
-    }
-    if (typeof label !== "string" && typeof label !== "number" && typeof label !== "boolean") {
-      throw new TypeError(`selectColumns: row ${i + 1}: label in column ${JSON.stringify(labelCol)} must be a string or a number, got ${describe(label)}`);
-    }
-    out.texts.push(text);
-    out.labels.push(String(label));
-  });
-  return out;
+}
+
+/** `selectColumns` for one record: `[text, label]`, or null when the text is empty, blank or missing; errors name `row`. */
+export function selectRow(record: Record<string, unknown>, row: number, textCol: string, labelCol: string): [string, string] | null {
+  const text = own(record, textCol);
+  if (text === undefined || text === null || (typeof text === "string" && text.trim() === "")) return null;
+  if (typeof text !== "string") {
+    throw new TypeError(`selectColumns: row ${row}: text in column ${JSON.stringify(textCol)} must be a string, got ${describe(text)}`);
+  }
+  const label = own(record, labelCol);
+  if (label === undefined || label === null || label === "") {
+    throw new Error(`selectColumns: row ${row}: missing label in column ${JSON.stringify(labelCol)}`);
+  }
+  if (typeof label !== "string" && typeof label !== "number" && typeof label !== "boolean") {
+    throw new TypeError(`selectColumns: row ${row}: label in column ${JSON.stringify(labelCol)} must be a string or a number, got ${describe(label)}`);
+  }
+  return [text, String(label)];
 }
 
 /**
@@ -189,9 +209,12 @@ export function selectColumns(records: readonly Record<string, unknown>[], optio
  * toNumbers(["0.5", " 3", "-1e-2"]); // [0.5, 3, -0.01]
  */
 export function toNumbers(labels: readonly string[]): number[] {
-  return labels.map((s, i) => {
-    const x = s.trim() === "" ? NaN : Number(s);
-    if (!Number.isFinite(x)) throw new Error(`toNumbers: row ${i + 1}: ${JSON.stringify(s)} is not a finite number`);
-    return x;
-  });
+  return labels.map((s, i) => toNumber(s, i + 1));
+}
+
+/** `toNumbers` for one label; the error names `row`. */
+export function toNumber(s: string, row: number): number {
+  const x = s.trim() === "" ? NaN : Number(s);
+  if (!Number.isFinite(x)) throw new Error(`toNumbers: row ${row}: ${JSON.stringify(s)} is not a finite number`);
+  return x;
 }

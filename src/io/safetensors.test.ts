@@ -196,6 +196,39 @@ describe("validation", () => {
     expectError(() => parseSafetensors(build({ a: f32([2, 3], [0, 4]) }, four)), "a", /span 4 bytes, but F32 \[2, 3\] needs 24/);
   });
 
+  test("a header shaped unlike any safetensors header is rejected before it is parsed, in milliseconds", () => {
+    /** A file whose header is `n` bytes: `head`, then `fill` repeated, then `tail`. */
+    const raw = (n: number, head: string, fill: string, tail = ""): Uint8Array => {
+      const out = new Uint8Array(8 + n);
+      new DataView(out.buffer).setBigUint64(0, BigInt(n), true);
+      const start = 8 + head.length;
+      out.set(new TextEncoder().encode(fill), start);
+      for (let len = fill.length; start + len < out.length; len *= 2) out.copyWithin(start + len, start, start + len);
+      out.set(new TextEncoder().encode(head), 8);
+      out.set(new TextEncoder().encode(tail), out.length - tail.length);
+      return out;
+    };
+    const cap = 99_999_992;
+    // Nested arrays up to the 100 MB cap: JSON.parse took a minute and 5 GB on this.
+    const nested = raw(cap, '{"a":', "[");
+    // A 50-million-dimension shape: 4 GB to parse.
+    const dims = raw(cap, '{"a":{"dtype":"F32","shape":[', "1,", '1],"data_offsets":[0,0]}}');
+    for (const [bytes, message] of [[nested, /nests deeper than 3 levels \(at byte 7 of the header\)/], [dims, /an array of more than 64 elements \(at byte 156 of the header\); a shape has at most 64/]] as const) {
+      const t0 = performance.now();
+      expectError(() => parseSafetensors(bytes), null, message);
+      expectError(() => readSafetensorsHeader(bytes), null, message);
+      expect(performance.now() - t0).toBeLessThan(500);
+    }
+    expectError(() => parseSafetensors(raw(12_000_008, "{", '"a":0,', '"a":0}')), null, /more than 2000000 entries/);
+    expectError(() => parseSafetensors(build({ a: { dtype: "F32", shape: [], data_offsets: [0, 0], x: [[1]] } })), null, /nests deeper/);
+    // What the format allows passes: 64 dimensions, and brackets and commas inside strings.
+    const ones = new Array(64).fill(1);
+    expect(parseSafetensors(build({ __metadata__: { x: '[[[[{{,,,\\"]]' }, a: f32(ones, [0, 4]) }, [0, 0, 128, 63])).tensors.a!.shape).toEqual(ones);
+    expectError(() => parseSafetensors(build({ a: f32([...ones, 1], [0, 4]) }, [0, 0, 128, 63])), null, /more than 64 elements/);
+    // Dimensions whose product is beyond any data section.
+    expectError(() => parseSafetensors(build({ a: f32([2 ** 40, 2 ** 40, 2 ** 40], [0, 4]) }, [0, 0, 0, 0])), "a", /span 4 bytes, but F32 \[1099511627776, 1099511627776, 1099511627776\] needs 5\.3\d*e\+36/);
+  });
+
   test("overlapping and gapped offsets", () => {
     const eight = new Array(8).fill(0);
     expectError(() => parseSafetensors(build({ a: f32([2], [0, 8]), b: f32([1], [4, 8]) }, eight)), "b", /overlap tensor "a" \(which ends at 8\)/);

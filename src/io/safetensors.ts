@@ -32,6 +32,11 @@ export class SafetensorsError extends Error {
 /** The reference implementation's limit; it also keeps a corrupt length from allocating gigabytes. */
 const MAX_HEADER_SIZE = 100_000_000;
 const METADATA_KEY = "__metadata__";
+/** What a header's shape allows: an object of objects holding arrays, and shapes of at most 64 dimensions. */
+const MAX_DEPTH = 3;
+const MAX_DIMS = 64;
+/** Members and elements in all, at about 7 per tensor: room for some 280 000 tensors. */
+const MAX_ENTRIES = 2_000_000;
 
 /** How each readable dtype is stored and what it becomes; the rest (F8_*) are rejected by name. */
 const READ: Record<SafetensorsDType, { size: number; to: Tensor["dtype"] }> = {
@@ -144,6 +149,7 @@ function parseHeader(bytes: Uint8Array): { specs: { name: string; dtype: Safeten
   if (n > MAX_HEADER_SIZE) throw new SafetensorsError(null, `header length ${n} exceeds the maximum of ${MAX_HEADER_SIZE} bytes`);
   if (8 + n > bytes.length) throw new SafetensorsError(null, `header length ${n} runs past the end of the ${bytes.length}-byte file`);
 
+  checkHeaderShape(bytes.subarray(8, 8 + n));
   let text: string;
   try {
     text = new TextDecoder("utf-8", { fatal: true }).decode(bytes.subarray(8, 8 + n));
@@ -203,6 +209,37 @@ function parseHeader(bytes: Uint8Array): { specs: { name: string; dtype: Safeten
   if (pos !== dataLen) throw new SafetensorsError(null, `the tensors cover ${pos} bytes but the data section has ${dataLen} (trailing bytes)`);
 
   return { specs, metadata, base: 8 + n };
+}
+
+/**
+ * Rejects a header no safetensors file has before it is decoded or parsed, as a JSON parser
+ * spends time and memory in proportion to nesting and element counts: containers nested deeper
+ * than 3, an array of more than 64 elements, or more than 2 million members and elements in all.
+ * Scans the UTF-8 bytes (a multi-byte character never holds an ASCII byte), skipping strings.
+ */
+function checkHeaderShape(json: Uint8Array): void {
+  const arrays = [false]; // whether each open container is an array
+  const counts = [0]; // the commas seen in each
+  let entries = 0;
+  for (let i = 0; i < json.length; i++) {
+    const c = json[i];
+    if (c === 0x22) { // a string: skip to its closing quote, over escapes
+      for (i++; i < json.length && json[i] !== 0x22; i++) if (json[i] === 0x5c) i++;
+    } else if (c === 0x7b || c === 0x5b) { // { [
+      if (arrays.length > MAX_DEPTH) throw new SafetensorsError(null, `header nests deeper than ${MAX_DEPTH} levels (at byte ${i} of the header); a safetensors header is an object of objects holding arrays`);
+      arrays.push(c === 0x5b);
+      counts.push(0);
+    } else if (c === 0x7d || c === 0x5d) { // } ]
+      if (arrays.length > 1) {
+        arrays.pop();
+        counts.pop();
+      }
+    } else if (c === 0x2c) { // ,
+      const k = counts.length - 1;
+      if (arrays[k] && ++counts[k]! >= MAX_DIMS) throw new SafetensorsError(null, `header has an array of more than ${MAX_DIMS} elements (at byte ${i} of the header); a shape has at most ${MAX_DIMS} dimensions`);
+      if (++entries >= MAX_ENTRIES) throw new SafetensorsError(null, `header has more than ${MAX_ENTRIES} entries (at byte ${i} of the header)`);
+    }
+  }
 }
 
 function isObject(x: unknown): x is Record<string, unknown> {

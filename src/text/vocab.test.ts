@@ -40,6 +40,14 @@ describe("Vocab.build", () => {
     expect(Vocab.build(gen()).tokens).toEqual(Vocab.build(corpus).tokens);
   });
 
+  test("Vocab.fromCounts keeps what Vocab.build would from the same counts", () => {
+    const counts: [string, number][] = [["the", 3], ["cat", 2], ["sat", 2], ["dog", 2], ["down", 1], ["a", 1], ["and", 1], [UNK, 5]];
+    for (const options of [{}, { minFreq: 2 }, { maxSize: 4, specials: ["<bos>"] }]) {
+      expect(Vocab.fromCounts(counts, options).toJSON()).toEqual(Vocab.build([...corpus, [UNK, UNK, UNK, UNK, UNK]], options).toJSON());
+    }
+    expect(() => Vocab.fromCounts(counts, { minFreq: 0 })).toThrow("Vocab.fromCounts: minFreq must be an integer >= 1, got 0");
+  });
+
   test("rejects bad options and inputs, naming the value", () => {
     expect(() => Vocab.build(corpus, { minFreq: 0 })).toThrow(/minFreq must be an integer >= 1, got 0/);
     expect(() => Vocab.build(corpus, { minFreq: 1.5 })).toThrow(/got 1.5/);

@@ -123,14 +123,7 @@ export class Vocab {
    * @example Vocab.build(corpus, { minFreq: 2, maxSize: 10_000, specials: ["<bos>", "<eos>"] })
    */
   static build(corpus: Iterable<Iterable<string>>, options: VocabBuildOptions = {}): Vocab {
-    const { minFreq = 1, maxSize = Infinity, specials = [] } = options;
-    if (!(Number.isInteger(minFreq) && minFreq >= 1)) throw new RangeError(`Vocab.build: minFreq must be an integer >= 1, got ${minFreq}`);
-    const specialSet = new Set([PAD, UNK, ...specials]);
-    if (!((Number.isInteger(maxSize) || maxSize === Infinity) && maxSize >= specialSet.size)) {
-      throw new RangeError(
-        `Vocab.build: maxSize must be an integer >= ${specialSet.size} (it counts the specials ${[...specialSet].join(", ")}), got ${maxSize}`,
-      );
-    }
+    Vocab.checkBuildOptions("Vocab.build", options);
     const counts = new Map<string, number>();
     let line = 0;
     for (const tokens of corpus) {
@@ -143,12 +136,34 @@ export class Vocab {
       }
       line++;
     }
-    // Array.prototype.sort is stable, and Map iteration is insertion order: ties stay in order of first appearance.
+    return Vocab.fromCounts(counts, options);
+  }
+
+  /**
+   * `Vocab.build` from counts already made: `[token, count]` pairs in order of first appearance
+   * (ties keep that order), like torchtext's `vocab(ordered_dict)`. For corpora counted as they stream.
+   *
+   * @example Vocab.fromCounts([["the", 2], ["cat", 1]], { minFreq: 2 }).tokens; // ["<pad>", "<unk>", "the"]
+   * @see https://pytorch.org/text/stable/vocab.html#vocab
+   */
+  static fromCounts(counts: Iterable<readonly [string, number]>, options: VocabBuildOptions = {}): Vocab {
+    const { minFreq = 1, maxSize = Infinity, specials = [] } = options;
+    const specialSet = Vocab.checkBuildOptions("Vocab.fromCounts", options);
+    // Array.prototype.sort is stable: ties stay in order of first appearance.
     const kept = [...counts]
       .filter(([t, n]) => n >= minFreq && !specialSet.has(t))
       .sort((a, b) => b[1] - a[1])
       .slice(0, maxSize - specialSet.size);
     return new Vocab(kept.map(([t]) => t), { specials, frequencies: kept });
+  }
+
+  private static checkBuildOptions(caller: string, { minFreq = 1, maxSize = Infinity, specials = [] }: VocabBuildOptions): Set<string> {
+    if (!(Number.isInteger(minFreq) && minFreq >= 1)) throw new RangeError(`${caller}: minFreq must be an integer >= 1, got ${minFreq}`);
+    const specialSet = new Set([PAD, UNK, ...specials]);
+    if (!((Number.isInteger(maxSize) || maxSize === Infinity) && maxSize >= specialSet.size)) {
+      throw new RangeError(`${caller}: maxSize must be an integer >= ${specialSet.size} (it counts the specials ${[...specialSet].join(", ")}), got ${maxSize}`);
+    }
+    return specialSet;
   }
 
   /** Number of tokens, specials included (`len(vocab)` in torchtext). */

@@ -1,7 +1,7 @@
 import { describe, expect, test } from "vitest";
 import { manualSeed } from "../random.js";
 import { TextClassifier } from "../models/text.js";
-import { fit, type EpochResult, type FitOptions } from "./fit.js";
+import { fit, PackedSequences, type EpochResult, type FitOptions } from "./fit.js";
 
 const data = { ids: [[2, 3], [4], [2, 4, 3], [3, 3], [4, 2], [2]], targets: [0, 1, 0, 0, 1, 1] };
 
@@ -47,5 +47,17 @@ describe("fit's inputs", () => {
     expect((await rejected(fit(model, { ids: [], targets: [] }, null, options))).message).toBe("fit: the training set is empty");
     const result = await fit(model, { ids: [[2, 3], []], targets: [0, 1] }, null, options);
     expect(result.history).toHaveLength(1);
+  });
+
+  test("ids packed in one typed array train exactly as arrays of ids", async () => {
+    let end = 0;
+    const starts = Uint32Array.from(data.ids, (s) => (end += s.length) - s.length);
+    const ids = new PackedSequences(Uint16Array.from(data.ids.flat()), starts, Uint32Array.from(data.ids, (s) => s.length));
+    expect(Array.from(ids.at(2))).toEqual([2, 4, 3]);
+    const packed = { ids, targets: data.targets };
+    manualSeed(0);
+    const model = new TextClassifier({ vocabSize: 5, embeddingDim: 4, hiddenSize: 3, numClasses: 2 });
+    const history = (await fit(model, packed, packed, { task: "classification", epochs: 3, batchSize: 2, lr: 0.1, optimizer: "sgd", seed: 1, maxLen: 2 })).history;
+    expect(history.map((e) => [e.trainLoss, e.val!.loss])).toEqual((await run({ maxLen: 2 }, 3)).map((e) => [e.trainLoss, e.val!.loss]));
   });
 });

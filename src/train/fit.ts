@@ -19,9 +19,36 @@ export interface SequenceModel extends nn.Module {
 
 export type Task = "classification" | "regression";
 
+/** Token id sequences by example: an array of arrays, or anything with `length` and `at(i)` such as `PackedSequences`. */
+export interface IdSequences {
+  readonly length: number;
+  at(i: number): ArrayLike<number> | undefined;
+}
+
+/** Token ids in a typed array: `encodeTextRows` picks the narrowest that holds the vocabulary. */
+export type IdArray = Uint8Array | Uint16Array | Int32Array;
+
+/**
+ * Id sequences held in one typed array, sequence `i` being `data[starts[i] .. starts[i] + lengths[i])`:
+ * 1, 2 or 4 bytes a token, where an array per sequence costs about 100 bytes more. Several sets
+ * (a training and a validation part) can share one `data`.
+ */
+export class PackedSequences implements IdSequences {
+  constructor(readonly data: IdArray, readonly starts: Uint32Array, readonly lengths: Uint32Array) {
+    if (lengths.length !== starts.length) throw new Error(`PackedSequences: ${starts.length} starts but ${lengths.length} lengths`);
+  }
+  get length(): number {
+    return this.starts.length;
+  }
+  /** Sequence `i` (0 <= i < length), a view into `data`. */
+  at(i: number): IdArray {
+    return this.data.subarray(this.starts[i], this.starts[i]! + this.lengths[i]!);
+  }
+}
+
 /** Encoded examples: token ids per example, and a class index (classification) or target values (regression). */
-export interface EncodedDataset {
-  ids: number[][];
+export interface EncodedDataset<Ids extends IdSequences = IdSequences> {
+  ids: Ids;
   targets: number[] | number[][];
 }
 
@@ -189,7 +216,7 @@ export function makeScheduler(name: SchedulerName, opt: optim.Optimizer, o: FitO
 
 /** Pads the examples `idx` of `data` into one batch. */
 export function makeBatch(data: EncodedDataset, idx: readonly number[], task: Task, maxLen?: number): { input: Tensor; lengths: number[]; target: Tensor } {
-  const seqs = idx.map((i) => data.ids[i]!);
+  const seqs = idx.map((i) => data.ids.at(i)!);
   const longest = Math.max(1, ...seqs.map((s) => s.length));
   const padded = padSequences(seqs, { maxLen: maxLen ? Math.min(maxLen, longest) : longest });
   const input = padded.input;
@@ -276,7 +303,7 @@ export async function fit(model: SequenceModel, train: EncodedDataset, val: Enco
   const params = model.parameters();
   const opt = makeOptimizer(options.optimizer ?? "adam", params, options.lr, options.weightDecay);
   const loaderRng = new Generator(seed);
-  const loader = new BucketLoader(train.ids.map((_, i) => i), { batchSize, lengthOf: (i) => train.ids[i]!.length, generator: loaderRng });
+  const loader = new BucketLoader(Array.from({ length: train.ids.length }, (_, i) => i), { batchSize, lengthOf: (i) => train.ids.at(i)!.length, generator: loaderRng });
   const schedule = options.scheduler ?? "none";
   const scheduler = makeScheduler(schedule, opt, options, loader.length);
   const div = options.divergence === false ? null : { ...DIVERGENCE_DEFAULTS, ...options.divergence };

@@ -13,6 +13,7 @@ export {
 } from "./plot.js";
 export {
   fit, evaluate, makeOptimizer, makeScheduler, makeBatch, DivergenceError, DIVERGENCE_DEFAULTS, type DivergenceOptions,
+  PackedSequences, type IdSequences, type IdArray,
   type SequenceModel, type Task, type EncodedDataset, type OptimizerName, type SchedulerName, type FitOptions,
   type BatchProgress, type Evaluation, type EpochResult, type FitResult,
 } from "./fit.js";
@@ -22,8 +23,8 @@ export {
   type GradflowOptions, type GradflowCell, type GradflowResult,
 } from "./lab.js";
 export {
-  encodeLabels, encodeTextSplit, buildTextModel,
-  type EncodeLabelsOptions, type EncodedLabels, type EncodeTextSplitOptions, type TextModelSpec,
+  encodeLabels, encodeTextSplit, encodeTextRows, buildTextModel,
+  type EncodeLabelsOptions, type EncodedLabels, type EncodeTextSplitOptions, type EncodeTextRowsOptions, type EncodedTextRows, type TextModelSpec,
 } from "./text.js";
 export { TrainingCurves } from "./curves.js";
 export {

@@ -3,12 +3,13 @@
  * indices or numbers, texts to token ids over a vocabulary built from the training part only, and
  * the text model that fits them. Browser-safe.
  */
-import { toNumbers } from "../data/table.js";
+import { trainValSplit, type Split } from "../data/loader.js";
+import { checkColumns, selectRow, toNumber, toNumbers } from "../data/table.js";
 import { SequenceRegressor, TextClassifier, type SequenceEncoderOptions } from "../models/text.js";
 import type { TextModel } from "../models/bundle.js";
 import type { Tokenizer } from "../text/tokenizer.js";
 import { Vocab } from "../text/vocab.js";
-import type { EncodedDataset, Task } from "./fit.js";
+import { PackedSequences, type EncodedDataset, type IdArray, type Task } from "./fit.js";
 
 export interface EncodeLabelsOptions {
   task: Task;
@@ -86,12 +87,12 @@ export function encodeTextSplit(
   targets: readonly number[] | readonly number[][],
   split: { train: readonly number[]; val: readonly number[] },
   options: EncodeTextSplitOptions,
-): { vocab: Vocab; train: EncodedDataset; val: EncodedDataset } {
+): { vocab: Vocab; train: EncodedDataset<number[][]>; val: EncodedDataset<number[][]> } {
   if (targets.length !== texts.length) throw new Error(`encodeTextSplit: ${texts.length} texts but ${targets.length} targets`);
   const { tokenizer, minFreq = 1, maxVocab = Infinity, maxLen } = options;
   const tokens = texts.map((t) => tokenizer.tokenize(t));
   const vocab = Vocab.build(split.train.map((i) => tokens[i]!), { minFreq, maxSize: maxVocab });
-  const encode = (idx: readonly number[]): EncodedDataset => ({
+  const encode = (idx: readonly number[]): EncodedDataset<number[][]> => ({
     ids: idx.map((i) => {
       const ids = vocab.encode(tokens[i]!);
       return maxLen ? ids.slice(0, maxLen) : ids;
@@ -99,6 +100,173 @@ export function encodeTextSplit(
     targets: idx.map((i) => targets[i]!) as number[] | number[][],
   });
   return { vocab, train: encode(split.train), val: encode(split.val) };
+}
+
+export interface EncodeTextRowsOptions extends EncodeTextSplitOptions {
+  task: Task;
+  /** The column holding the text. Default "text". */
+  textCol?: string;
+  /** The column holding the label. Default "label"; also the target name of a regression. */
+  labelCol?: string;
+  /** Share of the examples held out for validation, stratified by label for classification. Default 0.1. */
+  valFraction?: number;
+  /** Seed of the split. Default 0. */
+  seed?: number;
+}
+
+/** A table encoded for training by `encodeTextRows`. */
+export interface EncodedTextRows {
+  /** Class names by index (classification), or the target name (regression). */
+  labels: string[];
+  vocab: Vocab;
+  /** Indices of the training and validation examples among the rows kept. */
+  split: Split;
+  train: EncodedDataset<PackedSequences>;
+  val: EncodedDataset<PackedSequences>;
+  /** Rows read, and rows of those skipped because their text was empty, blank or missing. */
+  rows: number;
+  skipped: number;
+}
+
+/** The smallest array type for ids `0 .. size - 1`. */
+const idArray = (size: number): new (n: number) => IdArray => (size <= 0x100 ? Uint8Array : size <= 0x10000 ? Uint16Array : Int32Array);
+/** A copy of `a` in a new array of `type` and length `n` (by default twice as long). */
+function grown<T extends IdArray | Uint32Array | Float64Array>(a: T, type = a.constructor as new (n: number) => T, n = 2 * a.length): T {
+  const b = new type(n);
+  b.set(a);
+  return b;
+}
+
+/**
+ * `selectColumns`, `encodeLabels`, `trainValSplit` and `encodeTextSplit` in one pass over table
+ * rows (e.g. from `streamTable`), for data too big to hold as text: each row is tokenized as it
+ * arrives, and only its label and its token ids under a provisional vocabulary are kept, in typed
+ * arrays. Once the rows are read, the split is drawn, the vocabulary is counted over the training
+ * rows and the ids are mapped to it. The result equals those four calls on the same rows (same
+ * classes, split, vocabulary, ids and errors), with the ids in `PackedSequences`. Rows without
+ * text give an empty result (no labels, empty parts) rather than an error.
+ *
+ * @example
+ * const table = streamTable("reviews.csv");
+ * const { labels, vocab, train, val } = await encodeTextRows(table, { task: "classification", tokenizer: createTokenizer("word") });
+ */
+export async function encodeTextRows(
+  rows: AsyncIterable<Record<string, unknown>> | Iterable<Record<string, unknown>>,
+  options: EncodeTextRowsOptions,
+): Promise<EncodedTextRows> {
+  const { tokenizer, task, textCol = "text", labelCol = "label", minFreq = 1, maxVocab = Infinity, maxLen, valFraction, seed } = options;
+  const columns = new Set<string>();
+  const tokenIds = new Map<string, number>(); // provisional ids, in order of first appearance
+  const labelIds = new Map<string, number>();
+  // Per kept row, in arrays grown by doubling: its token count, and its provisional label id (classification) or value (regression).
+  let lengths = new Uint32Array(1024);
+  let targets = new Float64Array(1024);
+  let kept = 0;
+  // The provisional ids of the kept rows, end to end; widened when an id outgrows the type.
+  let ids: IdArray = new Uint8Array(1 << 16);
+  let end = 0;
+  let n = 0;
+  let skipped = 0;
+  // selectColumns reports a missing column before any row error, and encodeLabels' errors come after both.
+  let rowError: unknown;
+  let numberError: unknown;
+  for await (const record of rows) {
+    n++;
+    for (const key of Object.keys(record)) columns.add(key);
+    let picked: [string, string] | null = null;
+    try {
+      if (rowError === undefined) picked = selectRow(record, n, textCol, labelCol);
+    } catch (err) {
+      rowError = err;
+    }
+    if (rowError !== undefined) {
+      if (columns.has(textCol) && columns.has(labelCol)) throw rowError;
+      continue;
+    }
+    if (!picked) {
+      skipped++;
+      continue;
+    }
+    const [text, label] = picked;
+    if (kept === lengths.length) [lengths, targets] = [grown(lengths), grown(targets)];
+    if (task === "regression") {
+      try {
+        targets[kept] = toNumber(label, kept + 1);
+      } catch (err) {
+        numberError ??= err;
+      }
+    } else {
+      if (!labelIds.has(label)) labelIds.set(label, labelIds.size);
+      targets[kept] = labelIds.get(label)!;
+    }
+    const tokens = tokenizer.tokenize(text);
+    while (end + tokens.length > ids.length) ids = grown(ids);
+    for (const t of tokens) {
+      if (!tokenIds.has(t)) tokenIds.set(t, tokenIds.size);
+      const id = tokenIds.get(t)!;
+      if (id >= 2 ** (8 * ids.BYTES_PER_ELEMENT)) ids = grown(ids, idArray(id + 1), ids.length);
+      ids[end++] = id;
+    }
+    lengths[kept++] = tokens.length;
+  }
+  if (n > 0) checkColumns([...columns], [textCol, labelCol]);
+  if (numberError !== undefined) throw numberError;
+  if (kept === 0) {
+    const none = { ids: new PackedSequences(new Uint8Array(0), new Uint32Array(0), new Uint32Array(0)), targets: [] };
+    return { labels: [], vocab: new Vocab([]), split: { train: [], val: [] }, train: none, val: none, rows: n, skipped };
+  }
+
+  lengths = lengths.subarray(0, kept);
+  targets = targets.subarray(0, kept);
+  let labels = [labelCol];
+  if (task !== "regression") {
+    const classes = encodeLabels([...labelIds.keys()], { task, column: labelCol });
+    labels = classes.labels;
+    targets.forEach((p, i) => (targets[i] = classes.targets[p]!));
+  }
+  const split = trainValSplit(kept, { valFraction, seed, stratify: task === "classification" ? targets : undefined });
+  const isVal = new Uint8Array(kept);
+  for (const i of split.val) isVal[i] = 1;
+  /** Calls `fn` with each row's ids: `ids[start .. start + len)`. */
+  const eachRow = (fn: (i: number, start: number, len: number) => void): void => {
+    let start = 0;
+    lengths.forEach((len, i) => {
+      fn(i, start, len);
+      start += len;
+    });
+  };
+
+  // Vocab.build over the training rows: counts, and ties in order of first appearance there.
+  const tokens = [...tokenIds.keys()];
+  tokenIds.clear();
+  const counts = new Uint32Array(tokens.length);
+  const seen: number[] = [];
+  eachRow((i, start, len) => {
+    if (!isVal[i]) for (let j = start; j < start + len; j++) if (counts[ids[j]!]++ === 0) seen.push(ids[j]!);
+  });
+  const vocab = Vocab.fromCounts(seen.map((p) => [tokens[p]!, counts[p]!] as const), { minFreq, maxSize: maxVocab });
+  const finalIds = Int32Array.from(tokens, (t) => vocab.stoi(t));
+
+  // Both parts are views into one array of final ids, cut to maxLen: written over the provisional
+  // ids when the type stays the same (row by row, never ahead of where it reads).
+  const cap = (len: number): number => (maxLen ? Math.min(len, maxLen) : len);
+  const Final = idArray(vocab.size);
+  const total = lengths.reduce((sum, len) => sum + cap(len), 0);
+  const data = ids instanceof Final ? ids.subarray(0, total) : new Final(total);
+  const [train, val] = [split.train, split.val].map((idx) => ({
+    ids: new PackedSequences(data, new Uint32Array(idx.length), new Uint32Array(idx.length)),
+    targets: idx.map((i) => targets[i]!),
+  }));
+  const next = [0, 0];
+  let w = 0;
+  eachRow((i, start, len) => {
+    const { starts, lengths: lens } = (isVal[i] ? val : train).ids;
+    const k = next[isVal[i]!]!++;
+    starts[k] = w;
+    lens[k] = cap(len);
+    for (let j = start; j < start + lens[k]!; j++) data[w++] = finalIds[ids[j]!]!;
+  });
+  return { labels, vocab, split, train, val, rows: n, skipped };
 }
 
 export interface TextModelSpec extends SequenceEncoderOptions {
