@@ -128,6 +128,8 @@ describe("Vocab.fromJSON on malformed files", () => {
     const deep = "[".repeat(100_000) + "]".repeat(100_000);
     expect(() => Vocab.fromJSON(`{"version":${deep}}`)).toThrow(/^Vocab\.fromJSON: unsupported version a list nested too deeply to show/);
     expect(() => Vocab.fromJSON(`{"version":1,"tokens":[],"specials":{"<pad>":${deep}}}`)).toThrow(/"specials" must map .*, got an object nested too deeply to show$/);
+    // Sorting the specials by id converted each id with Number(), which recursed into the list.
+    expect(() => Vocab.fromJSON(`{"version":1,"tokens":["<pad>","<unk>"],"specials":{"<pad>":0,"<unk>":1,"<x>":[${deep}]}}`)).toThrow(/"specials" must hold the ids 0\.\.2, each once, but "<x>" has id a list nested too deeply to show$/);
     const e = thrown(() => Vocab.fromJSON('{"version":1,\n"tokens":[\n"a"\nb]}'));
     expect(e.message).toMatch(/^Vocab\.fromJSON: the string is not valid JSON/);
     expect(e.message).not.toMatch(/[\r\n]/);

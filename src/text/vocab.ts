@@ -239,7 +239,9 @@ export class Vocab {
     if (specialIds[PAD] !== PAD_INDEX || specialIds[UNK] !== UNK_INDEX) {
       fail(`"specials" must map ${quote(PAD)} to ${PAD_INDEX} and ${quote(UNK)} to ${UNK_INDEX}, got ${show(specials)}`);
     }
-    const entries = Object.entries(specialIds).sort((a, b) => Number(a[1]) - Number(b[1]));
+    // Ids that are not numbers sort last (Number() of a deeply nested list would overflow the stack).
+    const idOf = (x: unknown): number => (typeof x === "number" ? x : Infinity);
+    const entries = Object.entries(specialIds).sort((a, b) => idOf(a[1]) - idOf(b[1]));
     entries.forEach(([s, id], i) => {
       if (id !== i) fail(`"specials" must hold the ids 0..${entries.length - 1}, each once, but ${quote(s)} has id ${show(id)}`);
       if (tokens[i] !== s) fail(`special ${quote(s)} has id ${i}, but "tokens"[${i}] is ${tokens[i] === undefined ? "missing" : quote(tokens[i])}`);
