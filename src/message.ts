@@ -3,8 +3,11 @@
  * shown as JSON even when they are nested too deeply for `JSON.stringify`.
  */
 
-/** `text` on one line: each line break, with the whitespace around it, becomes one space. */
-export const oneLine = (text: string): string => text.replace(/\s*[\r\n\u2028\u2029]+\s*/g, " ");
+/**
+ * `text` on one line: each line break, with the whitespace after it, becomes one space. (Only
+ * after: a pattern starting with `\s*` backtracks over every run of spaces, quadratic in its length.)
+ */
+export const oneLine = (text: string): string => text.replace(/[\r\n\u2028\u2029]\s*/g, " ");
 
 /**
  * `value` as JSON for an error message, cut to `max` characters. A value nested too deeply for
