@@ -110,7 +110,7 @@ export const SAFETENSORS_READERS: { name: string; files?: boolean; read: (bytes:
 
 const safetensorsTargets: Target[] = SAFETENSORS_READERS.map((r) => ({
   name: `safetensors/${r.name}`,
-  weight: r.files ? 1 : 3,
+  weight: r.files ? 1 : 4,
   files: r.files,
   make: (rng) => ({ "model.safetensors": makeSafetensors(rng) }),
   run: async (parts, dir) => {
@@ -242,7 +242,7 @@ export function makeText(rng: Rng): string {
 const tokenizerTargets: Target[] = [
   {
     name: "text/tokenize",
-    weight: 3,
+    weight: 2,
     make: (rng) => ({ "config.json": utf8(JSON.stringify(rng.pick(TOKENIZER_CONFIGS))), "text.txt": utf8Lossless(makeText(rng)) }),
     run: (parts) => {
       const tokenizer = tokenizerFromJSON(JSON.parse(text(parts["config.json"]!)));
@@ -324,7 +324,7 @@ export const TABLE_READERS: { name: string; ext: ".csv" | ".tsv" | ".jsonl"; kin
 
 const tableTargets: Target[] = TABLE_READERS.map((r) => ({
   name: `table/${r.name}`,
-  weight: r.files ? 1 : 3,
+  weight: r.files ? 1 : r.kind === "csv" ? 2 : 3,
   files: r.files,
   make: (rng) => ({ [`data${r.ext}`]: makeTableText(rng, r.ext === ".jsonl" ? "jsonl" : r.ext === ".tsv" ? "tsv" : "csv") }),
   run: async (parts, dir) => {
