@@ -11,7 +11,8 @@
  *
  * Flags: --seed N, --count N | --seconds S, --jobs N (worker threads; default 2), --target NAME
  * (only targets whose name contains NAME), --index I (only input I), --spawns N (processes of
- * `node dist/cli/main.js`; default 200, 0 to skip), --timeout MS (default 5000).
+ * `node dist/cli/main.js`; default 200, 0 to skip), --timeout MS (default 5000), --self-test (targets
+ * that fail on purpose, one per kind of failure: the run passes when each is caught).
  */
 import { spawn } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
@@ -20,7 +21,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { Worker } from "node:worker_threads";
 import { Rng } from "./rng.js";
-import { makeCheckpoint, makeText, makeTableText, TARGETS, writeParts, type Parts, type Target } from "./targets.js";
+import { makeCheckpoint, makeText, makeTableText, SELF_TEST_TARGETS, targetNamed, TARGETS, writeParts, type Parts, type Target } from "./targets.js";
 import { utf8 } from "./mutate.js";
 import { uncleanReason } from "./outcome.js";
 import { SLOT, type Failure, type Job, type JobResult, type WorkerMessage } from "./worker.js";
@@ -28,12 +29,16 @@ import { SLOT, type Failure, type Job, type JobResult, type WorkerMessage } from
 const root = fileURLToPath(new URL("..", import.meta.url));
 const failuresDir = join(root, "fuzz", "failures");
 
-interface Options { seed: number; count: number; seconds: number | null; jobs: number; target: string | null; index: number | null; spawns: number; timeout: number }
+interface Options { seed: number; count: number; seconds: number | null; jobs: number; target: string | null; index: number | null; spawns: number; timeout: number; selfTest: boolean }
 
 function parseArgs(argv: string[]): Options {
-  const o: Options = { seed: (Date.now() ^ (process.pid << 16)) >>> 0, count: 120_000, seconds: null, jobs: Math.max(1, Math.min(2, availableParallelism())), target: null, index: null, spawns: 200, timeout: 5000 };
+  const o: Options = { seed: (Date.now() ^ (process.pid << 16)) >>> 0, count: 120_000, seconds: null, jobs: Math.max(1, Math.min(2, availableParallelism())), target: null, index: null, spawns: 200, timeout: 5000, selfTest: false };
   for (let i = 0; i < argv.length; i++) {
     const flag = argv[i]!;
+    if (flag === "--self-test") {
+      Object.assign(o, { selfTest: true, count: 8, spawns: 0, timeout: 2000 });
+      continue;
+    }
     const value = argv[++i];
     const num = (min: number): number => {
       const n = Number(value);
@@ -72,7 +77,7 @@ async function runWorkers(o: Options, nextJob: () => Job | null, tallies: Map<st
     const t = tallies.get(f.target)!;
     t.failed++;
     t.tried++;
-    const target = TARGETS.find((x) => x.name === f.target)!;
+    const target = targetNamed(f.target)!;
     let parts: Parts | null = null;
     try {
       parts = target.make(Rng.for(o.seed, target.name, f.index));
@@ -149,7 +154,7 @@ async function runWorkers(o: Options, nextJob: () => Job | null, tallies: Map<st
       if (!job) return;
       const beat = Atomics.load(state, SLOT.beat);
       if (beat !== last.beat) last = { beat, at: Date.now() };
-      else if (Date.now() - last.at > o.timeout) died(`hang: no result after ${o.timeout} ms`, "hang");
+      else if (Date.now() - last.at > o.timeout) died(`no result after ${o.timeout} ms (the worker was terminated)`, "hang");
     }, 100);
     start();
     next();
@@ -282,7 +287,7 @@ function report(tallies: Map<string, Tally>, seconds: number): void {
 
 async function main(): Promise<number> {
   const o = parseArgs(process.argv.slice(2));
-  const targets = TARGETS.filter((t) => o.target === null || t.name.includes(o.target));
+  const targets = (o.selfTest ? SELF_TEST_TARGETS : TARGETS).filter((t) => o.target === null || t.name.includes(o.target));
   const spawnTarget = o.spawns > 0 && (o.target === null || "cli/spawn".includes(o.target));
   if (targets.length === 0 && !spawnTarget) throw new Error(`fuzz: no target matches ${o.target} (targets: ${TARGETS.map((t) => t.name).join(", ")}, cli/spawn)`);
   const plan = o.seconds === null ? `${o.index !== null ? "input " + o.index : o.count + " inputs"}` : `${o.seconds} s`;
@@ -304,6 +309,12 @@ async function main(): Promise<number> {
     await runSpawns(o, t, failures);
   }
   report(tallies, (performance.now() - t0) / 1000);
+  if (o.selfTest) {
+    // Each self-test target must fail every input, with the kind its name says.
+    const ok = targets.every((t) => tallies.get(t.name)!.tried > 0 && failures.filter((f) => f.target === t.name && t.name.endsWith(`/${f.kind}`)).length === tallies.get(t.name)!.tried);
+    console.log(ok ? "self-test passed: every kind of failure was caught" : "self-test FAILED: a failure went unnoticed or was misclassified");
+    return ok ? 0 : 1;
+  }
   if (failures.length) console.log(`failing inputs saved under ${failuresDir}`);
   return failures.length ? 1 : 0;
 }

@@ -402,3 +402,17 @@ const cliTargets: Target[] = [
 
 /** Every target, in the order they are reported. */
 export const TARGETS: Target[] = [...safetensorsTargets, ...checkpointTargets, ...vocabTargets, ...tokenizerTargets, ...tableTargets, ...cliTargets];
+
+/**
+ * `npm run fuzz -- --self-test`: targets that fail on purpose, one per kind of failure, so that a
+ * run shows the harness catching each (the name after "self-test/" is the kind expected).
+ */
+export const SELF_TEST_TARGETS: Target[] = [
+  { name: "self-test/crash", weight: 1, make: (rng) => ({ x: rng.bytes(4) }), run: () => (undefined as unknown as { a: number }).a },
+  { name: "self-test/wrong", weight: 1, make: (rng) => ({ x: rng.bytes(4) }), run: () => ensure(false, () => "a result that does not match its input") },
+  { name: "self-test/alloc", weight: 1, make: (rng) => ({ x: rng.bytes(4) }), run: () => new Float64Array(4 * 2 ** 20) },
+  { name: "self-test/hang", weight: 1, make: (rng) => ({ x: rng.bytes(4) }), run: () => { for (;;); } },
+];
+
+/** A target by name, self-tests included. */
+export const targetNamed = (name: string): Target | undefined => TARGETS.find((t) => t.name === name) ?? SELF_TEST_TARGETS.find((t) => t.name === name);

@@ -18,7 +18,7 @@ import { runInNewContext } from "node:vm";
 import { parentPort, workerData } from "node:worker_threads";
 import { join } from "node:path";
 import { Rng } from "./rng.js";
-import { TARGETS, writeParts, type Parts } from "./targets.js";
+import { targetNamed, writeParts, type Parts } from "./targets.js";
 import { uncleanReason } from "./outcome.js";
 
 /** Allocation allowed whatever the input's size. */
@@ -76,7 +76,7 @@ async function held(run: () => unknown, state: Int32Array): Promise<number> {
 export const sizeOf = (parts: Parts): number => Object.values(parts).reduce((n, b) => n + b.length, 0);
 
 async function runJob(job: Job, seed: number, dir: string, state: Int32Array, report: (f: Failure) => void): Promise<JobResult> {
-  const target = TARGETS.find((t) => t.name === job.target);
+  const target = targetNamed(job.target);
   if (!target) throw new Error(`no fuzz target ${job.target}`);
   const out: JobResult = { accepted: 0, rejected: 0, ms: 0, slowest: { index: -1, ms: 0 } };
   Atomics.store(state, SLOT.accepted, 0);
