@@ -137,8 +137,15 @@ export function makeCheckpoint(rng: Rng): { files: Parts; seed: CheckpointSeed }
   const seed = rng.pick(seedCorpus().checkpoints);
   const files: Parts = { ...seed.files };
   for (let k = rng.chance(0.85) ? 1 : 2; k > 0; k--) {
-    const which = rng.pick(["config.json", "config.json", "config.json", "vocab.json", "vocab.json", "model.safetensors", "model.safetensors", "none"] as const);
+    const which = rng.pick(["config.json", "config.json", "config.json", "vocab.json", "vocab.json", "model.safetensors", "model.safetensors", "labels", "none"] as const);
     if (which === "none") continue;
+    if (which === "labels") {
+      // A valid model whose label names are odd strings (line breaks, quotes, "__proto__"...): these reach every later message.
+      const config = JSON.parse(text(seed.files["config.json"])) as { labels: string[] };
+      config.labels = config.labels.map((l, i) => (rng.chance(0.5) ? `${rng.pick(EDGE_STRINGS.filter((s) => s !== ""))}${i}` : l));
+      files["config.json"] = utf8(JSON.stringify(config));
+      continue;
+    }
     const r = rng.int(20);
     if (r === 0) delete files[which];
     else if (which === "model.safetensors") files[which] = makeSafetensors(rng, seed.files[which]);
