@@ -91,7 +91,8 @@ async function runWorkers(o: Options, nextJob: () => Job | null, tallies: Map<st
     let worker: Worker;
     let state: Int32Array;
     let job: Job | null = null;
-    let last = { beat: -1, at: 0 };
+    // The clock runs from the first beat after a dispatch: a new worker first loads the library.
+    let last = { beat: -1, at: 0, armed: false };
     const start = (): void => {
       const shared = new SharedArrayBuffer(16);
       state = new Int32Array(shared);
@@ -140,7 +141,7 @@ async function runWorkers(o: Options, nextJob: () => Job | null, tallies: Map<st
     };
     const dispatch = (j: Job): void => {
       job = j;
-      last = { beat: -1, at: Date.now() };
+      last = { beat: Atomics.load(state, SLOT.beat), at: Date.now(), armed: false };
       worker.postMessage(j);
     };
     const next = (): void => {
@@ -153,8 +154,9 @@ async function runWorkers(o: Options, nextJob: () => Job | null, tallies: Map<st
     const watchdog = setInterval(() => {
       if (!job) return;
       const beat = Atomics.load(state, SLOT.beat);
-      if (beat !== last.beat) last = { beat, at: Date.now() };
-      else if (Date.now() - last.at > o.timeout) died(`no result after ${o.timeout} ms (the worker was terminated)`, "hang");
+      if (beat !== last.beat) last = { beat, at: Date.now(), armed: true };
+      else if (last.armed && Date.now() - last.at > o.timeout) died(`no result after ${o.timeout} ms (the worker was terminated)`, "hang");
+      else if (!last.armed && Date.now() - last.at > 120_000) died("the worker did not start within 120 s", "crash");
     }, 100);
     start();
     next();
@@ -313,6 +315,7 @@ async function main(): Promise<number> {
     // Each self-test target must fail every input, with the kind its name says.
     const ok = targets.every((t) => tallies.get(t.name)!.tried > 0 && failures.filter((f) => f.target === t.name && t.name.endsWith(`/${f.kind}`)).length === tallies.get(t.name)!.tried);
     console.log(ok ? "self-test passed: every kind of failure was caught" : "self-test FAILED: a failure went unnoticed or was misclassified");
+    if (!ok) console.log(JSON.stringify(failures.map((f) => [f.target, f.kind, f.index])));
     return ok ? 0 : 1;
   }
   if (failures.length) console.log(`failing inputs saved under ${failuresDir}`);

@@ -3,14 +3,17 @@
  * the index of the input in progress into shared memory, so that the main thread's watchdog can
  * name an input that hangs, and counts outcomes there too, so that they survive a terminate.
  *
- * Memory, with limit = max(FLOOR, FACTOR × the input's size in bytes), from process.memoryUsage()
- * (this thread's V8 heap, and the ArrayBuffers it holds: typed arrays, Buffers, tensors):
- * - the growth of `arrayBuffers` across the call must stay under the limit (storage sized from
- *   what an input declares, such as a tensor shape, is where a parser over-allocates);
+ * Memory, from process.memoryUsage() (this thread's V8 heap, and the ArrayBuffers it holds: typed
+ * arrays, Buffers, tensors), with limit = max(FLOOR, FACTOR × the input's size in bytes):
+ * - the growth of `arrayBuffers` across the call must stay under the limit: storage sized from
+ *   what an input declares, such as a tensor shape, is where a parser over-allocates;
  * - when the growth of `heapUsed + arrayBuffers` passes the limit, the input is run again between
- *   two full garbage collections (after a warm-up run), and what it still holds then (its result
- *   included) must stay under the limit. Short-lived garbage is not counted: turning 300 KB of one-letter CSV fields
- *   into records makes some 20 MB of it, all collectable.
+ *   two full garbage collections (three times, after a warm-up run), and what it still holds then
+ *   (its result, not an error it threw; the least of the three) must stay under HEAP_FACTOR × the
+ *   input's size (and the floor). Short-lived garbage is not counted: turning 300 KB of one-letter
+ *   CSV fields into records makes some 20 MB of it, all collectable. And V8's own form of parsed
+ *   JSON costs more than 10 times its text: `{"a":` nested 100,000 deep (500 KB) is 10.7 MB of
+ *   objects, so the JS heap gets HEAP_FACTOR.
  * Past that, the worker's heap cap (resourceLimits) turns a runaway allocation into a failure.
  */
 import { setFlagsFromString } from "node:v8";
@@ -23,8 +26,10 @@ import { uncleanReason } from "./outcome.js";
 
 /** Allocation allowed whatever the input's size. */
 export const FLOOR = 8 * 2 ** 20;
-/** Allocation allowed per byte of input. */
+/** ArrayBuffer allocation allowed per byte of input. */
 export const FACTOR = 10;
+/** JS heap still held after the call, allowed per byte of input. */
+export const HEAP_FACTOR = 32;
 
 export interface Job { target: string; start: number; end: number }
 export interface Failure { target: string; index: number; kind: "crash" | "wrong" | "hang" | "alloc"; message: string; stack?: string }
@@ -44,8 +49,9 @@ const MiB = (n: number): string => `${(n / 2 ** 20).toFixed(1)} MiB`;
 let gc: (() => void) | undefined;
 
 /**
- * What running the input again leaves held (its result referenced), between two full collections.
- * The run before warms up what V8 builds once and keeps (compiled code, caches, hidden classes).
+ * What running the input again leaves held (its result referenced), between two full collections:
+ * the least of three runs, after a warm-up run. What V8 builds once and keeps (compiled code, caches,
+ * hidden classes; some 10 MiB once after a value nested 100,000 deep) shows in one run, not in all.
  */
 async function held(run: () => unknown, state: Int32Array): Promise<number> {
   if (!gc) {
@@ -57,17 +63,22 @@ async function held(run: () => unknown, state: Int32Array): Promise<number> {
   } catch {
     // the outcome is known already
   }
+  return Math.min(await heldOnce(run, state), await heldOnce(run, state), await heldOnce(run, state));
+}
+
+async function heldOnce(run: () => unknown, state: Int32Array): Promise<number> {
   Atomics.add(state, SLOT.beat, 1);
-  gc();
+  await new Promise((resolve) => setImmediate(resolve)); // let work queued by the last run (compilation) land first
+  gc!();
   const before = memory();
   const keep: unknown[] = [];
   Atomics.add(state, SLOT.beat, 1);
   try {
     keep.push(await run());
-  } catch (e) {
-    keep.push(e);
+  } catch {
+    // An error is dropped, as a caller would: its stack trace can hold the frames' arguments.
   }
-  gc();
+  gc!();
   const after = memory();
   keep.length = 0;
   return after.heap + after.buffers - before.heap - before.buffers;
@@ -115,7 +126,8 @@ async function runJob(job: Job, seed: number, dir: string, state: Int32Array, re
     if (buffers > limit) alloc = `allocated ${MiB(buffers)} of ArrayBuffers for a ${size}-byte input (limit ${MiB(limit)})`;
     else if (after.heap + after.buffers - before.heap - before.buffers > limit) {
       const kept = await held(() => target.run(parts, dir), state);
-      if (kept > limit) alloc = `holds ${MiB(kept)} after the call for a ${size}-byte input (limit ${MiB(limit)})`;
+      const heapLimit = Math.max(FLOOR, HEAP_FACTOR * size);
+      if (kept > heapLimit) alloc = `holds ${MiB(kept)} after the call for a ${size}-byte input (limit ${MiB(heapLimit)})`;
     }
     const reason = threw ? uncleanReason(error) : null;
     if (reason) {
