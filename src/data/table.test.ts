@@ -141,3 +141,17 @@ describe("columns named like Object's properties", () => {
     expect(thrown(() => selectColumns([{ text: "a", constructor: "b" }, { text: "c" }], { labelCol: "constructor" })).message).toBe('selectColumns: row 2: missing label in column "constructor"');
   });
 });
+
+describe("errors quoting the file stay on one line", () => {
+  test("a JSON Lines line holding a bare CR, a CSV value holding a newline, a column name holding one", () => {
+    // Found by fuzzing: JSON.parse and csv-parse quote the offending text, line breaks included.
+    const oneLine = (fn: () => unknown, pattern: RegExp): void => {
+      const e = thrown(fn);
+      expect(e.message).toMatch(pattern);
+      expect(e.message).not.toMatch(/[\r\n]/);
+    };
+    oneLine(() => parseJsonLines('{"a":1}\n{"text":\rx}\n'), /^parseJsonLines: line 2: /);
+    oneLine(() => parseDelimited('a,b\nx "y\nz",2\n'), /^parseDelimited: Invalid Opening Quote/);
+    oneLine(() => selectColumns([{ "te\nxt": "a" }]), /^selectColumns: column "text" not found; available columns: te xt$/);
+  });
+});

@@ -5,6 +5,7 @@
 // NOTE: `csv-parse/sync` reads the global `Buffer` when it is imported, which throws in a browser;
 // the package's browser build is the same parser with its own Buffer, and runs in Node as well.
 import { parse } from "csv-parse/browser/esm/sync";
+import { oneLine } from "../message.js";
 
 /** A field separator `parseDelimited` understands. */
 export type Delimiter = "," | "\t" | ";";
@@ -38,7 +39,7 @@ export interface TextLabels {
 }
 
 const stripBom = (text: string): string => (text.charCodeAt(0) === 0xfeff ? text.slice(1) : text);
-const errorMessage = (err: unknown): string => (err instanceof Error ? err.message : String(err));
+const errorMessage = (err: unknown): string => oneLine(err instanceof Error ? err.message : String(err));
 
 /**
  * Parses CSV or TSV text: quoted fields may hold the delimiter, doubled quotes and newlines; a UTF-8
@@ -179,7 +180,7 @@ export function selectColumns(records: readonly Record<string, unknown>[], optio
 export function checkColumns(available: readonly string[], wanted: readonly string[]): void {
   for (const col of wanted) {
     if (!available.includes(col)) {
-      throw new Error(`selectColumns: column ${JSON.stringify(col)} not found; available columns: ${available.join(", ") || "(none)"}`);
+      throw new Error(`selectColumns: column ${JSON.stringify(col)} not found; available columns: ${oneLine(available.join(", ")) || "(none)"}`);
     }
   }
 }

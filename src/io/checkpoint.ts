@@ -7,6 +7,7 @@ import { randomBytes } from "node:crypto";
 import { readFile, readdir, rename, rm, mkdir, stat } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
 import type { Tensor } from "../tensor.js";
+import { oneLine as fold } from "../message.js";
 import { syncDir, writeDurable, writeFileAtomic } from "./atomic.js";
 import { parseSafetensors, readSafetensorsHeader, serializeSafetensors } from "./safetensors.js";
 
@@ -237,5 +238,5 @@ async function interruptedSave(dir: string): Promise<string> {
 }
 
 function oneLine(e: unknown): string {
-  return (e instanceof Error ? e.message : String(e)).replace(/\s*\n\s*/g, " ");
+  return fold(e instanceof Error ? e.message : String(e));
 }

@@ -306,3 +306,21 @@ describe("readSafetensorsHeader", () => {
     expect(() => readSafetensorsHeader(build({ w: { dtype: "F32", shape: [1e8, 1e8], data_offsets: [0, 4] } }, [0, 0, 0, 0]))).toThrow(/needs 40000000000000000/);
   });
 });
+
+describe("errors stay on one line whatever the header holds", () => {
+  const deep = "[".repeat(100_000) + "]".repeat(100_000);
+  test("a shape, data_offsets or metadata value nested too deeply for JSON.stringify", () => {
+    // Found by fuzzing: the messages quoted these with JSON.stringify, which overflowed the stack.
+    expectError(() => parseSafetensors(build(null, [], `{"a":{"dtype":"F32","shape":${deep},"data_offsets":[0,0]}}`)), "a", /shape must be an array of non-negative integers, got a list nested too deeply to show$/);
+    expectError(() => parseSafetensors(build(null, [], `{"a":{"dtype":"F32","shape":[0],"data_offsets":${deep}}}`)), "a", /data_offsets must be .*, got a list nested too deeply to show$/);
+    expectError(() => parseSafetensors(build(null, [], `{"__metadata__":{"k":${deep}}}`)), null, /metadata value for "k" must be a string, got a list nested too deeply to show$/);
+  });
+
+  test("a tensor name with a line break is quoted, and a JSON error quoting a CR is folded", () => {
+    const e = thrown(() => parseSafetensors(build({ "a\nb": 5 })), SafetensorsError);
+    expect(e.message).toBe('safetensors: tensor "a\\nb": entry must be an object with dtype, shape and data_offsets');
+    const cr = thrown(() => parseSafetensors(build(null, [], '{"a":\r\r x}')), SafetensorsError);
+    expect(cr.message).toMatch(/^safetensors: header is not valid JSON: /);
+    expect(cr.message).not.toMatch(/[\r\n]/);
+  });
+});

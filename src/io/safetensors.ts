@@ -9,6 +9,7 @@
  *
  * @see https://github.com/huggingface/safetensors
  */
+import { oneLine, showJson } from "../message.js";
 import { fmtShape, numel } from "../shape.js";
 import { Tensor } from "../tensor.js";
 
@@ -23,7 +24,7 @@ export type SafetensorsDType =
 export class SafetensorsError extends Error {
   readonly tensor: string | null;
   constructor(tensor: string | null, message: string) {
-    super(tensor === null ? `safetensors: ${message}` : `safetensors: tensor "${tensor}": ${message}`);
+    super(tensor === null ? `safetensors: ${message}` : `safetensors: tensor ${showJson(tensor)}: ${message}`);
     this.name = "SafetensorsError";
     this.tensor = tensor;
   }
@@ -74,7 +75,7 @@ export function serializeSafetensors(tensors: Record<string, Tensor>, metadata?:
   const header: Record<string, unknown> = {};
   if (metadata && Object.keys(metadata).length > 0) {
     for (const [k, v] of Object.entries(metadata)) {
-      if (typeof v !== "string") throw new SafetensorsError(null, `metadata value for "${k}" must be a string, got ${typeof v}`);
+      if (typeof v !== "string") throw new SafetensorsError(null, `metadata value for ${showJson(k)} must be a string, got ${typeof v}`);
     }
     header[METADATA_KEY] = { ...metadata };
   }
@@ -161,7 +162,7 @@ function parseHeader(bytes: Uint8Array): { specs: { name: string; dtype: Safeten
   try {
     header = JSON.parse(text);
   } catch (e) {
-    throw new SafetensorsError(null, `header is not valid JSON: ${(e as Error).message}`);
+    throw new SafetensorsError(null, `header is not valid JSON: ${oneLine((e as Error).message)}`);
   }
   if (!isObject(header)) throw new SafetensorsError(null, "header must be a JSON object");
 
@@ -172,7 +173,7 @@ function parseHeader(bytes: Uint8Array): { specs: { name: string; dtype: Safeten
     if (name === METADATA_KEY) {
       if (!isObject(info)) throw new SafetensorsError(null, `"${METADATA_KEY}" must be an object of strings`);
       for (const [k, v] of Object.entries(info)) {
-        if (typeof v !== "string") throw new SafetensorsError(null, `metadata value for "${k}" must be a string, got ${JSON.stringify(v)}`);
+        if (typeof v !== "string") throw new SafetensorsError(null, `metadata value for ${showJson(k)} must be a string, got ${showJson(v, 200)}`);
         defineOwn(metadata, k, v);
       }
       continue;
@@ -183,9 +184,9 @@ function parseHeader(bytes: Uint8Array): { specs: { name: string; dtype: Safeten
     if (!Object.hasOwn(READ, dtype)) {
       throw new SafetensorsError(name, KNOWN_UNSUPPORTED.has(dtype) ? `unsupported dtype ${dtype}` : `unknown dtype ${JSON.stringify(dtype)}`);
     }
-    if (!Array.isArray(shape) || !shape.every(isIndex)) throw new SafetensorsError(name, `shape must be an array of non-negative integers, got ${JSON.stringify(shape)}`);
+    if (!Array.isArray(shape) || !shape.every(isIndex)) throw new SafetensorsError(name, `shape must be an array of non-negative integers, got ${showJson(shape, 200)}`);
     if (!Array.isArray(offsets) || offsets.length !== 2 || !offsets.every(isIndex)) {
-      throw new SafetensorsError(name, `data_offsets must be [begin, end] with non-negative integers, got ${JSON.stringify(offsets)}`);
+      throw new SafetensorsError(name, `data_offsets must be [begin, end] with non-negative integers, got ${showJson(offsets, 200)}`);
     }
     const [begin, end] = offsets as [number, number];
     if (begin > end) throw new SafetensorsError(name, `data_offsets [${begin}, ${end}] end before they begin`);
@@ -201,7 +202,7 @@ function parseHeader(bytes: Uint8Array): { specs: { name: string; dtype: Safeten
   let pos = 0;
   let prev: string | null = null;
   for (const s of specs) {
-    if (s.begin < pos) throw new SafetensorsError(s.name, `data_offsets [${s.begin}, ${s.end}] overlap tensor "${prev}" (which ends at ${pos})`);
+    if (s.begin < pos) throw new SafetensorsError(s.name, `data_offsets [${s.begin}, ${s.end}] overlap tensor ${showJson(prev)} (which ends at ${pos})`);
     if (s.begin > pos) throw new SafetensorsError(s.name, `data_offsets [${s.begin}, ${s.end}] leave a gap: bytes [${pos}, ${s.begin}) belong to no tensor`);
     pos = s.end;
     prev = s.name;

@@ -79,6 +79,9 @@ describe("checkBundleConfig", () => {
     ["another format", (c) => (c.format = "keras"), /not a seqtorch text model: format is "keras"/],
     ["another version", (c) => (c.version = 2), /unsupported text model version 2/],
     ["an unknown top-level field", (c) => (c.extra = 1), /unknown field "extra"/],
+    // Found by fuzzing: quoting a value nested this deep with JSON.stringify overflowed the stack.
+    ["hiddenSize nested too deeply to print", (c) => (c.model.hiddenSize = JSON.parse("[".repeat(100_000) + "]".repeat(100_000))), /hiddenSize must be a positive integer, got a list nested too deeply to show$/],
+    ["format nested too deeply to print", (c) => (c.format = { a: JSON.parse("[".repeat(100_000) + "]".repeat(100_000)) }), /format is an object nested too deeply to show/],
   ];
   test.each(bad)("%s is one line naming config.json and the field", (_, edit, message) => {
     let err: unknown;
@@ -126,6 +129,12 @@ describe("checkWeightShapes", () => {
     const t0 = performance.now();
     expect(() => checkWeightShapes(checkBundleConfig(edited(edit)), shapesOf(good.stateDict))).toThrow(message);
     expect(performance.now() - t0).toBeLessThan(100);
+  });
+
+  test("an unexpected tensor whose name holds a line break is quoted on one line", () => {
+    // Found by fuzzing: the names of unexpected tensors were quoted verbatim.
+    const shapes = { ...shapesOf(good.stateDict), "extra\r\nname": [1] };
+    expect(() => checkWeightShapes(checkBundleConfig(good.config), shapes)).toThrow(/unexpected tensor "extra\\r\\nname" \(check/);
   });
 });
 

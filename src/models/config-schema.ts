@@ -6,6 +6,7 @@
  * fails in microseconds instead of allocating gigabytes. Browser-safe.
  */
 import { CELL_KINDS, cellParameters, isCellKind, type CellKind } from "../cells/spec.js";
+import { showJson } from "../message.js";
 import type { TokenizerConfig } from "../text/tokenizer.js";
 import type { SequenceRegressorOptions, TextClassifierOptions } from "./text.js";
 
@@ -37,7 +38,7 @@ const isObj = (x: unknown): x is Obj => typeof x === "object" && x !== null && !
 const show = (x: unknown): string => {
   if (typeof x === "number") return String(x);
   if (x === undefined) return "nothing";
-  const json = JSON.stringify(x) ?? typeof x;
+  const json = showJson(x);
   return json.length <= 60 ? json : Array.isArray(x) ? `a list of ${x.length} items` : `${json.slice(0, 57)}...`;
 };
 const fail = (field: string, what: string, got: unknown): never => {
@@ -159,5 +160,5 @@ export function checkWeightShapes(config: ReturnType<typeof checkBundleConfig>, 
     }
     unused.delete(key);
   }
-  if (unused.size) throw new ConfigError("model.safetensors", `${lead} unexpected tensor${unused.size > 1 ? "s" : ""} ${[...unused].slice(0, 3).map((k) => `"${k}"`).join(", ")}${unused.size > 3 ? ", ..." : ""} (check numLayers, bidirectional, cell)`);
+  if (unused.size) throw new ConfigError("model.safetensors", `${lead} unexpected tensor${unused.size > 1 ? "s" : ""} ${[...unused].slice(0, 3).map((k) => JSON.stringify(k)).join(", ")}${unused.size > 3 ? ", ..." : ""} (check numLayers, bidirectional, cell)`);
 }

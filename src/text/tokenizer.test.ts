@@ -87,3 +87,13 @@ describe("createTokenizer and JSON", () => {
     expect(() => tokenizerFromJSON({ kind: "word", locale: "xx-invalid-locale-tag-" })).toThrow(/invalid locale/);
   });
 });
+
+describe("tokenizerFromJSON on malformed configs", () => {
+  test("a locale with line breaks and a value nested too deeply for JSON.stringify give one-line errors", () => {
+    // Found by fuzzing: the locale was quoted verbatim, and the boolean check overflowed the stack.
+    expect(() => tokenizerFromJSON({ kind: "word", locale: "e\r\nn" })).toThrow(/^WordTokenizer: invalid locale "e\\r\\nn" \(not a well-formed/);
+    const deep = JSON.parse("[".repeat(100_000) + "]".repeat(100_000)) as unknown;
+    expect(() => tokenizerFromJSON({ kind: "char", lowercase: deep })).toThrow(/^CharTokenizer: lowercase must be a boolean, got a list nested too deeply to show$/);
+    expect(() => tokenizerFromJSON({ kind: deep })).toThrow(/^tokenizerFromJSON: unknown kind a list nested too deeply to show/);
+  });
+});

@@ -9,6 +9,7 @@
  * no whitespace and no 。！？ for 8 K code units (Chinese without punctuation) is cut at a grapheme
  * boundary, where the word tokenizer's split can differ from that of the whole text.
  */
+import { showJson } from "../message.js";
 import { chunks } from "./chunk.js";
 
 /** Splits text into string tokens. `toJSON()` records the settings, for `tokenizerFromJSON`. */
@@ -75,21 +76,21 @@ function segmenterClass(owner: string): typeof Intl.Segmenter {
 }
 
 function checkBoolean(owner: string, name: string, value: unknown): boolean {
-  if (typeof value !== "boolean") throw new TypeError(`${owner}: ${name} must be a boolean, got ${JSON.stringify(value)}`);
+  if (typeof value !== "boolean") throw new TypeError(`${owner}: ${name} must be a boolean, got ${showJson(value, 200)}`);
   return value;
 }
 
 /** Throws unless `locale` is a well-formed tag that this runtime's `Intl.Segmenter` supports. */
 function checkLocale(owner: string, locale: unknown): string {
-  if (typeof locale !== "string" || locale === "") throw new TypeError(`${owner}: locale must be a non-empty BCP 47 tag such as "en" or "zh", got ${JSON.stringify(locale)}`);
+  if (typeof locale !== "string" || locale === "") throw new TypeError(`${owner}: locale must be a non-empty BCP 47 tag such as "en" or "zh", got ${showJson(locale, 200)}`);
   let supported: string[];
   try {
     supported = segmenterClass(owner).supportedLocalesOf(locale);
   } catch {
-    throw new RangeError(`${owner}: invalid locale "${locale}" (not a well-formed BCP 47 tag; try "en", "zh" or "ja")`);
+    throw new RangeError(`${owner}: invalid locale ${showJson(locale, 200)} (not a well-formed BCP 47 tag; try "en", "zh" or "ja")`);
   }
   // Without this check an unsupported tag silently falls back to the runtime's default locale.
-  if (supported.length === 0) throw new RangeError(`${owner}: locale "${locale}" is not supported by this runtime's Intl.Segmenter`);
+  if (supported.length === 0) throw new RangeError(`${owner}: locale ${showJson(locale, 200)} is not supported by this runtime's Intl.Segmenter`);
   return locale;
 }
 
@@ -244,7 +245,7 @@ export function tokenizerFromJSON(config: unknown): Tokenizer {
   }
   const { kind, ...options } = config as Record<string, unknown>;
   if (kind !== "word" && kind !== "char" && kind !== "whitespace") {
-    throw new RangeError(`tokenizerFromJSON: unknown kind ${JSON.stringify(kind)} (expected "word", "char" or "whitespace")`);
+    throw new RangeError(`tokenizerFromJSON: unknown kind ${showJson(kind, 200)} (expected "word", "char" or "whitespace")`);
   }
   const unknown = Object.keys(options).filter((k) => !CONFIG_KEYS[kind].includes(k));
   if (unknown.length > 0) {

@@ -1,5 +1,6 @@
 import { describe, expect, test } from "vitest";
 import { PAD, PAD_INDEX, UNK, UNK_INDEX, Vocab } from "./index.js";
+import { thrown } from "../../test/helpers.js";
 
 const corpus = [
   ["the", "cat", "sat"],
@@ -126,5 +127,19 @@ describe("Vocab JSON", () => {
     expect(() => Vocab.fromJSON(bad({ tokens: [PAD, UNK, "a", "a"] }))).toThrow(/token "a" appears twice \(ids 2 and 3\)/);
     expect(() => Vocab.fromJSON(bad({ frequencies: [0, 0] }))).toThrow(/"frequencies" has 2 entries but "tokens" has 3/);
     expect(() => Vocab.fromJSON(bad({ frequencies: [0, 0, -1] }))).toThrow(/"frequencies"\[2\] must be a non-negative integer, got -1/);
+  });
+});
+
+describe("Vocab.fromJSON on malformed files", () => {
+  test("values nested too deeply for JSON.stringify, and JSON errors quoting line breaks, give one-line errors", () => {
+    // Found by fuzzing: the messages quoted these with JSON.stringify (a stack overflow) or verbatim.
+    const deep = "[".repeat(100_000) + "]".repeat(100_000);
+    expect(() => Vocab.fromJSON(`{"version":${deep}}`)).toThrow(/^Vocab\.fromJSON: unsupported version a list nested too deeply to show/);
+    expect(() => Vocab.fromJSON(`{"version":1,"tokens":[],"specials":{"<pad>":${deep}}}`)).toThrow(/"specials" must map .*, got an object nested too deeply to show$/);
+    // Sorting the specials by id converted each id with Number(), which recursed into the list.
+    expect(() => Vocab.fromJSON(`{"version":1,"tokens":["<pad>","<unk>"],"specials":{"<pad>":0,"<unk>":1,"<x>":[${deep}]}}`)).toThrow(/"specials" must hold the ids 0\.\.2, each once, but "<x>" has id a list nested too deeply to show$/);
+    const e = thrown(() => Vocab.fromJSON('{"version":1,\n"tokens":[\n"a"\nb]}'));
+    expect(e.message).toMatch(/^Vocab\.fromJSON: the string is not valid JSON/);
+    expect(e.message).not.toMatch(/[\r\n]/);
   });
 });

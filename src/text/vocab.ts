@@ -3,6 +3,8 @@
  * after torchtext's `Vocab` and `build_vocab_from_iterator`.
  */
 
+import { oneLine, showJson } from "../message.js";
+
 /** The padding token. It always has id `PAD_INDEX` (0), which is `padSequences`' default `value`. */
 export const PAD = "<pad>";
 /** The unknown token. It always has id `UNK_INDEX` (1); `stoi` returns it for tokens not in the vocabulary. */
@@ -46,6 +48,7 @@ export interface VocabJSON {
 }
 
 const quote = (s: string): string => JSON.stringify(s);
+const show = (x: unknown): string => showJson(x, 200);
 
 function describe(value: unknown): string {
   if (value === null) return "null";
@@ -236,12 +239,12 @@ export class Vocab {
       try {
         json = JSON.parse(json);
       } catch (e) {
-        fail(`the string is not valid JSON (${(e as Error).message})`);
+        fail(`the string is not valid JSON (${oneLine((e as Error).message)})`);
       }
     }
     if (typeof json !== "object" || json === null || Array.isArray(json)) return fail(`expected an object { version, tokens, specials }, got ${describe(json)}`);
     const { version, tokens, specials, frequencies } = json as Record<string, unknown>;
-    if (version !== 1) fail(`unsupported version ${JSON.stringify(version)} (this seqtorch reads version 1)`);
+    if (version !== 1) fail(`unsupported version ${show(version)} (this seqtorch reads version 1)`);
     if (!Array.isArray(tokens)) return fail(`"tokens" must be an array of strings, got ${describe(tokens)}`);
     tokens.forEach((t, i) => typeof t !== "string" && fail(`"tokens"[${i}] must be a string, got ${describe(t)}`));
     if (typeof specials !== "object" || specials === null || Array.isArray(specials)) {
@@ -249,18 +252,20 @@ export class Vocab {
     }
     const specialIds = specials as Record<string, unknown>;
     if (specialIds[PAD] !== PAD_INDEX || specialIds[UNK] !== UNK_INDEX) {
-      fail(`"specials" must map ${quote(PAD)} to ${PAD_INDEX} and ${quote(UNK)} to ${UNK_INDEX}, got ${JSON.stringify(specials)}`);
+      fail(`"specials" must map ${quote(PAD)} to ${PAD_INDEX} and ${quote(UNK)} to ${UNK_INDEX}, got ${show(specials)}`);
     }
-    const entries = Object.entries(specialIds).sort((a, b) => Number(a[1]) - Number(b[1]));
+    // Ids that are not numbers sort last (Number() of a deeply nested list would overflow the stack).
+    const idOf = (x: unknown): number => (typeof x === "number" ? x : Infinity);
+    const entries = Object.entries(specialIds).sort((a, b) => idOf(a[1]) - idOf(b[1]));
     entries.forEach(([s, id], i) => {
-      if (id !== i) fail(`"specials" must hold the ids 0..${entries.length - 1}, each once, but ${quote(s)} has id ${JSON.stringify(id)}`);
+      if (id !== i) fail(`"specials" must hold the ids 0..${entries.length - 1}, each once, but ${quote(s)} has id ${show(id)}`);
       if (tokens[i] !== s) fail(`special ${quote(s)} has id ${i}, but "tokens"[${i}] is ${tokens[i] === undefined ? "missing" : quote(tokens[i])}`);
     });
     let freq: [string, number][] | undefined;
     if (frequencies !== undefined) {
       if (!Array.isArray(frequencies)) return fail(`"frequencies" must be an array of counts, got ${describe(frequencies)}`);
       if (frequencies.length !== tokens.length) fail(`"frequencies" has ${frequencies.length} entries but "tokens" has ${tokens.length}`);
-      frequencies.forEach((n, i) => !(Number.isInteger(n) && n >= 0) && fail(`"frequencies"[${i}] must be a non-negative integer, got ${JSON.stringify(n)}`));
+      frequencies.forEach((n, i) => !(Number.isInteger(n) && n >= 0) && fail(`"frequencies"[${i}] must be a non-negative integer, got ${show(n)}`));
       freq = tokens.slice(entries.length).map((t, i) => [t as string, frequencies[entries.length + i] as number]);
     }
     try {

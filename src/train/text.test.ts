@@ -38,6 +38,8 @@ describe("encodeLabels", () => {
     );
     const many = ["a", "b", "c", "d", "e", "f"];
     expect(() => encodeLabels(many, { task: "classification", classes: ["z"] })).toThrow(/"a", "b", "c", "d", "e", \.\.\. \(/);
+    // Found by fuzzing: a checkpoint's label names (from config.json) were listed verbatim, line breaks included.
+    expect(() => encodeLabels(["x"], { task: "classification", classes: ["a\r\nb", "c"] })).toThrow(/^labels not known to the model: "x" \(the model knows a b, c\)$/);
   });
 
   test("regression: numbers, and the column as the one target name", () => {

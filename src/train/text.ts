@@ -5,6 +5,7 @@
  */
 import { trainValSplit, type Split } from "../data/loader.js";
 import { checkColumns, selectRow, toNumber, toNumbers } from "../data/table.js";
+import { oneLine } from "../message.js";
 import { SequenceRegressor, TextClassifier, type SequenceEncoderOptions } from "../models/text.js";
 import type { TextModel } from "../models/bundle.js";
 import type { Tokenizer } from "../text/tokenizer.js";
@@ -51,7 +52,7 @@ export function encodeLabels(raw: readonly string[], options: EncodeLabelsOption
     const known = new Set(labels);
     const unknown = [...new Set(raw.filter((l) => !known.has(l)))];
     if (unknown.length) {
-      throw new Error(`labels not known to the model: ${unknown.slice(0, 5).map((l) => JSON.stringify(l)).join(", ")}${unknown.length > 5 ? ", ..." : ""} (the model knows ${labels.join(", ")})`);
+      throw new Error(`labels not known to the model: ${unknown.slice(0, 5).map((l) => JSON.stringify(l)).join(", ")}${unknown.length > 5 ? ", ..." : ""} (the model knows ${oneLine(labels.join(", "))})`);
     }
   } else {
     labels = [...new Set(raw)].sort();
