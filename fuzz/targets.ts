@@ -8,7 +8,7 @@
 import { mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { parseDelimited, parseJsonLines, type Table } from "../src/data/table.js";
-import { readTable } from "../src/data/files.js";
+import { readTable, streamTable } from "../src/data/files.js";
 import { loadCheckpoint, loadSafetensorsFile } from "../src/io/checkpoint.js";
 import { parseSafetensors, readSafetensorsHeader, serializeSafetensors } from "../src/io/safetensors.js";
 import { bundleFromParts, checkBundleConfig } from "../src/models/index.js";
@@ -327,7 +327,17 @@ export const TABLE_READERS: { name: string; ext: ".csv" | ".tsv" | ".jsonl"; kin
   { name: "parseJsonLines", ext: ".jsonl", kind: "jsonl", read: (s) => ({ columns: [...new Set(parseJsonLines(s).flatMap((r) => Object.keys(r)))], rows: parseJsonLines(s) }) },
   { name: "readTable-csv", ext: ".csv", kind: "csv", files: true, read: (_, p) => readTable(p) },
   { name: "readTable-jsonl", ext: ".jsonl", kind: "jsonl", files: true, read: (_, p) => readTable(p) },
+  { name: "streamTable-csv", ext: ".csv", kind: "csv", files: true, read: (_, p) => collect(p) },
+  { name: "streamTable-jsonl", ext: ".jsonl", kind: "jsonl", files: true, read: (_, p) => collect(p) },
 ];
+
+/** streamTable's rows gathered into a table, to check as readTable's are checked. */
+async function collect(path: string): Promise<Table<unknown>> {
+  const stream = streamTable(path);
+  const rows: Record<string, unknown>[] = [];
+  for await (const row of stream) rows.push(row);
+  return { columns: stream.columns, rows };
+}
 
 const tableTargets: Target[] = TABLE_READERS.map((r) => ({
   name: `table/${r.name}`,
