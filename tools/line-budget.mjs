@@ -19,7 +19,12 @@ import { fileURLToPath, pathToFileURL } from "node:url";
 // 570 lines), in-place ops with version counters (300), sorting, indexing and PyTorch's printed form
 // (450), option checking (70); 10800 is again that plus about 15%. Code that lands should make room
 // for itself by simplifying; raising the limit is a decision for a commit of its own.
-export const MAX_LINES = 10800;
+// Raised a second time, to 12500, at 10894 lines, when "never lose a good model" landed (runs that
+// own their directory, exact resume, a lock and recovery, streamed data in typed arrays, validated
+// checkpoints and option checks: about 1000 lines across train/, cli/, io/, data/ and options.ts)
+// with the first native backend (its TypeScript side, about 160 lines; the C kernels are not
+// counted). 12500 is again that plus about 15%.
+export const MAX_LINES = 12500;
 
 const ASSEMBLY = "src/backend/wasm/assembly";
 
