@@ -67,3 +67,19 @@ console.log(line(header));
 console.log(`|${widths.map((w) => "-".repeat(w + 2)).join("|")}|`);
 for (const r of rows) console.log(line(r));
 console.log("\ntokens per second (millions); a flat row means linear time");
+
+// The issue's bar, read directly: seconds to tokenize 1 MB (10^6 characters) of each text, best of three.
+const mb: string[] = [];
+for (const [textName, base] of [["English", ENGLISH], ["Chinese", CHINESE]] as const) {
+  const s = makeText(base, 1e6);
+  for (const [name, t] of TOKENIZERS) {
+    let best = Infinity;
+    for (let r = 0; r < 3; r++) {
+      const t0 = performance.now();
+      t.tokenize(s);
+      best = Math.min(best, performance.now() - t0);
+    }
+    mb.push(`${textName} ${name} ${(best / 1000).toFixed(2)} s`);
+  }
+}
+console.log(`1 MB of text: ${mb.join(", ")}`);
