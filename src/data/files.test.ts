@@ -157,3 +157,20 @@ test("the browser entry imports no Node module", () => {
     expect(source, name).not.toMatch(/from "(node:|fs|path|os)|import\("node:|csv-parse\/sync"/);
   }
 });
+
+test("streamTable's parse errors stay on one line when the parser quotes a line break (found by fuzzing)", async () => {
+  const dir = mkdtempSync(join(tmpdir(), "seqtorch-stream-"));
+  for (const [name, body] of [["cr.csv", 'text,label\n"ab"\r,x\n'], ["lf.csv", 'text,label\nx,"a"b\n"\n']] as const) {
+    const path = join(dir, name);
+    writeFileSync(path, body);
+    let message = "";
+    try {
+      for await (const row of streamTable(path)) void row;
+    } catch (e) {
+      message = (e as Error).message;
+    }
+    expect(message).toMatch(new RegExp(`^streamTable: .*${name}: Invalid Closing Quote: got "."`));
+    expect(message).not.toMatch(/[\r\n]/);
+  }
+  rmSync(dir, { recursive: true, force: true });
+});

@@ -7,6 +7,7 @@ import { createHash } from "node:crypto";
 import { createReadStream, readFileSync, type ReadStream } from "node:fs";
 import { extname } from "node:path";
 import { pipeline } from "node:stream";
+import { oneLine } from "../message.js";
 import { columnsOf, delimiterOf, headerNames, parseDelimited, parseJsonLine, parseJsonLines, toRecord, type Delimiter, type Table } from "./table.js";
 
 /** A table format `readTable` reads. */
@@ -77,7 +78,8 @@ function formatOf(path: string, format: TableFormat | undefined, caller: string)
 function wrapped(err: unknown, path: string, caller: string): unknown {
   if (err instanceof ReadError) return err;
   const message = (err instanceof Error ? err.message : String(err)).replace(/^(parseDelimited|parseJsonLines): /, "");
-  return new Error(`${caller}: ${path}: ${message}`, { cause: err });
+  // Parsers quote the text they stopped at, line breaks included (found by fuzzing): one line always.
+  return new Error(oneLine(`${caller}: ${path}: ${message}`), { cause: err });
 }
 
 /**
