@@ -237,15 +237,20 @@ async function runSpawns(o: Options, tally: Tally, failures: Failure[]): Promise
     const rng = Rng.for(o.seed, "cli/spawn", i);
     const { files, seed } = makeCheckpoint(rng);
     const dir = join(work, `c${i}`);
-    const eval_ = rng.chance(0.5);
+    const command = rng.pick(["eval", "predict", "train"] as const);
     const data = rng.pick(["csv", "jsonl"] as const);
     const parts: Parts = { ...files };
-    if (eval_) parts[`data.${data}`] = rng.chance(0.5) ? utf8(data === "csv" ? seed.csv : seed.jsonl) : makeTableText(rng, data);
+    if (command !== "predict") parts[`data.${data}`] = rng.chance(0.5) ? utf8(data === "csv" ? seed.csv : seed.jsonl) : makeTableText(rng, data);
     writeParts(dir, parts);
     const texts = rng.chance(0.8) ? seed.texts : [makeText(rng).replaceAll("\u0000", "")];
-    const args = eval_
-      ? [main, "eval", "--checkpoint", dir, "--data", join(dir, `data.${data}`), ...(rng.chance(0.5) ? ["--json"] : [])]
-      : [main, "predict", "--checkpoint", dir, ...(rng.chance(0.5) ? ["--json"] : []), "--", ...texts];
+    const dataFile = join(dir, `data.${data}`);
+    // train: a tiny model for one epoch on the (malformed) table, into a fresh directory.
+    const tiny = ["--epochs", "1", "--hidden-size", "4", "--embedding-dim", "4", "--quiet", "--checkpoint", join(dir, "trained")];
+    const args = command === "eval"
+      ? [main, "eval", "--checkpoint", dir, "--data", dataFile, ...(rng.chance(0.5) ? ["--json"] : [])]
+      : command === "train"
+        ? [main, "train", "--data", dataFile, ...tiny, ...(rng.chance(0.3) ? ["--task", "regression"] : [])]
+        : [main, "predict", "--checkpoint", dir, ...(rng.chance(0.5) ? ["--json"] : []), "--", ...texts];
     const t0 = performance.now();
     const r = await run(args, Math.max(o.timeout, 10_000));
     const ms = performance.now() - t0;
