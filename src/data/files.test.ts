@@ -174,3 +174,20 @@ test("streamTable's parse errors stay on one line when the parser quotes a line 
   }
   rmSync(dir, { recursive: true, force: true });
 });
+
+test("streamTable refuses a file that ends inside a UTF-8 character, as readTable does (found by fuzzing)", async () => {
+  const dir = mkdtempSync(join(tmpdir(), "seqtorch-stream-"));
+  for (const [name, body] of [["cut.jsonl", '{"text":"w","label":"a"}'], ["cut.csv", "text,label\nw,a"]] as const) {
+    const path = join(dir, name);
+    writeFileSync(path, Buffer.concat([Buffer.from(body), Buffer.from([0xe2, 0x82])]));
+    expect(() => readTable(path)).toThrow(`not valid UTF-8 text: ${path}`);
+    let message = "";
+    try {
+      for await (const row of streamTable(path)) void row;
+    } catch (e) {
+      message = (e as Error).message;
+    }
+    expect(message).toBe(`not valid UTF-8 text: ${path}`);
+  }
+  rmSync(dir, { recursive: true, force: true });
+});

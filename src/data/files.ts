@@ -155,7 +155,10 @@ async function* textChunks(file: ReadStream, path: string, out: { fingerprint: s
       blank &&= !/\S/.test(text);
       yield text;
     }
-    blank &&= !/\S/.test(decoder.decode());
+    // The decoder's flush always runs (an incomplete UTF-8 sequence at the end is an error; found by fuzzing).
+    const tail = decoder.decode();
+    blank &&= !/\S/.test(tail);
+    if (tail) yield tail;
   } catch (err) {
     throw fileError(err, path, head);
   }
