@@ -167,18 +167,34 @@ export class BucketLoader<T> implements Iterable<T[]> {
 
   /** One epoch of batches. The epoch's order is drawn when iteration starts. */
   [Symbol.iterator](): Iterator<T[]> {
+    // One Int32Array of positions, shuffled and sorted per bucket in place, and batches made as they
+    // are asked for: a million items cost 4 MB here, not arrays of arrays. The draws are those of
+    // `shuffle` (items, then batches), so a seed gives the same batches as it always has.
     const { batchSize, lengths, items } = this;
-    const indices = Array.from({ length: items.length }, (_, i) => i);
-    const order = this.shuffle ? shuffle(indices, this.generator) : indices;
-    const chunk = batchSize * this.bucketSize;
-    let batches: number[][] = [];
-    for (let start = 0; start < order.length; start += chunk) {
-      const bucket = order.slice(start, start + chunk).sort((a, b) => lengths[a] - lengths[b]);
-      for (let b = 0; b < bucket.length; b += batchSize) batches.push(bucket.slice(b, b + batchSize));
+    const n = items.length;
+    const order = new Int32Array(n);
+    for (let i = 0; i < n; i++) order[i] = i;
+    if (this.shuffle) {
+      for (let i = n - 1; i > 0; i--) {
+        const j = this.generator.randint(i + 1);
+        const t = order[i]!;
+        order[i] = order[j]!;
+        order[j] = t;
+      }
     }
-    // Only the very last batch can be short: every bucket but the last is a whole number of batches.
-    if (this.dropLast && batches.length > 0 && batches[batches.length - 1].length < batchSize) batches.pop();
-    if (this.shuffle) batches = shuffle(batches, this.generator);
-    return batches.map((batch) => batch.map((i) => items[i]))[Symbol.iterator]();
+    const chunk = batchSize * this.bucketSize;
+    for (let start = 0; start < n; start += chunk) order.subarray(start, Math.min(n, start + chunk)).sort((a, b) => lengths[a]! - lengths[b]!);
+    // Buckets are whole numbers of batches, so batches start at multiples of batchSize; only the last can be short.
+    const count = this.dropLast ? Math.floor(n / batchSize) : Math.ceil(n / batchSize);
+    let starts = Array.from({ length: count }, (_, b) => b * batchSize);
+    if (this.shuffle) starts = shuffle(starts, this.generator);
+    let k = 0;
+    return {
+      next: (): IteratorResult<T[]> => {
+        if (k >= starts.length) return { value: undefined, done: true };
+        const start = starts[k++]!;
+        return { value: Array.from(order.subarray(start, Math.min(n, start + batchSize)), (i) => items[i]!), done: false };
+      },
+    };
   }
 }
