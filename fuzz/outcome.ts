@@ -42,6 +42,13 @@ export function ensure(ok: boolean, what: () => string): void {
   if (!ok) throw new FuzzFailure(`accepted wrongly: ${what()}`);
 }
 
+/** A throw from the code under test: false for a clean rejection; otherwise it fails with the reason. */
+function rejection(e: unknown): false {
+  const reason = uncleanReason(e);
+  if (reason) throw new Error(reason, { cause: e });
+  return false;
+}
+
 /**
  * For property tests: runs `fn`; a throw must be a clean rejection, and a result must pass `check`.
  * Fails (throws) with the reason otherwise; returns whether the input was accepted.
@@ -51,9 +58,7 @@ export async function cleanOrCorrect<T>(fn: () => T | Promise<T>, check: (result
   try {
     result = await fn();
   } catch (e) {
-    const reason = uncleanReason(e);
-    if (reason) throw new Error(reason, { cause: e });
-    return false;
+    return rejection(e);
   }
   check(result);
   return true;
@@ -65,9 +70,7 @@ export function cleanOrCorrectSync<T>(fn: () => T, check: (result: T) => void = 
   try {
     result = fn();
   } catch (e) {
-    const reason = uncleanReason(e);
-    if (reason) throw new Error(reason, { cause: e });
-    return false;
+    return rejection(e);
   }
   check(result);
   return true;
