@@ -68,10 +68,10 @@ float *scratchFor(size_t floats) {
   return scratch.data();
 }
 
-int32_t intArg(const Napi::CallbackInfo &info, size_t i, const char *name) {
-  if (!info[i].IsNumber()) throw Napi::TypeError::New(info.Env(), std::string("gemm: ") + name + " must be a number");
+int32_t intArg(const Napi::CallbackInfo &info, size_t i, const char *name, const char *op = "gemm") {
+  if (!info[i].IsNumber()) throw Napi::TypeError::New(info.Env(), std::string(op) + ": " + name + " must be a number");
   int64_t v = info[i].As<Napi::Number>().Int64Value();
-  if (v < 0 || v > 0x7fffffff) throw Napi::RangeError::New(info.Env(), std::string("gemm: ") + name + " out of range");
+  if (v < 0 || v > 0x7fffffff) throw Napi::RangeError::New(info.Env(), std::string(op) + ": " + name + " out of range");
   return static_cast<int32_t>(v);
 }
 
@@ -274,7 +274,7 @@ Napi::Value SetIsa(const Napi::CallbackInfo &info) {
 
 // setThreads(n): the thread budget of the kernels that follow (the pool grows to n - 1 helpers).
 Napi::Value SetThreads(const Napi::CallbackInfo &info) {
-  st_set_threads(intArg(info, 0, "threads"));
+  st_set_threads(intArg(info, 0, "threads", "setThreads"));
   return info.Env().Undefined();
 }
 

@@ -5,7 +5,8 @@
 import { access, constants, mkdir, readFile, readdir, stat } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { io, models, train as tr } from "../index.js";
-import { loadCheckpoint, CONFIG_FILE } from "../io/node.js";
+import { CONFIG_FILE } from "../io/node.js";
+import { loadBundle } from "./use.js";
 import { CliError } from "./output.js";
 
 export const RUN_FILE = "run.json";
@@ -85,15 +86,15 @@ export function describeSaved(training: Record<string, unknown>): string {
   return parts.length ? parts.join(", ") : "an earlier run";
 }
 
-/** The saved model as a `BestCheckpoint` incumbent, checked as `predict` checks it. */
-export async function loadIncumbent(dir: string): Promise<{ parts: tr.CheckpointParts; score: tr.CheckpointScore }> {
-  const check = (config: unknown, shapes: Record<string, number[]>): void => models.checkWeightShapes(models.checkBundleConfig(config), shapes);
-  const ckpt = await loadCheckpoint(dir, { check });
-  const config = models.checkBundleConfig(ckpt.config);
-  const t = config.training ?? {};
+/**
+ * The saved model as a `BestCheckpoint` incumbent: loaded and checked as `predict` loads it, with
+ * `training` (its config's record, from `inspectDirectory`) for its scores.
+ */
+export async function loadIncumbent(dir: string, training: Record<string, unknown>): Promise<{ parts: tr.CheckpointParts; score: tr.CheckpointScore }> {
+  const parts = models.bundleToParts(await loadBundle(dir), training);
   const num = (v: unknown): number | null => (typeof v === "number" ? v : null);
-  const score = { valLoss: num(t.valLoss), valAccuracy: num(t.valAccuracy), trainLoss: num(t.trainLoss) ?? Infinity };
-  return { parts: { config, stateDict: ckpt.stateDict, vocab: ckpt.vocab as tr.CheckpointParts["vocab"] }, score };
+  const score = { valLoss: num(training.valLoss), valAccuracy: num(training.valAccuracy), trainLoss: num(training.trainLoss) ?? Infinity };
+  return { parts, score };
 }
 
 /** The training state saved in `dir` by an earlier run. */

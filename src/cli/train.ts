@@ -153,7 +153,7 @@ async function train(given: TrainArgs, ckptDir: string, newRunId: string): Promi
   let incumbent: Awaited<ReturnType<typeof loadIncumbent>> | undefined;
   if (existing.kind === "checkpoint") {
     const comparable = resuming !== null || sameData(existing.training.data, dataKey);
-    const loaded = await loadIncumbent(ckptDir).catch((e: unknown) => {
+    const loaded = await loadIncumbent(ckptDir, existing.training).catch((e: unknown) => {
       if (resuming) throw e;
       log(`the model in ${ckptDir} cannot be loaded (${(e as Error).message}); this run replaces it`);
       return undefined;

@@ -1,8 +1,7 @@
 import { describe, expect, test } from "vitest";
 import { parseSafetensors, serializeSafetensors } from "../io/safetensors.js";
 import { TextClassifier } from "../models/text.js";
-import { manualSeed } from "../random.js";
-import { Generator } from "../random.js";
+import { Generator, manualSeed } from "../random.js";
 import { fit, type FitOptions, type FitResult } from "./fit.js";
 import { packTrainingState, unpackTrainingState, type TrainingState } from "./state.js";
 
