@@ -37,6 +37,11 @@ export interface NativeAddon {
   /** The instruction set in use (the widest, unless `setIsa` chose another). */
   isa(): string;
   setIsa(name: string): void;
+  /**
+   * The malloc mmap threshold the addon fixed at load, in bytes (0 where the C library is not glibc):
+   * large freed buffers go back to the system instead of staying in the heap as fragments.
+   */
+  mmapThreshold(): number;
 }
 
 // src/backend/native or dist/backend/native: the package root is three folders up.
