@@ -138,6 +138,41 @@ function grown<T extends IdArray | Uint32Array | Float64Array>(a: T, type = a.co
   return b;
 }
 
+const CHUNK_BITS = 20;
+const CHUNK = 1 << CHUNK_BITS;
+
+/**
+ * Ids appended end to end in chunks of a million, in the smallest type that holds every id so far:
+ * growing never copies the whole (a doubling array needs its old and new copy at once), and
+ * `release` lets a reader going front to back free what it has passed.
+ */
+class IdChunks {
+  private chunks: (IdArray | null)[] = [];
+  private type: new (n: number) => IdArray = Uint8Array;
+  private limit = 0x100;
+  length = 0;
+
+  push(id: number): void {
+    if (id >= this.limit) {
+      this.type = idArray(id + 1);
+      this.limit = this.type === Uint16Array ? 0x10000 : 2 ** 31;
+      this.chunks = this.chunks.map((c) => grown(c!, this.type, CHUNK));
+    }
+    const k = this.length >>> CHUNK_BITS;
+    if (k === this.chunks.length) this.chunks.push(new this.type(CHUNK));
+    this.chunks[k]![this.length++ & (CHUNK - 1)] = id;
+  }
+
+  get(j: number): number {
+    return this.chunks[j >>> CHUNK_BITS]![j & (CHUNK - 1)]!;
+  }
+
+  /** Frees the chunks wholly before position `j`. */
+  release(j: number): void {
+    for (let k = (j >>> CHUNK_BITS) - 1; k >= 0 && this.chunks[k]; k--) this.chunks[k] = null;
+  }
+}
+
 /**
  * `selectColumns`, `encodeLabels`, `trainValSplit` and `encodeTextSplit` in one pass over table
  * rows (e.g. from `streamTable`), for data too big to hold as text: each row is tokenized as it
@@ -163,9 +198,8 @@ export async function encodeTextRows(
   let lengths = new Uint32Array(1024);
   let targets = new Float64Array(1024);
   let kept = 0;
-  // The provisional ids of the kept rows, end to end; widened when an id outgrows the type.
-  let ids: IdArray = new Uint8Array(1 << 16);
-  let end = 0;
+  // The provisional ids of the kept rows, end to end.
+  const ids = new IdChunks();
   let n = 0;
   let skipped = 0;
   // selectColumns reports a missing column before any row error, and encodeLabels' errors come after both.
@@ -201,12 +235,10 @@ export async function encodeTextRows(
       targets[kept] = labelIds.get(label)!;
     }
     const tokens = tokenizer.tokenize(text);
-    while (end + tokens.length > ids.length) ids = grown(ids);
     for (const t of tokens) {
-      if (!tokenIds.has(t)) tokenIds.set(t, tokenIds.size);
-      const id = tokenIds.get(t)!;
-      if (id >= 2 ** (8 * ids.BYTES_PER_ELEMENT)) ids = grown(ids, idArray(id + 1), ids.length);
-      ids[end++] = id;
+      let id = tokenIds.get(t);
+      if (id === undefined) tokenIds.set(t, (id = tokenIds.size));
+      ids.push(id);
     }
     lengths[kept++] = tokens.length;
   }
@@ -243,17 +275,21 @@ export async function encodeTextRows(
   const counts = new Uint32Array(tokens.length);
   const seen: number[] = [];
   eachRow((i, start, len) => {
-    if (!isVal[i]) for (let j = start; j < start + len; j++) if (counts[ids[j]!]++ === 0) seen.push(ids[j]!);
+    if (!isVal[i]) {
+      for (let j = start; j < start + len; j++) {
+        const id = ids.get(j);
+        if (counts[id]++ === 0) seen.push(id);
+      }
+    }
   });
   const vocab = Vocab.fromCounts(seen.map((p) => [tokens[p]!, counts[p]!] as const), { minFreq, maxSize: maxVocab });
   const finalIds = Int32Array.from(tokens, (t) => vocab.stoi(t));
 
-  // Both parts are views into one array of final ids, cut to maxLen: written over the provisional
-  // ids when the type stays the same (row by row, never ahead of where it reads).
+  // Both parts are views into one array of final ids, cut to maxLen, filled row by row while the
+  // provisional ids already read are freed.
   const cap = (len: number): number => (maxLen ? Math.min(len, maxLen) : len);
-  const Final = idArray(vocab.size);
   const total = lengths.reduce((sum, len) => sum + cap(len), 0);
-  const data = ids instanceof Final ? ids.subarray(0, total) : new Final(total);
+  const data = new (idArray(vocab.size))(total);
   const [train, val] = [split.train, split.val].map((idx) => ({
     ids: new PackedSequences(data, new Uint32Array(idx.length), new Uint32Array(idx.length)),
     targets: idx.map((i) => targets[i]!),
@@ -265,7 +301,8 @@ export async function encodeTextRows(
     const k = next[isVal[i]!]!++;
     starts[k] = w;
     lens[k] = cap(len);
-    for (let j = start; j < start + lens[k]!; j++) data[w++] = finalIds[ids[j]!]!;
+    for (let j = start; j < start + lens[k]!; j++) data[w++] = finalIds[ids.get(j)]!;
+    ids.release(start);
   });
   return { labels, vocab, split, train, val, rows: n, skipped };
 }
