@@ -35,11 +35,13 @@ function checkSide(name: string, value: unknown): PadSide {
   return value;
 }
 
+/** Whether `v` is a value of `dtype`. */
+const fits = (v: unknown, dtype: DType): v is number =>
+  typeof v === "number" && Number.isFinite(v) && (dtype !== "int32" || (Number.isInteger(v) && v >= INT32_MIN && v <= INT32_MAX));
+
 function checkValue(what: string, v: unknown, dtype: DType): number {
   if (typeof v !== "number" || !Number.isFinite(v)) throw new TypeError(`padSequences: ${what} must be a finite number, got ${JSON.stringify(v) ?? String(v)}`);
-  if (dtype === "int32" && !(Number.isInteger(v) && v >= INT32_MIN && v <= INT32_MAX)) {
-    throw new RangeError(`padSequences: ${what} must be an int32 integer for dtype "int32", got ${v}`);
-  }
+  if (!fits(v, dtype)) throw new RangeError(`padSequences: ${what} must be an int32 integer for dtype "int32", got ${v}`);
   return v;
 }
 
@@ -75,7 +77,7 @@ export function padSequences(ids: readonly ArrayLike<number>[], options: PadSequ
     if (seq == null || typeof seq !== "object" || typeof seq.length !== "number") {
       throw new TypeError(`padSequences: ids[${i}] must be an array of numbers, got ${seq === null ? "null" : typeof seq}`);
     }
-    for (let j = 0; j < seq.length; j++) checkValue(`ids[${i}][${j}]`, seq[j], dtype);
+    for (let j = 0; j < seq.length; j++) if (!fits(seq[j], dtype)) checkValue(`ids[${i}][${j}]`, seq[j], dtype);
   });
   const longest = ids.reduce((m, s) => Math.max(m, s.length), 0);
   const maxLen = options.maxLen ?? longest;
