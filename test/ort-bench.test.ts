@@ -72,3 +72,26 @@ describe("the ONNX Runtime child", () => {
 test("ONNX Runtime measures the forward steps that export_onnx covers, W5's included", () => {
   expect(allCases().filter(onnxCase).map((c) => c.key)).toEqual(["W1/forward", "W2/forward", "W3/forward", "W4/forward", "W5/forward", "W6/forward", "L0/forward"]);
 });
+
+test("onnxruntime-node's postinstall is told to skip its downloads by .npmrc, .ci/run and allowScripts", () => {
+  // npm sets npm_config_<key> (dashes as underscores) from each .npmrc line for the scripts it runs.
+  const npmrc = readFileSync(join(root, ".npmrc"), "utf8").split("\n").filter((l) => !/^\s*[;#]/.test(l));
+  const env: Record<string, string> = {};
+  for (const line of npmrc) {
+    const m = /^\s*([\w-]+)\s*=\s*(.*?)\s*$/.exec(line);
+    if (m) env[`npm_config_${m[1]!.replace(/-/g, "_")}`] = m[2]!;
+  }
+  expect(env.npm_config_onnxruntime_node_install).toBe("skip");
+  // Run as npm runs a dependency's postinstall (not a local install, which it would skip anyway).
+  const pkgDir = join(root, "node_modules/onnxruntime-node");
+  const { ONNXRUNTIME_NODE_INSTALL: _unset, ...inherited } = process.env;
+  const r = spawnSync(process.execPath, ["./script/install"], {
+    cwd: pkgDir, encoding: "utf8", timeout: 30_000,
+    env: { ...inherited, ...env, npm_config_local_prefix: root, npm_package_json: join(pkgDir, "package.json") },
+  });
+  expect({ status: r.status, stdout: r.stdout, stderr: r.stderr }).toEqual({ status: 0, stdout: "", stderr: "" });
+  expect(readFileSync(join(root, ".ci/run"), "utf8")).toMatch(/^export ONNXRUNTIME_NODE_INSTALL=skip\nnpm ci$/m);
+  const pkg = JSON.parse(readFileSync(join(root, "package.json"), "utf8")) as { allowScripts: Record<string, boolean>; devDependencies: Record<string, string> };
+  expect(pkg.allowScripts["onnxruntime-node"]).toBe(false);
+  expect(pkg.devDependencies["onnxruntime-node"]).toBeDefined();
+});
