@@ -5,9 +5,10 @@
  * given backend and thread count, times it with the shared protocol and prints one MeasureResult JSON
  * line. On an error it prints `failed: <message>` to stderr and exits with status 1.
  */
-import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { existsSync, readdirSync } from "node:fs";
 import { fileURLToPath } from "node:url";
-import type { ChildArgs, MeasureResult, Phase, Protocol, Workload } from "./workloads.js";
+import { firstLine, measure, rss, runMain, summarize } from "./measure.js";
+import type { ChildArgs, Phase, Workload } from "./workloads.js";
 
 type Lib = typeof import("../src/index.js");
 type Tensor = import("../src/index.js").Tensor;
@@ -33,26 +34,6 @@ async function loadLibrary(): Promise<{ lib: Lib; loadErrors: Record<string, str
     }
   }
   return { lib, loadErrors };
-}
-
-function firstLine(e: unknown): string {
-  return (e instanceof Error ? e.message : String(e)).split("\n")[0]!;
-}
-
-/** Current and peak resident set size in bytes: /proc/self/status on Linux, else Node's own counters. */
-function rss(): { current: number; peak: number; peakSource: string } {
-  try {
-    const status = readFileSync("/proc/self/status", "utf8");
-    const kb = (key: string): number | undefined => {
-      const m = new RegExp(`^${key}:\\s+(\\d+) kB`, "m").exec(status);
-      return m ? Number(m[1]) * 1024 : undefined;
-    };
-    const current = kb("VmRSS"), peak = kb("VmHWM");
-    if (current !== undefined && peak !== undefined) return { current, peak, peakSource: "VmHWM" };
-  } catch {
-    // not Linux: fall through
-  }
-  return { current: process.memoryUsage().rss, peak: process.resourceUsage().maxRSS * 1024, peakSource: "maxRSS" };
 }
 
 /** Builds the workload's model, inputs (and optimizer) with seed 0 and returns one step of `phase`. */
@@ -142,37 +123,10 @@ function cellLoop(lib: Lib, w: Workload, phase: Phase): () => void {
   };
 }
 
-/** The shared protocol (see Protocol in workloads.ts); `start` is when this process started, in performance.now() ms. */
-function measure(step: () => void, p: Protocol, start: number): { times: number[]; warmups: number; truncated: boolean } {
-  let last = 0, warmups = 0;
-  while (warmups < Math.max(1, p.warmup)) {
-    const t0 = performance.now();
-    step();
-    last = performance.now() - t0;
-    warmups++;
-    if (last > p.targetSec * 1000) break;
-  }
-  const deadline = start + p.budgetSec * 1000;
-  const times: number[] = [];
-  let truncated = false, elapsed = 0;
-  while (times.length < p.maxReps && (times.length < p.minReps || elapsed < p.targetSec * 1000)) {
-    if (times.length > 0 && performance.now() + times[times.length - 1]! > deadline) {
-      truncated = true;
-      break;
-    }
-    const t0 = performance.now();
-    step();
-    const dt = performance.now() - t0;
-    times.push(dt);
-    elapsed += dt;
-  }
-  return { times, warmups, truncated };
-}
-
 async function main(): Promise<string> {
   const start = performance.now();
   const args = JSON.parse(process.argv[2] ?? "null") as ChildArgs | null;
-  if (!args) throw new Error("usage: node --import tsx bench/child.ts '<json args>'");
+  if (!args || args.mode === "export") throw new Error("usage: node --import tsx bench/child.ts '<json args>'");
   const { lib, loadErrors } = await loadLibrary();
   if (args.mode === "probe") {
     return JSON.stringify({ backends: lib.listBackends(), loadErrors });
@@ -182,25 +136,8 @@ async function main(): Promise<string> {
   lib.setNumThreads(args.threads);
   const step = setup(lib, args.workload, args.phase);
   const baseline = rss().current;
-  const { times, warmups, truncated } = measure(step, args.protocol, start);
-  const end = rss();
-  const sorted = [...times].sort((a, b) => a - b);
-  const n = sorted.length;
-  const result: MeasureResult = {
-    case: args.case, backend: args.backend, threads: args.threads,
-    medianMs: n % 2 ? sorted[(n - 1) / 2]! : (sorted[n / 2 - 1]! + sorted[n / 2]!) / 2,
-    minMs: sorted[0]!, reps: n, warmups, truncated,
-    baselineRssBytes: baseline, peakRssBytes: end.peak, peakSource: end.peakSource,
-  };
-  return JSON.stringify(result);
+  const timing = await measure(step, args.protocol, start);
+  return JSON.stringify(summarize({ case: args.case, backend: args.backend, threads: args.threads }, timing, baseline));
 }
 
-main().then(
-  // Exit explicitly (once the line is written): a backend's worker threads must not keep the process alive.
-  (line) => process.stdout.write(`${line}\n`, () => process.exit(0)),
-  (e: unknown) => {
-    if (process.env.BENCH_DEBUG) console.error(e);
-    process.stderr.write(`failed: ${firstLine(e)}\n`);
-    process.exit(1);
-  },
-);
+runMain(main);

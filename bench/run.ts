@@ -1,19 +1,22 @@
 /**
  * `npm run bench`: the benchmark suite. Runs every workload of bench/workloads.ts on each seqtorch
- * backend and on PyTorch, each measurement in a fresh child process (bench/child.ts or
- * bench/torch_workloads.py), one at a time, and prints a table. See bench/README.md.
+ * backend, on PyTorch and (forward steps) on ONNX Runtime, each measurement in a fresh child process
+ * (bench/child.ts, bench/torch_workloads.py or bench/ort_child.ts), one at a time, and prints a
+ * table. The ONNX models are exported by PyTorch into a temporary folder. See bench/README.md.
  *
  *   npx tsx bench/run.ts [--quick] [--only W2,W4] [--markdown] [--threads 1,2] [--timeout 120]
  *
  * A child that fails or times out is reported as "failed: <reason>" and the run goes on.
  */
 import { spawnSync } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
 import os from "node:os";
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { cpuModel } from "./machine.js";
 import {
-  FULL_PROTOCOL, PHASE_LABEL, QUICK_PROTOCOL, SINGLE_THREADED_BACKENDS, WORKLOADS, allCases, caseFlops,
-  type Case, type ChildArgs, type MeasureResult, type Protocol,
+  FULL_PROTOCOL, PHASE_LABEL, QUICK_PROTOCOL, SINGLE_THREADED_BACKENDS, WORKLOADS, allCases, caseFlops, onnxCase,
+  type Case, type ChildArgs, type MeasureArgs, type MeasureResult, type Protocol,
 } from "./workloads.js";
 
 /** The Python with PyTorch (Debian's python3-torch); BENCH_PYTHON overrides it. */
@@ -21,6 +24,7 @@ const PYTHON = process.env.BENCH_PYTHON ?? "/usr/bin/python3";
 const root = fileURLToPath(new URL("..", import.meta.url));
 const childScript = fileURLToPath(new URL("./child.ts", import.meta.url));
 const torchScript = fileURLToPath(new URL("./torch_workloads.py", import.meta.url));
+const ortScript = fileURLToPath(new URL("./ort_child.ts", import.meta.url));
 
 interface Options { quick: boolean; markdown: boolean; only: string[] | null; threads: number[]; timeoutSec: number }
 
@@ -93,9 +97,11 @@ const seqtorchChild = (args: ChildArgs, timeoutSec: number): ChildOutcome =>
   runChild(process.execPath, ["--import", "tsx", childScript, JSON.stringify(args)], timeoutSec);
 const torchChild = (args: ChildArgs, timeoutSec: number): ChildOutcome =>
   runChild(PYTHON, [torchScript, JSON.stringify(args)], timeoutSec);
+const ortChild = (args: ChildArgs, timeoutSec: number): ChildOutcome =>
+  runChild(process.execPath, ["--import", "tsx", ortScript, JSON.stringify(args)], timeoutSec);
 
 
-interface Row { c: Case; impl: string; backend: string; threads: number; result: MeasureResult | null; failure?: string }
+interface Row { c: Case; impl: string; backend: string; threads: number; result: (MeasureResult & { maxAbsDiff?: number }) | null; failure?: string }
 
 const MiB = 1024 * 1024;
 
@@ -144,6 +150,17 @@ function markdownTable(rows: string[][]): string {
   ].join("\n");
 }
 
+/** What the ONNX Runtime rows are, with how far each one's output was from PyTorch's. */
+function ortLegend(rows: Row[]): string {
+  const diffs = rows.filter((r) => r.backend === "ort" && r.result?.maxAbsDiff !== undefined)
+    .map((r) => `${r.c.workload.id} ${PHASE_LABEL[r.c.phase]} ${r.threads}t ${r.result!.maxAbsDiff!.toExponential(1)}`);
+  return [
+    "ONNX Runtime: the PyTorch row's module (seed 0) exported by torch.onnx.export (opset 17, fixed shapes), run by onnxruntime-node's CPU provider",
+    "with intraOpNumThreads = thr, interOpNumThreads 1 and every graph optimisation; ms/step is one awaited session.run (forward steps only; W6p, packed, is not exported).",
+    `Each row first checks its output against PyTorch's; max |ONNX Runtime - PyTorch|: ${diffs.length ? diffs.join(", ") : "none measured"}.`,
+  ].join(" ");
+}
+
 function main(): void {
   const opts = parseArgs(process.argv.slice(2));
   const cases = selectCases(opts.only);
@@ -169,17 +186,25 @@ function main(): void {
     notes.push(`PyTorch skipped: ${PYTHON} cannot import torch (${torchProbe.reason}). Install it with: apt-get install -y python3-torch libopenblas0-pthread`);
   }
 
+  // ONNX Runtime rows need onnxruntime-node (a devDependency) and PyTorch, which exports their models.
+  const ortProbe = ortChild({ mode: "probe" }, 60);
+  const ortVersion = ortProbe.ok && torchVersion ? (ortProbe.value as { version: string }).version : null;
+  if (!ortProbe.ok) notes.push(`ONNX Runtime skipped: onnxruntime-node did not load (${ortProbe.reason}); it is a devDependency: npm install`);
+  else if (!torchVersion) notes.push("ONNX Runtime skipped: its models are exported by PyTorch, which is missing");
+
   const coretype = process.env.OPENBLAS_CORETYPE;
   const env = [
     `date: ${new Date().toISOString()}`,
     `CPU: ${cpuModel()}, ${os.cpus().length} logical CPUs, load average ${os.loadavg()[0]!.toFixed(2)} at start`,
     `Node ${process.version}, seqtorch backends: ${backends.join(", ")}`,
     `PyTorch: ${torchVersion ?? "skipped"} (${PYTHON})`,
+    `ONNX Runtime: ${ortVersion ? `onnxruntime-node ${ortVersion}, CPU execution provider` : "skipped"}`,
     `OPENBLAS_CORETYPE: ${coretype === undefined ? "absent" : `present (${coretype || "empty"})`}`,
     `protocol${opts.quick ? " (--quick)" : ""}: ${protocol.warmup} warmup(s), then reps until they take ${protocol.targetSec} s (at least ${protocol.minReps}, at most ${protocol.maxReps}), median; one fresh process per row, timeout ${opts.timeoutSec} s`,
   ];
 
-  // The plan: per case, PyTorch first (the reference of the ratios), then each backend at each thread count.
+  // The plan: per case, PyTorch first (the reference of the ratios), then each backend at each thread
+  // count, then ONNX Runtime (forward steps).
   type Job = Omit<Row, "result">;
   const jobs: Job[] = [];
   for (const c of cases) {
@@ -187,25 +212,47 @@ function main(): void {
     for (const b of backends) {
       for (const t of SINGLE_THREADED_BACKENDS.has(b) ? [1] : opts.threads) jobs.push({ c, impl: `seqtorch ${b}`, backend: b, threads: t });
     }
+    if (ortVersion && onnxCase(c)) for (const t of opts.threads) jobs.push({ c, impl: "ONNX Runtime", backend: "ort", threads: t });
   }
+
+  // Each ONNX model is exported once, before its case's first ONNX Runtime row, into a temporary folder.
+  const onnxRoot = ortVersion ? mkdtempSync(join(os.tmpdir(), "seqtorch-bench-onnx-")) : null;
+  const exported = new Map<string, ChildOutcome>();
+  const exportModel = (c: Case): ChildOutcome => {
+    let out = exported.get(c.workload.id);
+    if (!out) {
+      out = torchChild({ mode: "export", workload: c.workload, dir: join(onnxRoot!, c.workload.id) }, opts.timeoutSec);
+      exported.set(c.workload.id, out);
+    }
+    return out;
+  };
+  const measureOrt = (c: Case, args: MeasureArgs): ChildOutcome => {
+    const ex = exportModel(c);
+    if (!ex.ok) return { ok: false, reason: `ONNX export failed: ${ex.reason}` };
+    return ortChild({ ...args, modelDir: join(onnxRoot!, c.workload.id) }, opts.timeoutSec);
+  };
 
   log(`${jobs.length} measurements, one at a time${torchVersion ? "" : " (PyTorch skipped)"}`);
   const rows: Row[] = [];
-  jobs.forEach((job, i) => {
-    const args: ChildArgs = { mode: "measure", case: job.c.key, workload: job.c.workload, phase: job.c.phase, backend: job.backend, threads: job.threads, protocol };
-    const label = `[${i + 1}/${jobs.length}] ${job.c.workload.id} ${PHASE_LABEL[job.c.phase]} ${job.impl} ${job.threads}t`;
-    const t0 = performance.now();
-    const out = job.backend === "torch" ? torchChild(args, opts.timeoutSec) : seqtorchChild(args, opts.timeoutSec);
-    const wall = ((performance.now() - t0) / 1000).toFixed(1);
-    if (out.ok) {
-      const result = out.value as MeasureResult;
-      rows.push({ ...job, result });
-      log(`${label}: ${fmtMs(result.medianMs)} ms (${result.reps} reps, ${wall} s)`);
-    } else {
-      rows.push({ ...job, result: null, failure: out.reason });
-      log(`${label}: failed: ${out.reason} (${wall} s)`);
-    }
-  });
+  try {
+    jobs.forEach((job, i) => {
+      const args: MeasureArgs = { mode: "measure", case: job.c.key, workload: job.c.workload, phase: job.c.phase, backend: job.backend, threads: job.threads, protocol };
+      const label = `[${i + 1}/${jobs.length}] ${job.c.workload.id} ${PHASE_LABEL[job.c.phase]} ${job.impl} ${job.threads}t`;
+      const t0 = performance.now();
+      const out = job.backend === "torch" ? torchChild(args, opts.timeoutSec) : job.backend === "ort" ? measureOrt(job.c, args) : seqtorchChild(args, opts.timeoutSec);
+      const wall = ((performance.now() - t0) / 1000).toFixed(1);
+      if (out.ok) {
+        const result = out.value as MeasureResult;
+        rows.push({ ...job, result });
+        log(`${label}: ${fmtMs(result.medianMs)} ms (${result.reps} reps, ${wall} s)`);
+      } else {
+        rows.push({ ...job, result: null, failure: out.reason });
+        log(`${label}: failed: ${out.reason} (${wall} s)`);
+      }
+    });
+  } finally {
+    if (onnxRoot) rmSync(onnxRoot, { recursive: true, force: true });
+  }
 
   const torchRows = new Map(rows.filter((r) => r.backend === "torch").map((r) => [`${r.c.key}@${r.threads}`, r]));
   const table = rows.map((r) => cells(r, torchRows, protocol.minReps));
@@ -213,7 +260,8 @@ function main(): void {
   const truncated = rows.some((r) => r.result && (r.result.truncated || r.result.reps < protocol.minReps));
   const legend = [
     "ms/step: median step time. GFLOP/s: recurrent FLOPs / ms/step, counting 2·T·N·G·H·(I_l+H) per layer and direction for a forward pass (G = 4 LSTM, 3 GRU; I_l = input size, H·dirs above layer 0) and 3x that for fwd+bwd and train.",
-    "vs torch: seqtorch ms / PyTorch ms at the same thread count (above 1x is slower). The cpu backend is single-threaded, so it is run once, at 1 thread.",
+    "vs torch: ms / PyTorch ms at the same thread count (above 1x is slower). The cpu backend is single-threaded, so it is run once, at 1 thread.",
+    ...(ortVersion ? [ortLegend(rows)] : []),
     "peak-base: peak RSS (VmHWM; ru_maxrss for PyTorch) minus the RSS right after imports and setup, in the same child; peak: the absolute peak RSS.",
     ...(truncated ? ["*: fewer reps than the protocol's minimum: the child stopped before its timeout."] : []),
   ];

@@ -6,6 +6,8 @@ Usage: /usr/bin/python3 bench/torch_workloads.py '<json>'
   {"mode": "measure", "case", "workload", "phase", "backend", "threads", "protocol"}
       (the workload and protocol objects as defined in bench/workloads.ts) prints one JSON line
       shaped like MeasureResult in bench/workloads.ts.
+  {"mode": "export", "workload", "dir"}  writes the workload's forward model as ONNX into dir (see
+      export_onnx; read by bench/ort_child.ts) and prints its manifest.
 On an error it prints `failed: <message>` to stderr and exits with status 1.
 """
 import json
@@ -13,6 +15,7 @@ import os
 import resource
 import sys
 import time
+import warnings
 
 START = time.perf_counter()
 
@@ -37,20 +40,64 @@ def peak_rss():
     return r if sys.platform == "darwin" else r * 1024
 
 
-def setup(w, phase):
-    """Builds the workload with seed 0 and returns one step of `phase` (see bench/workloads.ts)."""
-    torch.manual_seed(0)
+def build(w):
+    """The workload's forward model and its input, for a bare (unpacked) recurrent layer or the
+    classifier: (model, x) with model(x) the output tensor. Call after torch.manual_seed(0); it draws
+    from the generator in the order bench/child.ts does (recurrent layer, then input or embedding,
+    head and ids), so what a phase draws after it is the same too."""
     r = w["model"]["rnn"]
     cls = torch.nn.LSTM if r["mode"] == "LSTM" else torch.nn.GRU
     rnn = cls(r["inputSize"], r["hiddenSize"], num_layers=r["numLayers"],
               bidirectional=r["bidirectional"], batch_first=r["batchFirst"])
     T, N = w["seqLen"], w["batch"]
-    dirs = 2 if r["bidirectional"] else 1
-    H = r["hiddenSize"] * dirs
+    H = r["hiddenSize"] * (2 if r["bidirectional"] else 1)
+    if w["model"]["kind"] == "rnn":
+        x = torch.randn(N, T, r["inputSize"]) if r["batchFirst"] else torch.randn(T, N, r["inputSize"])
+        return RecurrentOutput(rnn), x
+    if w["model"]["kind"] != "classifier":
+        raise ValueError(f"model kind {w['model']['kind']} has no single forward model")
+    embedding = torch.nn.Embedding(w["model"]["vocab"], r["inputSize"])
+    head = torch.nn.Linear(H, w["model"]["classes"])
+    ids = torch.randint(0, w["model"]["vocab"], (N, T), dtype=torch.int32)
+    return Classifier(embedding, rnn, head), ids
 
+
+class RecurrentOutput(torch.nn.Module):
+    """A recurrent layer that returns its output sequence only."""
+
+    def __init__(self, rnn):
+        super().__init__()
+        self.rnn = rnn
+
+    def forward(self, x):
+        return self.rnn(x)[0]
+
+
+class Classifier(torch.nn.Module):
+    """Embedding -> recurrent layer -> Linear on the last time step."""
+
+    def __init__(self, embedding, rnn, head):
+        super().__init__()
+        self.embedding, self.rnn, self.head = embedding, rnn, head
+
+    def forward(self, ids):
+        out, _ = self.rnn(self.embedding(ids))
+        return self.head(out.select(1, -1))
+
+
+def setup(w, phase):
+    """Builds the workload with seed 0 and returns one step of `phase` (see bench/workloads.ts)."""
+    torch.manual_seed(0)
     if w["model"]["kind"] == "cellLoop":
         return cell_loop(w, phase)
+    r = w["model"]["rnn"]
+    T, N = w["seqLen"], w["batch"]
+    H = r["hiddenSize"] * (2 if r["bidirectional"] else 1)
+
     if w["model"]["kind"] == "rnn" and w["model"].get("packedShort") is not None:
+        cls = torch.nn.LSTM if r["mode"] == "LSTM" else torch.nn.GRU
+        rnn = cls(r["inputSize"], r["hiddenSize"], num_layers=r["numLayers"],
+                  bidirectional=r["bidirectional"], batch_first=r["batchFirst"])
         short = w["model"]["packedShort"]
         lengths = [T] + [short] * (N - 1)
         x = torch.randn(T, N, r["inputSize"])
@@ -72,48 +119,34 @@ def setup(w, phase):
             (run_packed(x) * up).sum().backward()
         return forward_backward
 
+    model, x = build(w)
+    if phase == "forward":
+        def forward():
+            with torch.no_grad():
+                model(x)
+        return forward
+
     if w["model"]["kind"] == "rnn":
-        x = torch.randn(N, T, r["inputSize"]) if r["batchFirst"] else torch.randn(T, N, r["inputSize"])
-        if phase == "forward":
-            def forward():
-                with torch.no_grad():
-                    rnn(x)
-            return forward
         if phase != "forwardBackward":
             raise ValueError(f"phase {phase} is not defined for a bare recurrent layer")
         up = torch.randn(N, T, H) if r["batchFirst"] else torch.randn(T, N, H)
         x.requires_grad_(True)
 
         def forward_backward():
-            rnn.zero_grad(set_to_none=True)
+            model.zero_grad(set_to_none=True)
             x.grad = None
-            out, _ = rnn(x)
-            (out * up).sum().backward()
+            (model(x) * up).sum().backward()
         return forward_backward
 
-    vocab, classes = w["model"]["vocab"], w["model"]["classes"]
-    embedding = torch.nn.Embedding(vocab, r["inputSize"])
-    head = torch.nn.Linear(H, classes)
-    ids = torch.randint(0, vocab, (N, T), dtype=torch.int32)
-
-    def model():
-        out, _ = rnn(embedding(ids))
-        return head(out.select(1, -1))
-
-    if phase == "forward":
-        def forward():
-            with torch.no_grad():
-                model()
-        return forward
     if phase != "trainStep":
         raise ValueError(f"phase {phase} is not defined for the classifier")
-    target = torch.randint(0, classes, (N,))
+    target = torch.randint(0, w["model"]["classes"], (N,))
     loss_fn = torch.nn.CrossEntropyLoss()
-    opt = torch.optim.Adam([*embedding.parameters(), *rnn.parameters(), *head.parameters()])
+    opt = torch.optim.Adam([*model.embedding.parameters(), *model.rnn.parameters(), *model.head.parameters()])
 
     def train_step():
         opt.zero_grad(set_to_none=True)
-        loss_fn(model(), target).backward()
+        loss_fn(model(x), target).backward()
         opt.step()
     return train_step
 
@@ -142,6 +175,37 @@ def cell_loop(w, phase):
         loss_fn(torch.stack(outputs, 1).squeeze(2), signal).backward()
         opt.step()
     return train_step
+
+
+ONNX_OPSET = 17  # the newest opset torch 1.13's exporter writes
+
+
+def export_onnx(w, directory):
+    """Exports the workload's forward model (built as the measured PyTorch rows build it: seed 0, same
+    order of draws) with torch.onnx.export into `directory`: model.onnx; input.bin and output.bin, the
+    input and PyTorch's output for it as raw little-endian arrays; and manifest.json naming their
+    dtypes and shapes. Needs no `onnx` Python package. Returns the manifest."""
+    torch.manual_seed(0)
+    model, x = build(w)
+    model.eval()
+    with torch.no_grad():
+        expected = model(x)
+    os.makedirs(directory, exist_ok=True)
+    with warnings.catch_warnings():
+        # The GRU symbolic warns that batch sizes other than the exported one may fail; shapes are fixed here.
+        warnings.simplefilter("ignore")
+        torch.onnx.export(model, (x,), os.path.join(directory, "model.onnx"), input_names=["input"],
+                          output_names=["output"], opset_version=ONNX_OPSET, do_constant_folding=True)
+
+    def raw(t, name):
+        dtype, layout = {torch.float32: ("float32", "<f4"), torch.int32: ("int32", "<i4")}[t.dtype]
+        t.detach().contiguous().numpy().astype(layout).tofile(os.path.join(directory, name))
+        return {"file": name, "dtype": dtype, "shape": list(t.shape)}
+    manifest = {"workload": w["id"], "opset": ONNX_OPSET, "torchVersion": torch.__version__,
+                "input": {"name": "input", **raw(x, "input.bin")}, "output": {"name": "output", **raw(expected, "output.bin")}}
+    with open(os.path.join(directory, "manifest.json"), "w") as f:
+        json.dump(manifest, f, indent=1)
+    return manifest
 
 
 def measure(step, p):
@@ -173,6 +237,8 @@ def main():
     if args["mode"] == "probe":
         return {"torch_version": torch.__version__, "num_threads": torch.get_num_threads(),
                 "openblas_coretype": os.environ.get("OPENBLAS_CORETYPE")}
+    if args["mode"] == "export":
+        return export_onnx(args["workload"], args["dir"])
     torch.set_num_threads(args["threads"])
     step = setup(args["workload"], args["phase"])
     baseline = rss_now()

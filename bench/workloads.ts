@@ -77,7 +77,7 @@ export const WORKLOADS: readonly Workload[] = [
   },
   {
     id: "W5", title: "LSTM(128, 256, numLayers 2, bidirectional), input [64, 32, 128]",
-    model: { kind: "rnn", rnn: rnn("LSTM", 128, 256, { numLayers: 2, bidirectional: true }) }, seqLen: 64, batch: 32, phases: ["forwardBackward"],
+    model: { kind: "rnn", rnn: rnn("LSTM", 128, 256, { numLayers: 2, bidirectional: true }) }, seqLen: 64, batch: 32, phases: ["forward", "forwardBackward"],
   },
   {
     id: "W6", title: "GRU(128, 256), input [50, 256, 128] padded (W6p: packed, one sequence of 50 steps and 255 of 5)",
@@ -145,6 +145,16 @@ export function caseFlops(c: Case): number {
   return recurrentForwardFlops(c.workload) * (c.phase === "forward" ? 1 : 3);
 }
 
+/**
+ * Whether ONNX Runtime measures the case: forward steps of a bare recurrent layer on a padded input
+ * or of the classifier: the models bench/torch_workloads.py exports (export_onnx). Packed batches
+ * (W6p) are left out, as export_onnx covers unpacked models only.
+ */
+export function onnxCase(c: Case): boolean {
+  const m = c.workload.model;
+  return c.phase === "forward" && (m.kind === "classifier" || (m.kind === "rnn" && m.packedShort === undefined));
+}
+
 /** Backends that are single-threaded whatever setNumThreads says: measured once, at 1 thread. */
 export const SINGLE_THREADED_BACKENDS: ReadonlySet<string> = new Set(["cpu"]);
 
@@ -166,10 +176,17 @@ export interface Protocol {
 export const FULL_PROTOCOL: Omit<Protocol, "budgetSec"> = { warmup: 2, targetSec: 2, minReps: 3, maxReps: 5000 };
 export const QUICK_PROTOCOL: Omit<Protocol, "budgetSec"> = { warmup: 1, targetSec: 0.3, minReps: 3, maxReps: 500 };
 
-/** Arguments of one child process (bench/child.ts or bench/torch_workloads.py), passed as one JSON argv. */
+/**
+ * Arguments of one child process (bench/child.ts, bench/ort_child.ts or bench/torch_workloads.py),
+ * passed as one JSON argv. "export" is for torch_workloads.py only: it writes the workload's forward
+ * model as ONNX into `dir`; ort_child.ts measures the model in `modelDir`.
+ */
 export type ChildArgs =
   | { mode: "probe" }
-  | { mode: "measure"; case: string; workload: Workload; phase: Phase; backend: string; threads: number; protocol: Protocol };
+  | { mode: "measure"; case: string; workload: Workload; phase: Phase; backend: string; threads: number; protocol: Protocol; modelDir?: string }
+  | { mode: "export"; workload: Workload; dir: string };
+
+export type MeasureArgs = Extract<ChildArgs, { mode: "measure" }>;
 
 /** What a child prints as its last stdout line after a measurement. */
 export interface MeasureResult {
