@@ -45,15 +45,15 @@ export function embedding(indices: Tensor, weight: Tensor, paddingIdx: number | 
   const [V, E] = weight.shape as [number, number];
   const idx = checkIndex("embedding", indices, V, "index");
   const n = idx.length;
-  // A row gather is a gather along dim 0 of [1, V, E] with every column index equal.
-  const rows = new Int32Array(n * E);
-  for (let i = 0; i < n; i++) rows.fill(idx[i]!, i * E, (i + 1) * E);
+  // Row i of the output is row idx[i] of the weight: one block copy each way.
   const out = allocBuf(weight.dtype, n * E);
-  getBackend().gather(weight.data, 1, V, E, rows, n, out);
+  const backend = getBackend();
+  for (let i = 0; i < n; i++) backend.copyAxis(weight.data, V, idx[i]!, out, n, i, 1, 1, E, false);
   const y = new Tensor(out, [...indices.shape, E]);
   return record("embedding", [weight], [y], ([dy]) => {
     const dw = allocBuf(dy!.dtype, V * E) as FloatBuf;
-    getBackend().scatterAdd(dy!.data as FloatBuf, 1, V, E, rows, n, dw);
+    const b = getBackend();
+    for (let i = 0; i < n; i++) b.copyAxis(dy!.data, n, i, dw, V, idx[i]!, 1, 1, E, true);
     if (paddingIdx !== null) dw.fill(0, paddingIdx * E, (paddingIdx + 1) * E);
     return [new Tensor(dw, weight.shape)];
   }, [])[0];

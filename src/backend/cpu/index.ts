@@ -144,6 +144,25 @@ function argReduce(op: "argmax" | "argmin", x: Buf, outer: number, size: number,
   }
 }
 
+// Copies (and sums) of contiguous runs, one function per array type: an element loop that sees
+// every dtype turns megamorphic and runs several times slower than one that sees a single type.
+function runF32(dst: Float32Array, d: number, src: Float32Array, s: number, n: number): void { for (let i = 0; i < n; i++) dst[d + i] = src[s + i]!; }
+function runF64(dst: Float64Array, d: number, src: Float64Array, s: number, n: number): void { for (let i = 0; i < n; i++) dst[d + i] = src[s + i]!; }
+function runI32(dst: Int32Array, d: number, src: Int32Array, s: number, n: number): void { for (let i = 0; i < n; i++) dst[d + i] = src[s + i]!; }
+function runAny(dst: Buf, d: number, src: Buf, s: number, n: number): void { for (let i = 0; i < n; i++) dst[d + i] = src[s + i]!; }
+function addF32(dst: Float32Array, d: number, src: Float32Array, s: number, n: number): void { for (let i = 0; i < n; i++) dst[d + i] += src[s + i]!; }
+function addAny(dst: Buf, d: number, src: Buf, s: number, n: number): void { for (let i = 0; i < n; i++) dst[d + i] += src[s + i]!; }
+
+/** `dst[d .. d+n) = src[s .. s+n)`, or `+=` when `add`. */
+function copyRun(dst: Buf, d: number, src: Buf, s: number, n: number, add = false): void {
+  const f32 = dst instanceof Float32Array && src instanceof Float32Array;
+  if (add) (f32 ? addF32 : addAny)(dst as Float32Array, d, src as Float32Array, s, n);
+  else if (f32) runF32(dst, d, src, s, n);
+  else if (dst instanceof Float64Array && src instanceof Float64Array) runF64(dst, d, src, s, n);
+  else if (dst instanceof Int32Array && src instanceof Int32Array) runI32(dst, d, src, s, n);
+  else runAny(dst, d, src, s, n);
+}
+
 function permute(x: Buf, shape: readonly number[], perm: readonly number[], out: Buf): void {
   const nd = shape.length;
   const inStrides = new Array<number>(nd);
@@ -158,7 +177,8 @@ function permute(x: Buf, shape: readonly number[], perm: readonly number[], out:
   const idx = new Array<number>(nd).fill(0);
   let src = 0;
   for (let o = 0; o < n; o += last) {
-    for (let j = 0; j < last; j++) out[o + j] = x[src + j * ls]!;
+    if (ls === 1) copyRun(out, o, x, src, last);
+    else for (let j = 0; j < last; j++) out[o + j] = x[src + j * ls]!;
     for (let d = nd - 2; d >= 0; d--) {
       idx[d]!++;
       src += st[d]!;
@@ -174,14 +194,7 @@ function copyAxis(src: Buf, srcSize: number, srcStart: number, dst: Buf, dstSize
   for (let o = 0; o < outer; o++) {
     const s = (o * srcSize + srcStart) * inner;
     const d = (o * dstSize + dstStart) * inner;
-    if (accumulate) {
-      for (let i = 0; i < block; i++) dst[d + i] += src[s + i]!;
-    } else if (block >= 512 && src.constructor === dst.constructor) {
-      // A view per block is garbage: worth it only where the block is long.
-      (dst as Float32Array).set((src as Float32Array).subarray(s, s + block), d);
-    } else {
-      for (let i = 0; i < block; i++) dst[d + i] = src[s + i]!;
-    }
+    copyRun(dst, d, src, s, block, accumulate);
   }
 }
 
