@@ -47,11 +47,13 @@ describe("parseTorchFile on hand-built files", () => {
     expect(message(ptZip(ok, { 0: floats(1, 2, 3, 4) }, "archive", { "archive/byteorder": new TextEncoder().encode("big") }))).toMatch(/^m\.pt: the tensors are stored big-endian/);
   });
 
-  test("a view repeating a few elements is read; one repeating them more than 2^24 times is refused before allocating", () => {
+  test("a view repeating a few elements is read; one of more than 65536 elements that outgrows its storage is refused before allocating", () => {
     const small = stateDictPickle([{ key: "e", tensor: f32("0", 2, [3, 2], [0, 1]) }]);
     expect([...parseTorchFile(ptZip(small, { 0: floats(1.5, -2) })).tensors.e!.data]).toEqual([1.5, -2, 1.5, -2, 1.5, -2]);
     const huge = stateDictPickle([{ key: "e", tensor: f32("0", 2, [2 ** 40, 2], [0, 1]) }]);
     expect(message(ptZip(huge, { 0: floats(1, 2) }))).toBe('m.pt: tensor "e" has 2199023255552 elements, more than its storage\'s 2');
+    const many = stateDictPickle(["a", "b"].map((key) => ({ key, tensor: f32("0", 1, [60000], [0]) })));
+    expect(message(ptZip(many, { 0: floats(1) }))).toBe("m.pt: the tensors' views repeat their storages' elements far too often");
   });
 
   test("globals other than the state dict's own are refused by name, however they are named", () => {

@@ -44,8 +44,12 @@ const REBUILD_TENSOR = "torch._utils._rebuild_tensor_v2";
 const REBUILD_PARAMETER = "torch._utils._rebuild_parameter";
 const ORDERED_DICT = "collections.OrderedDict";
 const LEGACY_MAGIC = 0x1950a86a20f9469cfc6cn;
-/** Views may repeat storage elements (expand); beyond this many elements a view must not outgrow its storage. */
-const MAX_OVERLAP = 1 << 24;
+/**
+ * Views may repeat storage elements (expand, tied weights). A view of more than this many elements
+ * must not outgrow its storage, and all tensors together hold at most this plus twice the storages'
+ * elements: a small file cannot ask for a large allocation.
+ */
+const MAX_OVERLAP = 1 << 16;
 const MAX_DIMS = 64;
 const MAX_DEPTH = 100;
 
@@ -326,7 +330,7 @@ function materialize(value: unknown, data: Map<Storage, Uint8Array>, fail: Fail)
   const values: Record<string, number | string | boolean | null> = {};
   if (!(value instanceof PDict || value instanceof PList || Array.isArray(value))) fail(`the file holds ${describe(value)}, not a state dict (a dict of tensors)`);
   let budget = MAX_OVERLAP;
-  for (const b of data.values()) budget += 4 * b.length;
+  for (const s of data.keys()) budget += 2 * s.numel;
   const path = new Set<unknown>();
   let visits = 0; // a container may appear twice (memoized); this bounds a pickle that shares them exponentially
   let limit = 10_000;
