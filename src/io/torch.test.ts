@@ -20,6 +20,7 @@ describe("parseTorchFile on hand-built files", () => {
       { key: "w", tensor: f32("0", 6, [2, 3], [3, 1]) },
       { key: "wT", tensor: f32("0", 6, [3, 2], [1, 3]) },
       { key: "tail", tensor: f32("0", 6, [2], [2], 1) },
+      { key: "row1", tensor: f32("0", 6, [1, 3], [7, 1], 3) }, // contiguous from an offset (a size-1 dimension's stride is free)
       { key: "n", tensor: { type: "LongStorage", storageKey: "1", numel: 2, size: [2], stride: [1], offset: 0 } },
     ]);
     const { tensors, values, format } = parseTorchFile(ptZip(pkl, { 0: floats(1, 2, 3, 4, 5, 6), 1: int64s(-(2n ** 31n), 2n ** 31n - 1n) }, "my_model"));
@@ -29,6 +30,7 @@ describe("parseTorchFile on hand-built files", () => {
     expect([...tensors.wT!.shape]).toEqual([3, 2]);
     expect([...tensors.wT!.data]).toEqual([1, 4, 2, 5, 3, 6]);
     expect([...tensors.tail!.data]).toEqual([2, 4]);
+    expect([...tensors.row1!.data]).toEqual([4, 5, 6]);
     expect(tensors.n!.dtype).toBe("int32");
     expect([...tensors.n!.data]).toEqual([-(2 ** 31), 2 ** 31 - 1]);
   });
@@ -80,6 +82,17 @@ describe("parseTorchFile on hand-built files", () => {
       return p.setitem().stop();
     });
     expect(message(ptZip(laughs, {}))).toBe("m.pt: the state dict repeats its containers far too often");
+  });
+
+  test("a list of 200,000 values (APPENDS of a long MARK) is read", () => {
+    const long = pickle((p) => {
+      p.proto(2).op(0x5d).mark();
+      for (let i = 0; i < 200_000; i++) p.op(0x4b).op(i & 0xff); // BININT1
+      return p.op(0x65).stop();
+    });
+    const { values } = parseTorchFile(ptZip(long, {}));
+    expect(Object.keys(values)).toHaveLength(200_000);
+    expect(values["199999"]).toBe(199_999 & 0xff);
   });
 
   test("the top level must be a dict, list or tuple; dict keys strings or integers", () => {

@@ -52,6 +52,7 @@ const LEGACY_MAGIC = 0x1950a86a20f9469cfc6cn;
 const MAX_OVERLAP = 1 << 16;
 const MAX_DIMS = 64;
 const MAX_DEPTH = 100;
+const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 
 class Global {
   constructor(readonly name: string) {}
@@ -117,7 +118,7 @@ function readZip(bytes: Uint8Array, source: string, fail: Fail): TorchFile {
   const root = pkl[0]!.slice(0, -"data.pkl".length);
   const order = files[`${root}byteorder`];
   if (order && new TextDecoder().decode(order) !== "little") fail("the tensors are stored big-endian; re-save the file on a little-endian machine");
-  const { value, storages } = unpickle(files[pkl[0]!]!, 0, source, fail);
+  const { value, storages, end } = unpickle(files[pkl[0]!]!, 0, source, fail);
   const data = new Map<Storage, Uint8Array>();
   for (const s of storages.values()) {
     const raw = files[`${root}data/${s.key}`];
@@ -125,7 +126,7 @@ function readZip(bytes: Uint8Array, source: string, fail: Fail): TorchFile {
     if (raw!.length !== s.numel * s.size) fail(`storage ${showJson(s.key)} holds ${raw!.length} bytes, but ${s.numel} ${s.dtype} elements need ${s.numel * s.size}`);
     data.set(s, raw!);
   }
-  return { ...materialize(value, data, fail), format: "zip" };
+  return { ...materialize(value, data, end, fail), format: "zip" };
 }
 
 /** The stream `torch.save(..., _use_new_zipfile_serialization=False)` writes. */
@@ -141,7 +142,9 @@ function readLegacy(bytes: Uint8Array, source: string, fail: Fail): TorchFile {
   if (protocol !== 1001) fail(`legacy format protocol ${showJson(typeof protocol === "bigint" ? String(protocol) : protocol)} is not 1001`);
   const info = next().value;
   if (!(info instanceof PDict) || info.map.get("little_endian") !== true) fail("the tensors are stored big-endian; re-save the file on a little-endian machine");
+  const start = pos;
   const { value, storages } = next();
+  const size = pos - start;
   const keys = next().value;
   if (!(keys instanceof PList) || !keys.items.every((k) => typeof k === "string")) fail("the list of storage keys is malformed");
   const data = new Map<Storage, Uint8Array>();
@@ -158,7 +161,7 @@ function readLegacy(bytes: Uint8Array, source: string, fail: Fail): TorchFile {
   }
   for (const s of storages.values()) if (!data.has(s)) fail(`storage ${showJson(s.key)} is not in the file`);
   if (pos !== bytes.length) fail(`${bytes.length - pos} bytes follow the last storage`);
-  return { ...materialize(value, data, fail), format: "legacy" };
+  return { ...materialize(value, data, size, fail), format: "legacy" };
 }
 
 /**
@@ -289,7 +292,7 @@ function unpickle(b: Uint8Array, start: number, source: string, fail: Fail): { v
       case 0x5d: stack.push(new PList()); break; // EMPTY_LIST
       case 0x6c: stack.push(new PList(popMark())); break; // LIST
       case 0x61: { const v = pop(); const l = top(); if (!(l instanceof PList)) bad("APPEND to something that is not a list"); (l as PList).items.push(v); break; } // APPEND
-      case 0x65: { const vs = popMark(); const l = top(); if (!(l instanceof PList)) bad("APPENDS to something that is not a list"); (l as PList).items.push(...vs); break; } // APPENDS
+      case 0x65: { const vs = popMark(); const l = top(); if (!(l instanceof PList)) bad("APPENDS to something that is not a list"); for (const v of vs) (l as PList).items.push(v); break; } // APPENDS
       case 0x7d: stack.push(new PDict()); break; // EMPTY_DICT
       case 0x64: { const d = new PDict(); setItems(d, popMark()); stack.push(d); break; } // DICT
       case 0x73: { const v = pop(); const k = pop(); setItems(top(), [k, v]); break; } // SETITEM
@@ -324,19 +327,21 @@ function unpickle(b: Uint8Array, start: number, source: string, fail: Fail): { v
   }
 }
 
-/** Flattens the unpickled value into dotted keys, reading each tensor's elements from its storage. */
-function materialize(value: unknown, data: Map<Storage, Uint8Array>, fail: Fail): Omit<TorchFile, "format"> {
+/**
+ * Flattens the unpickled value into dotted keys, reading each tensor's elements from its storage.
+ * `size` is the pickle's length: a tree has no more nodes than the opcodes that built it, so more
+ * visits than that means containers shared (memoized) over and over, which a state dict never does.
+ */
+function materialize(value: unknown, data: Map<Storage, Uint8Array>, size: number, fail: Fail): Omit<TorchFile, "format"> {
   const tensors: Record<string, Tensor> = {};
   const values: Record<string, number | string | boolean | null> = {};
   if (!(value instanceof PDict || value instanceof PList || Array.isArray(value))) fail(`the file holds ${describe(value)}, not a state dict (a dict of tensors)`);
   let budget = MAX_OVERLAP;
   for (const s of data.keys()) budget += 2 * s.numel;
   const path = new Set<unknown>();
-  let visits = 0; // a container may appear twice (memoized); this bounds a pickle that shares them exponentially
-  let limit = 10_000;
-  for (const b of data.values()) limit += b.length;
+  let visits = 0;
   const visit = (v: unknown, key: string, depth: number): void => {
-    if (++visits > limit) fail("the state dict repeats its containers far too often");
+    if (++visits > size) fail("the state dict repeats its containers far too often");
     const sub = (k: string): string => (key ? `${key}.${k}` : k);
     if (v instanceof TensorRef) {
       const t = readTensor(v, data.get(v.storage)!, key, fail);
@@ -373,6 +378,12 @@ function readTensor(r: TensorRef, raw: Uint8Array, key: string, fail: Fail): Ten
   const view = new DataView(raw.buffer, raw.byteOffset, raw.byteLength);
   const dtype: DType = s.dtype === "F64" ? "float64" : s.dtype === "F32" || s.dtype === "F16" || s.dtype === "BF16" ? "float32" : "int32";
   const out = dtype === "float64" ? new Float64Array(numel) : dtype === "float32" ? new Float32Array(numel) : new Int32Array(numel);
+  let contiguous = true;
+  for (let d = shape.length - 1, step = 1; d >= 0; step *= shape[d]!, d--) if (shape[d] !== 1 && stride[d] !== step) contiguous = false;
+  if (contiguous && LITTLE_ENDIAN && (s.dtype === "F32" || s.dtype === "F64" || s.dtype === "I32")) { // the common case: one copy
+    new Uint8Array(out.buffer).set(raw.subarray(offset * s.size, (offset + numel) * s.size));
+    return new Tensor(out, shape);
+  }
   const read = reader(s.dtype, view);
   const index = new Array<number>(shape.length).fill(0);
   let src = offset;
