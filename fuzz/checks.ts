@@ -151,3 +151,11 @@ export function checkBundle(files: Record<string, Uint8Array>, fileTensors: Reco
   for (const [k, val] of Object.entries(config.model)) ensure(m[k] === val, () => `model.${k} is ${JSON.stringify(m[k])}, config.json says ${JSON.stringify(val)}`);
   checkVocab(JSON.parse(text(files["vocab.json"]!)), bundle.vocab);
 }
+
+/** What a torch.save file that was read holds: tensors whose values fill their shapes, in seqtorch's dtypes. */
+export function checkTorchFile(r: { tensors: Record<string, Tensor> }): void {
+  for (const [k, t] of Object.entries(r.tensors)) {
+    ensure(t instanceof Tensor && t.data.length === t.shape.reduce((a, b) => a * b, 1), () => `tensor "${k}" has ${t.data.length} values for shape [${t.shape.join(", ")}]`);
+    ensure(t.dtype === "float32" || t.dtype === "float64" || t.dtype === "int32", () => `tensor "${k}" has dtype ${t.dtype}`);
+  }
+}

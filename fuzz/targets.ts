@@ -5,17 +5,19 @@
  * that throw is a clean rejection. To fuzz one more table or safetensors reader, add a line to
  * `TABLE_READERS` or `SAFETENSORS_READERS`.
  */
-import { mkdirSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { unzipSync, zipSync, type Zippable } from "fflate";
 import { join } from "node:path";
 import { parseDelimited, parseJsonLines, type Table } from "../src/data/table.js";
 import { readTable, streamTable } from "../src/data/files.js";
-import { loadCheckpoint, loadSafetensorsFile } from "../src/io/checkpoint.js";
+import { loadCheckpoint, loadSafetensorsFile, loadTorchFile } from "../src/io/checkpoint.js";
+import { parseTorchFile } from "../src/io/torch.js";
 import { parseSafetensors, readSafetensorsHeader, serializeSafetensors } from "../src/io/safetensors.js";
 import { bundleFromParts, checkBundleConfig } from "../src/models/index.js";
 import { tokenizerFromJSON, type TokenizerConfig } from "../src/text/tokenizer.js";
 import { Vocab } from "../src/text/vocab.js";
 import { evalCommand, loadBundle, predictCommand } from "../src/cli/use.js";
-import { checkBundle, checkSafetensors, checkTable, checkVocab, sameJson } from "./checks.js";
+import { checkBundle, checkSafetensors, checkTable, checkTorchFile, checkVocab, sameJson } from "./checks.js";
 import { seedCorpus, type CheckpointSeed } from "./corpus.js";
 import { EDGE_NUMBERS, EDGE_STRINGS, longRun, mutateBytes, mutateJson, mutateText, randomJson, randomString, stringify, text, utf8 } from "./mutate.js";
 import { ensure, FuzzFailure } from "./outcome.js";
@@ -128,6 +130,35 @@ const safetensorsTargets: Target[] = SAFETENSORS_READERS.map((r) => ({
     return result;
   },
 }));
+
+// ---------------------------------------------------------------------------------------------
+// torch.save files
+
+let torchSeeds: Uint8Array[] | undefined;
+/** PyTorch's own files (test/golden/pytorch/), the ones that must be refused included. */
+function torchSeedFiles(): Uint8Array[] {
+  const dir = new URL("../test/golden/pytorch/", import.meta.url);
+  return (torchSeeds ??= readdirSync(dir).filter((n) => n.endsWith(".pt")).map((n) => new Uint8Array(readFileSync(new URL(n, dir)))));
+}
+
+/** A torch.save file changed: cut short, bytes anywhere, or the bytes of one archive entry (most often the pickle) re-zipped. */
+export function makeTorchFile(rng: Rng): Uint8Array {
+  const b = rng.pick(torchSeedFiles());
+  if (rng.chance(0.1)) return b.subarray(0, rng.int(b.length));
+  if (b[0] !== 0x50 || rng.chance(0.3)) return mutateBytes(rng, b);
+  const files: Record<string, Uint8Array> = unzipSync(b);
+  const names = Object.keys(files);
+  const name = rng.chance(0.7) ? names.find((k) => k.endsWith("/data.pkl"))! : rng.pick(names);
+  files[name] = mutateBytes(rng, files[name]!);
+  const out: Zippable = {};
+  for (const [k, v] of Object.entries(files)) out[k] = [v, { level: 0 }];
+  return zipSync(out);
+}
+
+const torchTargets: Target[] = [
+  { name: "torch/parseTorchFile", weight: 3, make: (rng) => ({ "model.pt": makeTorchFile(rng) }), run: (parts) => checkTorchFile(parseTorchFile(parts["model.pt"]!, "model.pt")) },
+  { name: "torch/loadTorchFile", weight: 1, files: true, make: (rng) => ({ "model.pt": makeTorchFile(rng) }), run: async (_, dir) => checkTorchFile(await loadTorchFile(join(dir, "model.pt"))) },
+];
 
 // ---------------------------------------------------------------------------------------------
 // checkpoints and model bundles
@@ -418,7 +449,7 @@ const cliTargets: Target[] = [
 ];
 
 /** Every target, in the order they are reported. */
-export const TARGETS: Target[] = [...safetensorsTargets, ...checkpointTargets, ...vocabTargets, ...tokenizerTargets, ...tableTargets, ...cliTargets];
+export const TARGETS: Target[] = [...safetensorsTargets, ...torchTargets, ...checkpointTargets, ...vocabTargets, ...tokenizerTargets, ...tableTargets, ...cliTargets];
 
 /**
  * `npm run fuzz -- --self-test`: targets that fail on purpose, one per kind of failure, so that a

@@ -1,5 +1,6 @@
 /** How the CLI talks: one-line errors, JSON mode, and a per-epoch progress bar on stderr. */
 import cliProgress from "cli-progress";
+import { oneLine } from "../message.js";
 
 /** An error the user can act on: printed as one line, without a stack trace. */
 export class CliError extends Error {
@@ -15,7 +16,7 @@ export async function runCommand(fn: () => Promise<void> | void): Promise<void> 
     await fn();
   } catch (e) {
     const err = e as Error;
-    const message = (err?.message ?? String(e)).split("\n")[0];
+    const message = oneLine(err?.message ?? String(e)); // PyTorch-worded errors span lines: all of them count
     process.stderr.write(`seqtorch: ${message}\n`);
     if (process.env.SEQTORCH_DEBUG && err?.stack) process.stderr.write(`${err.stack}\n`);
     process.exitCode = err instanceof CliError ? err.exitCode : 1;

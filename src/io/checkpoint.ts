@@ -10,6 +10,7 @@ import type { Tensor } from "../tensor.js";
 import { oneLine as fold } from "../message.js";
 import { syncDir, writeDurable, writeFileAtomic } from "./atomic.js";
 import { parseSafetensors, readSafetensorsHeader, serializeSafetensors } from "./safetensors.js";
+import { parseTorchFile, type TorchFile } from "./torch.js";
 
 /** A checkpoint that cannot be saved or loaded; `path` is the directory or file concerned. */
 export class CheckpointError extends Error {
@@ -216,6 +217,24 @@ export async function loadSafetensorsFile(path: string): Promise<{ tensors: Reco
   } catch (e) {
     throw new CheckpointError("loadSafetensorsFile", path, `${path} is not a valid safetensors file: ${oneLine(e)}`, { cause: e });
   }
+}
+
+/**
+ * Reads a file written by PyTorch's `torch.save(model.state_dict(), path)` (see `parseTorchFile`);
+ * errors name the file.
+ * @example
+ * const { tensors } = await loadTorchFile("lstm.pt");
+ * model.loadStateDict(tensors);
+ */
+export async function loadTorchFile(path: string): Promise<TorchFile> {
+  let bytes: Uint8Array;
+  try {
+    bytes = await readFile(path);
+  } catch (e) {
+    const missing = (e as NodeJS.ErrnoException).code === "ENOENT";
+    throw new CheckpointError("loadTorchFile", path, missing ? `${path} does not exist` : `cannot read ${path}: ${oneLine(e)}`, { cause: e });
+  }
+  return parseTorchFile(bytes, path);
 }
 
 function toJson(op: string, dir: string, name: string, value: unknown): string {

@@ -343,7 +343,7 @@ function rangeError(name: string, dtype: string, index: number, value: string): 
 }
 
 /** IEEE 754 binary16 bits to a number (exact: every half is a float32). */
-function halfToFloat(h: number): number {
+export function halfToFloat(h: number): number {
   const sign = h & 0x8000 ? -1 : 1;
   const exp = (h >> 10) & 0x1f;
   const frac = h & 0x3ff;

@@ -4,6 +4,7 @@
  * three pieces a checkpoint directory stores (config.json, model.safetensors, vocab.json) and back,
  * with errors that say what does not fit. Browser-safe; `seqtorch/io/node` writes the files.
  */
+import { oneLine } from "../message.js";
 import type { StateDictInput } from "../nn/module.js";
 import type { Tensor } from "../tensor.js";
 import { tokenizerFromJSON, type Tokenizer } from "../text/tokenizer.js";
@@ -71,7 +72,7 @@ export function bundleFromParts(parts: { config: unknown; stateDict: StateDictIn
   try {
     model.loadStateDict(parts.stateDict);
   } catch (e) {
-    throw new ConfigError("model.safetensors", `the weights do not fit the model described by config.json (${(e as Error).message.replace(/^loadStateDict: /, "")})`);
+    throw new ConfigError("model.safetensors", `the weights do not fit the model described by config.json (${oneLine((e as Error).message).replace(/^loadStateDict: /, "")})`);
   }
   return { task: c.task, model, tokenizer, vocab, labels: c.labels, maxLen: c.maxLen };
 }

@@ -1,5 +1,8 @@
 /** Neural network modules, losses and utilities, named as in `torch.nn`. */
-export { Module, Parameter, parameter, isParameter, type StateDict, type StateDictInput, type LoadResult } from "./module.js";
+export {
+  Module, Parameter, parameter, isParameter, StateDictError,
+  type StateDict, type StateDictInput, type LoadResult, type LoadStateDictOptions, type SizeMismatch,
+} from "./module.js";
 export {
   Linear, Embedding, ReLU, LeakyReLU, Sigmoid, Tanh, Softmax, LogSoftmax, Identity, Flatten, Dropout, Sequential,
   type TensorModule, type EmbeddingOptions,

@@ -145,10 +145,13 @@ describe("loadStateDict", () => {
     const sd = m.stateDict();
     const snapshot = m.parameters().map(copy);
     const bad: Record<string, Tensor> = { "0.weight": tensor([[1, 1], [1, 1], [1, 1]]), "0.bias": sd["0.bias"]!, "2.weight": sd["2.weight"]!, "2.bais": sd["2.bias"]!, "extra": tensor([1]) };
-    expect(() => m.loadStateDict(bad)).toThrow('loadStateDict: error(s) in loading state dict for Sequential: missing keys: "2.bias"; unexpected keys: "2.bais", "extra"');
-    expect(() => m.loadStateDict({ ...sd, extra: tensor([1]) })).toThrow(/unexpected keys: "extra"$/);
+    const err = thrown(() => m.loadStateDict(bad));
+    expect(err).toBeInstanceOf(nn.StateDictError);
+    expect(err.message).toBe('Error(s) in loading state_dict for Sequential:\n\tMissing key(s) in state_dict: "2.bias". \n\tUnexpected key(s) in state_dict: "2.bais", "extra". ');
+    expect(err).toMatchObject({ missingKeys: ["2.bias"], unexpectedKeys: ["2.bais", "extra"], mismatches: [] });
+    expect(() => m.loadStateDict({ ...sd, extra: tensor([1]) })).toThrow(/\tUnexpected key\(s\) in state_dict: "extra". $/);
     const { "0.bias": _dropped, ...partial } = sd;
-    expect(() => m.loadStateDict(partial)).toThrow(/missing keys: "0.bias"$/);
+    expect(() => m.loadStateDict(partial, { strict: true })).toThrow(/\tMissing key\(s\) in state_dict: "0.bias". $/);
     expect(m.parameters().map(copy)).toEqual(snapshot);
   });
 
@@ -162,6 +165,20 @@ describe("loadStateDict", () => {
     expect(copy(m.at(2).getParameter("bias")!)).toEqual(bias2);
   });
 
+  test("prefix: only the keys under it load, with it removed; other keys are neither loaded nor unexpected", () => {
+    const src = new nn.Linear(2, 3);
+    const m = new nn.Linear(2, 3);
+    const checkpoint: Record<string, Tensor> = { step: tensor([7]), "model.weight": src.weight, "model.bias": src.bias!, "optimizer.state.0.exp_avg": tensor([1]) };
+    expect(m.loadStateDict(checkpoint, { prefix: "model." })).toEqual({ missingKeys: [], unexpectedKeys: [] });
+    expect(copy(m.weight)).toEqual(copy(src.weight));
+    expect(copy(m.bias!)).toEqual(copy(src.bias!));
+    const other = new nn.Linear(2, 3);
+    const snapshot = other.parameters().map(copy);
+    expect(() => other.loadStateDict(checkpoint, { prefix: "module." })).toThrow('Error(s) in loading state_dict for Linear:\n\tMissing key(s) in state_dict: "weight", "bias". \n\t(no key in the state dict starts with the prefix "module.")');
+    expect(other.loadStateDict(checkpoint, { prefix: "module.", strict: false })).toEqual({ missingKeys: ["weight", "bias"], unexpectedKeys: [] });
+    expect(other.parameters().map(copy)).toEqual(snapshot);
+  });
+
   test("a shape mismatch names the key and both shapes and leaves every parameter unchanged", () => {
     const m = new nn.LSTM(3, 2, 2);
     const snapshot = m.parameters().map(copy);
@@ -169,15 +186,15 @@ describe("loadStateDict", () => {
     for (const [k, p] of m.namedParameters()) sd[k] = randn([...p.shape]);
     // A late key mismatches, after several that would load fine.
     sd["weight_hh_l1"] = randn([8, 3]);
+    sd["bias_ih_l0"] = randn([]);
     const err = thrown(() => m.loadStateDict(sd));
-    expect(err).toBeInstanceOf(ShapeError);
-    const se = err as ShapeError;
-    expect(se.op).toBe("loadStateDict");
-    expect(se.message).toMatch(/size mismatch for weight_hh_l1: copying a param with shape \[8, 3\], the shape in the current model is \[8, 2\]/);
-    expect(se.shapes).toEqual([[8, 3], [8, 2]]);
+    expect(err).toBeInstanceOf(nn.StateDictError);
+    expect(err.message).toBe("Error(s) in loading state_dict for LSTM:\n\tsize mismatch for bias_ih_l0: copying a param with shape torch.Size([]) from checkpoint, the shape in current model is torch.Size([8]).\n\tsize mismatch for weight_hh_l1: copying a param with shape torch.Size([8, 3]) from checkpoint, the shape in current model is torch.Size([8, 2]).");
+    expect((err as nn.StateDictError).mismatches).toEqual([{ key: "bias_ih_l0", checkpoint: [], model: [8] }, { key: "weight_hh_l1", checkpoint: [8, 3], model: [8, 2] }]);
     expect(m.parameters().map(copy)).toEqual(snapshot);
     // Also when not strict: a mismatch is always an error.
-    expect(() => m.loadStateDict(sd, false)).toThrow(ShapeError);
+    expect(() => m.loadStateDict(sd, false)).toThrow(nn.StateDictError);
+    expect(() => m.loadStateDict(sd, { strict: false })).toThrow(/^Error\(s\) in loading state_dict for LSTM:\n\tsize mismatch for bias_ih_l0/);
     expect(m.parameters().map(copy)).toEqual(snapshot);
   });
 });

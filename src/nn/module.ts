@@ -16,6 +16,45 @@ export interface LoadResult {
   unexpectedKeys: string[];
 }
 
+/** Options of `Module.loadStateDict`. */
+export interface LoadStateDictOptions {
+  /** Missing and unexpected keys are errors (default true); size mismatches always are. */
+  strict?: boolean;
+  /** Load only the keys starting with this (e.g. "model."), with it removed. */
+  prefix?: string;
+}
+
+/** A key whose tensor's shape differs between the state dict (`checkpoint`) and the module (`model`). */
+export interface SizeMismatch {
+  key: string;
+  checkpoint: number[];
+  model: number[];
+}
+
+/**
+ * A state dict that does not fit a module, worded as PyTorch's `load_state_dict` error:
+ * ```
+ * Error(s) in loading state_dict for LSTM:
+ * \tMissing key(s) in state_dict: "bias_hh_l0".
+ * \tsize mismatch for weight_ih_l0: copying a param with shape torch.Size([16, 3]) from checkpoint, the shape in current model is torch.Size([16, 5]).
+ * ```
+ */
+export class StateDictError extends Error {
+  constructor(module: string, readonly missingKeys: string[], readonly unexpectedKeys: string[], readonly mismatches: SizeMismatch[], unmatchedPrefix: string | null = null) {
+    const quote = (keys: string[]): string => keys.map((k) => `"${k}"`).join(", ");
+    const size = (s: number[]): string => `torch.Size([${s.join(", ")}])`;
+    const msgs: string[] = [];
+    if (missingKeys.length) msgs.push(`Missing key(s) in state_dict: ${quote(missingKeys)}. `);
+    if (unexpectedKeys.length) msgs.push(`Unexpected key(s) in state_dict: ${quote(unexpectedKeys)}. `);
+    for (const m of mismatches) {
+      msgs.push(`size mismatch for ${m.key}: copying a param with shape ${size(m.checkpoint)} from checkpoint, the shape in current model is ${size(m.model)}.`);
+    }
+    if (unmatchedPrefix !== null) msgs.push(`(no key in the state dict starts with the prefix "${unmatchedPrefix}")`);
+    super(`Error(s) in loading state_dict for ${module}:\n\t${msgs.join("\n\t")}`);
+    this.name = "StateDictError";
+  }
+}
+
 /** Tensors that are parameters: registered on a module, or made with `nn.Parameter` / `nn.parameter`. */
 const parameterTensors = new WeakSet<Tensor>();
 
@@ -219,41 +258,50 @@ export class Module {
 
   /**
    * Copies values into this module's parameters and buffers, in place, so optimizers holding the
-   * parameters keep working. With `strict` (the default) a missing or unexpected key is an error;
-   * a shape mismatch is always one. Nothing is modified unless every check passes.
+   * parameters keep working. Nothing is modified unless every check passes; a failure throws a
+   * `StateDictError` worded as PyTorch's `load_state_dict` (missing keys, unexpected keys, then
+   * each size mismatch, in one message).
+   *
+   * Options (a boolean is `strict`, as in PyTorch):
+   * - `strict` (default true): a missing or unexpected key is an error; a size mismatch always is.
+   * - `prefix`: read only the keys that start with it, with it removed: `{ prefix: "model." }`
+   *   loads the `model` entry of a checkpoint saved as `{"model": model.state_dict(), ...}` (what
+   *   `torch.load(path)["model"]` picks), and `{ prefix: "module." }` a model saved from
+   *   `nn.DataParallel`. Other keys are ignored, not reported as unexpected.
+   * @example
+   * const { tensors } = io.parseTorchFile(bytes); // a torch.save(model.state_dict()) file
+   * model.loadStateDict(tensors);
    */
-  loadStateDict(stateDict: StateDictInput, strict = true): LoadResult {
+  loadStateDict(stateDict: StateDictInput, options: boolean | LoadStateDictOptions = true): LoadResult {
+    const { strict = true, prefix = "" } = typeof options === "boolean" ? { strict: options } : options;
     const own = new Map<string, Tensor>();
-    const visit = (m: Module, prefix: string): void => {
-      for (const [name, p] of m._parameters) if (p) own.set(prefix + name, p);
-      for (const [name, b] of m._buffers) if (b && !m._nonPersistent.has(name)) own.set(prefix + name, b);
-      for (const [name, c] of m._modules) visit(c, `${prefix}${name}.`);
+    const visit = (m: Module, p: string): void => {
+      for (const [name, t] of m._parameters) if (t) own.set(p + name, t);
+      for (const [name, b] of m._buffers) if (b && !m._nonPersistent.has(name)) own.set(p + name, b);
+      for (const [name, c] of m._modules) visit(c, `${p}${name}.`);
     };
     visit(this, "");
-    const keys = Object.keys(stateDict);
-    const missingKeys = [...own.keys()].filter((k) => !(k in stateDict));
-    const unexpectedKeys = keys.filter((k) => !own.has(k));
-    const name = this.constructor.name;
-    if (strict && (missingKeys.length || unexpectedKeys.length)) {
-      const parts: string[] = [];
-      if (missingKeys.length) parts.push(`missing keys: ${missingKeys.map((k) => `"${k}"`).join(", ")}`);
-      if (unexpectedKeys.length) parts.push(`unexpected keys: ${unexpectedKeys.map((k) => `"${k}"`).join(", ")}`);
-      throw new Error(`loadStateDict: error(s) in loading state dict for ${name}: ${parts.join("; ")}`);
-    }
+    const given = new Map<string, StateDictInput[string]>();
+    for (const k of Object.keys(stateDict)) if (k.startsWith(prefix)) given.set(k.slice(prefix.length), stateDict[k]!);
+    const missingKeys = [...own.keys()].filter((k) => !given.has(k));
+    const unexpectedKeys = [...given.keys()].filter((k) => !own.has(k));
+    const mismatches: SizeMismatch[] = [];
     const updates: [Tensor, ArrayLike<number>][] = [];
-    for (const k of keys) {
+    for (const [k, v] of given) {
       const target = own.get(k);
       if (!target) continue;
-      const v = stateDict[k]!;
-      const shape = v instanceof Tensor ? v.shape : v.shape;
-      if (!shapesEqual(shape, target.shape)) {
-        throw new ShapeError("loadStateDict", `size mismatch for ${k}: copying a param with shape ${fmtShape(shape)}, the shape in the current model is ${fmtShape(target.shape)}`, [shape, target.shape]);
+      if (!shapesEqual(v.shape, target.shape)) {
+        mismatches.push({ key: k, checkpoint: [...v.shape], model: [...target.shape] });
+        continue;
       }
       // A `{ shape, data }` record can disagree with itself; a Tensor cannot.
       if (v.data.length !== target.numel()) {
-        throw new ShapeError("loadStateDict", `${k} has shape ${fmtShape(shape)} but ${v.data.length} values, expected ${target.numel()}`, [shape]);
+        throw new ShapeError("loadStateDict", `${k} has shape ${fmtShape(v.shape)} but ${v.data.length} values, expected ${target.numel()}`, [v.shape]);
       }
       updates.push([target, v.data]);
+    }
+    if (mismatches.length || (strict && (missingKeys.length || unexpectedKeys.length))) {
+      throw new StateDictError(this.constructor.name, strict ? missingKeys : [], strict ? unexpectedKeys : [], mismatches, prefix && given.size === 0 ? prefix : null);
     }
     noGrad(() => {
       for (const [target, data] of updates) target.data.set(data instanceof Int32Array || target.dtype !== "int32" ? data : Int32Array.from(data));

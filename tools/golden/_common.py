@@ -8,6 +8,7 @@ and writes test/golden/<name>.json.
 import json
 import math
 import os
+import struct
 
 import torch
 
@@ -45,3 +46,32 @@ def write(name, cases):
         json.dump(doc, f, separators=(",", ":"), allow_nan=False)
         f.write("\n")
     print(f"wrote {path}: {len(cases)} cases, {os.path.getsize(path)} bytes")
+
+
+SAFETENSORS_DTYPES = {torch.float32: "F32", torch.float64: "F64", torch.int64: "I64", torch.float16: "F16"}
+
+
+def write_safetensors(path, tensors, metadata):
+    """Writes a safetensors file by hand (the `safetensors` package is not installed here), as the
+    reference writer lays it out: u64 little-endian header length, compact JSON header with
+    "__metadata__" first, padded with spaces to a multiple of 8, then the tensors ordered by dtype
+    alignment (largest first), then name. Returns that order."""
+    order = sorted(tensors, key=lambda k: (-tensors[k].element_size(), k))
+    header = {"__metadata__": metadata}
+    chunks = []
+    offset = 0
+    for k in order:
+        t = tensors[k]
+        # numpy's tobytes is native order; force little-endian explicitly.
+        raw = t.numpy().astype(t.numpy().dtype.newbyteorder("<")).tobytes()
+        header[k] = {"dtype": SAFETENSORS_DTYPES[t.dtype], "shape": list(t.shape), "data_offsets": [offset, offset + len(raw)]}
+        chunks.append(raw)
+        offset += len(raw)
+    hjson = json.dumps(header, separators=(",", ":")).encode("utf-8")
+    hjson += b" " * (-len(hjson) % 8)
+    with open(path, "wb") as f:
+        f.write(struct.pack("<Q", len(hjson)))
+        f.write(hjson)
+        for c in chunks:
+            f.write(c)
+    return order

@@ -4,20 +4,17 @@ Run from the repository root:
     /usr/bin/python3 tools/golden/safetensors_file.py
 which writes test/golden/lstm.safetensors and test/golden/lstm_safetensors.json.
 
-The `safetensors` package is not installed here, so the file is written by hand with struct and
-json, following the format exactly as the reference writer does: u64 little-endian header length,
-compact JSON header with "__metadata__" first, padded with spaces to a multiple of 8, then the
-tensors ordered by dtype alignment (largest first), then name. The JSON records each tensor's
+The `safetensors` package is not installed here, so the file is written by hand
+(`_common.write_safetensors`), laid out exactly as the reference writer does. The JSON records each tensor's
 expected {shape, data} (and dtype "int32" for the int64 one), the metadata, and an LSTM input and
 its output so the test can check that the loaded weights reproduce PyTorch.
 """
 import json
 import os
-import struct
 
 import torch
 
-from _common import GOLDEN_DIR, T, TI
+from _common import GOLDEN_DIR, T, TI, write_safetensors
 
 torch.manual_seed(0)
 lstm = torch.nn.LSTM(3, 4, 2)
@@ -29,28 +26,9 @@ tensors["half"] = torch.cat([lstm.weight_hh_l1[0].detach(),
                              torch.tensor([2.0**-24, -0.0, 65504.0, -1.5])]).to(torch.float16)
 metadata = {"format": "pt", "source": "tools/golden/safetensors_file.py"}
 
-DTYPES = {torch.float32: "F32", torch.int64: "I64", torch.float16: "F16"}
-order = sorted(tensors, key=lambda k: (-tensors[k].element_size(), k))
-header = {"__metadata__": metadata}
-chunks = []
-offset = 0
-for k in order:
-    t = tensors[k]
-    # numpy's tobytes is native order; force little-endian explicitly.
-    raw = t.numpy().astype(t.numpy().dtype.newbyteorder("<")).tobytes()
-    header[k] = {"dtype": DTYPES[t.dtype], "shape": list(t.shape), "data_offsets": [offset, offset + len(raw)]}
-    chunks.append(raw)
-    offset += len(raw)
-hjson = json.dumps(header, separators=(",", ":")).encode("utf-8")
-hjson += b" " * (-len(hjson) % 8)
-
 os.makedirs(GOLDEN_DIR, exist_ok=True)
 path = os.path.join(GOLDEN_DIR, "lstm.safetensors")
-with open(path, "wb") as f:
-    f.write(struct.pack("<Q", len(hjson)))
-    f.write(hjson)
-    for c in chunks:
-        f.write(c)
+order = write_safetensors(path, tensors, metadata)
 
 x = torch.randn(5, 2, 3)
 with torch.no_grad():
