@@ -22,7 +22,7 @@ describe.runIf(supportedVariants().length > 0)("WasmRuntime memory", () => {
   test("the arena starts above live persistent blocks", () => {
     const rt = new WasmRuntime("simd");
     const keep = rt.allocPersistent(4096);
-    rt.begin(8);
+    rt.begin();
     const scratch = rt.alloc(64);
     expect(scratch).toBeGreaterThanOrEqual(keep + 4096);
   });
