@@ -126,6 +126,7 @@ static void gemm_block(const float *A, size_t lda, const float *B, size_t ldb, c
   float *Ap = base;
   float *own = Ap + kcMax * round_up((size_t)(m < MC ? m : MC), MR); /* B's panels, packed here */
   float *edge = own + kcMax * round_up((size_t)(n < NC ? n : NC), NR);
+  ST_ASSERT(edge + MR * NR <= scratch + ST_NAME(st_gemm_scratch_floats)(m, k, n));
   const float *Bp = own;
   const float *pre = Bpre;
   for (int j0 = 0; j0 < n; j0 += NC) {
@@ -182,6 +183,7 @@ static void gemm_task(void *ctx, int task, float *scratch) {
   int start = task * g->step, total = g->byRows ? g->m : g->n;
   if (start >= total) return;
   int len = total - start < g->step ? total - start : g->step;
+  ST_ASSERT(len > 0 && start + len <= total);
   if (g->byRows) {
     const float *A = g->transA ? g->A + start : g->A + (size_t)start * lda;
     gemm_block(A, lda, g->B, ldb, g->Bpre, g->C + (size_t)start * g->n, (size_t)g->n, len, g->k, g->n, g->transA, g->transB, g->accumulate, scratch);

@@ -26,11 +26,15 @@ static inline int len_of(const st_rec_forward_args *a, int b) {
 /* The gate math runs VW lanes at a time: j steps by VW, and w lanes of each step are real. */
 #define FOR_LANES(j, w, n) for (int j = 0, w = (n) < VW ? (n) : VW; j < (n); j += VW, w = (n) - j < VW ? (n) - j : VW)
 
-#define GEMM ST_NAME(st_gemm)
 #define GEMM_SCRATCH(m, k, n) ST_NAME(st_gemm_scratch_floats)((m), (k), (n))
 #define PACKED_B(k, n) ST_NAME(st_gemm_packed_b_floats)((k), (n))
 #define PACK_B ST_NAME(st_gemm_pack_b)
-#define GEMM_PACKED ST_NAME(st_gemm_prepacked)
+/* The products, on the kernel's product scratch `gs`, which (checked in debug builds) holds what
+ * each one needs before the scratch's end `gs_end`. */
+#define GEMM(A, B, C, m, k, n, tA, tB, acc, s) \
+  (ST_ASSERT((s) + GEMM_SCRATCH(m, k, n) <= gs_end), ST_NAME(st_gemm)(A, B, C, m, k, n, tA, tB, acc, s))
+#define GEMM_PACKED(A, Bp, C, m, k, n, tA, acc, s) \
+  (ST_ASSERT((s) + GEMM_SCRATCH(m, k, n) <= gs_end), ST_NAME(st_gemm_prepacked)(A, Bp, C, m, k, n, tA, acc, s))
 
 /* The real steps: R = the sum of the lengths (T * N without lengths). */
 static size_t real_rows(const st_rec_forward_args *a) {
@@ -118,6 +122,7 @@ static void plan(const st_rec_forward_args *a, int *order, int *n, int *off) {
     }
     order[j + 1] = b;
   }
+  for (int b = 0; b < N; b++) ST_ASSERT(order[b] >= 0 && order[b] < N);
   off[0] = 0;
   int running = N;
   for (int t = 0; t < T; t++) {
@@ -159,8 +164,11 @@ void ST_NAME(st_rec_forward)(const st_rec_forward_args *a, float *scratch) {
   float *gx = base + L.gx, *g = base + L.g, *gh = base + L.gh, *m = P ? base + L.m : NULL, *hp = base + L.hp;
   float *h = base + L.hs, *c = lstm ? base + L.cs : NULL, *gs = base + L.gemm;
   float *wHhP = base + L.wHhP, *wHrP = P ? base + L.wHrP : NULL;
+  const float *gs_end = scratch + L.total;
+  (void)gs_end;
   plan(a, order, n, off);
   const int R = off[T];
+  ST_ASSERT((size_t)R == real_rows(a));
   /* W_hh (and W_hr) enter a product at every step: packed once here. */
   PACK_B(a->wHh, Hr, GH, 1, wHhP);
   if (P) PACK_B(a->wHr, H, P, 1, wHrP);
@@ -187,6 +195,7 @@ void ST_NAME(st_rec_forward)(const st_rec_forward_args *a, float *scratch) {
   for (int s = 0; s < T; s++) {
     const int t = a->reverse ? T - 1 - s : s, nt = n[t];
     const size_t o = (size_t)off[t]; /* the step's first packed row */
+    ST_ASSERT(nt <= N && o + (size_t)nt <= (size_t)R);
     if (nt == 0) continue;
     if (a->save) {
       st_memcpy(a->hPrev + o * Hr, h, sizeof(float) * nt * Hr);
@@ -263,6 +272,9 @@ void ST_NAME(st_rec_backward)(const st_rec_backward_args *bw, float *scratch) {
   float *dG = base + L.dG, *dGh = gru ? base + L.dGh : dG, *dHall = P ? base + L.dHall : NULL;
   float *dm = P ? base + L.dm : NULL, *dhNext = base + L.dhNext, *wHhP = base + L.wHhP, *wHrP = P ? base + L.wHrP : NULL;
   float *dh = base + L.hs, *dc = lstm ? base + L.cs : NULL, *gs = base + L.gemm;
+  const float *gs_end = scratch + L.total;
+  (void)gs_end;
+  ST_ASSERT((size_t)R == real_rows(a));
 
   if (bw->dhN) permute_rows(bw->dhN, dh, N, (size_t)Hr, order, 1);
   else st_memset(dh, 0, sizeof(float) * N * Hr);
@@ -277,6 +289,7 @@ void ST_NAME(st_rec_backward)(const st_rec_backward_args *bw, float *scratch) {
   for (int s = T - 1; s >= 0; s--) {
     const int t = a->reverse ? T - 1 - s : s, nt = n[t];
     const size_t o = (size_t)off[t];
+    ST_ASSERT(nt <= N && o + (size_t)nt <= (size_t)R);
     if (nt == 0) continue;
     if (bw->dy) {
       for (int b = 0; b < nt; b++) {

@@ -99,6 +99,7 @@ export function createWasmBackend(variant?: Variant, module?: WebAssembly.Module
     for (let i = 0; i < batch; i++) {
       k.st_gemm(pa + i * aStride * 4, pb + i * bStride * 4, pc + i * m * n * 4, m, kk, n, transA ? 1 : 0, transB ? 1 : 0, 0, scratch);
     }
+    rt.end();
     (out as Float32Array).set(rt.read(pc, batch * m * n));
   }
 
@@ -110,6 +111,7 @@ export function createWasmBackend(variant?: Variant, module?: WebAssembly.Module
     const scratch = rt.allocF32(L.total!);
     rt.useThreads(L.total! - L.gemm!);
     (backward ? k.st_rec_backward : k.st_rec_forward)(args, scratch);
+    rt.end();
   }
 
   const put = (x: FloatBuf | null | undefined): number => (x ? rt.put(x as Float32Array) : 0);

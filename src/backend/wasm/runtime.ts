@@ -42,6 +42,9 @@ const INITIAL_PAGES = 2;
 const MAX_PAGES = 65536;
 /** Each worker thread's stack, in memory the runtime reserves when it starts the worker. */
 const WORKER_STACK = 65536;
+/** The debug variant's guard after every block: bytes of a pattern that no kernel may overwrite. */
+const GUARD = 64;
+const GUARD_WORD = 0x5eedf00d;
 
 function decode(base64: string): Uint8Array<ArrayBuffer> {
   const s = atob(base64);
@@ -92,6 +95,10 @@ export class WasmRuntime {
   private top: number;
   private f32 = new Float32Array(0);
   private i32 = new Int32Array(0);
+  /** Debug variant: where the guards of the call's blocks and of the persistent blocks (by block) start. */
+  private readonly debug: boolean;
+  private arenaGuards: number[] = [];
+  private persistentGuards = new Map<number, number>();
 
   /** `module`: a module compiled ahead by `compileKernels` (browsers refuse large synchronous compiles). */
   constructor(readonly variant: Variant, module?: WebAssembly.Module) {
@@ -101,6 +108,7 @@ export class WasmRuntime {
     const instance = new WebAssembly.Instance(this.module, { env: { memory: this.memory } });
     this.kernels = instance.exports as unknown as KernelExports;
     this.heapBase = this.heapEnd = this.top = ((this.kernels.__heap_base.value as number) + 63) & ~63;
+    this.debug = variant === "debug";
     this.refresh();
   }
 
@@ -141,6 +149,27 @@ export class WasmRuntime {
       this.workers = threads - 1;
     }
     this.top = this.heapEnd;
+    this.arenaGuards = [];
+  }
+
+  /**
+   * Ends a kernel call. The debug variant checks every block's guard here: a kernel that wrote past
+   * the end of a block it was given is an error, not a silent corruption.
+   */
+  end(): void {
+    if (!this.debug) return;
+    for (const at of [...this.arenaGuards, ...this.persistentGuards.values()]) {
+      for (let i = at >> 2; i < (at + GUARD) >> 2; i++) {
+        if (this.i32[i] !== GUARD_WORD) throw new Error(`wasm backend (debug): a kernel wrote past the end of a block, at byte ${i * 4 - at} after it`);
+      }
+    }
+  }
+
+  /** Where a guard goes after a block of `bytes` at `ptr` (debug variant), filled with its pattern. */
+  private guard(ptr: number, bytes: number): number {
+    const at = (ptr + bytes + 3) & ~3;
+    this.i32.fill(GUARD_WORD, at >> 2, (at + GUARD) >> 2);
+    return at;
   }
 
   /**
@@ -170,7 +199,16 @@ export class WasmRuntime {
    * during a call: the arena lives just above the heap.
    */
   allocPersistent(bytes: number): number {
-    const size = (bytes + 15) & ~15;
+    const ptr = this.reservePersistent(this.persistentSize(bytes));
+    if (this.debug) this.persistentGuards.set(ptr, this.guard(ptr, bytes));
+    return ptr;
+  }
+
+  private persistentSize(bytes: number): number {
+    return ((bytes + 15) & ~15) + (this.debug ? GUARD : 0);
+  }
+
+  private reservePersistent(size: number): number {
     for (let i = 0; i < this.freeBlocks.length; i++) {
       const b = this.freeBlocks[i]!;
       if (b.size < size) continue;
@@ -187,7 +225,8 @@ export class WasmRuntime {
 
   /** Returns a block from `allocPersistent`, merging it with free neighbours. */
   release(ptr: number, bytes: number): void {
-    const size = (bytes + 15) & ~15;
+    const size = this.persistentSize(bytes);
+    this.persistentGuards.delete(ptr);
     const blocks = this.freeBlocks;
     let i = blocks.findIndex((b) => b.ptr > ptr);
     if (i < 0) i = blocks.length;
@@ -227,9 +266,10 @@ export class WasmRuntime {
   /** Reserves `bytes` (16-byte aligned) in the arena and returns the offset. */
   alloc(bytes: number): number {
     const ptr = (this.top + 15) & ~15;
-    const end = ptr + bytes;
+    const end = ptr + bytes + (this.debug ? GUARD + 4 : 0);
     this.ensure(end);
     this.top = end;
+    if (this.debug) this.arenaGuards.push(this.guard(ptr, bytes));
     return ptr;
   }
 
