@@ -5,14 +5,24 @@
  */
 import { readFileSync } from "node:fs";
 import { describe, expect, test } from "vitest";
-import { checkGenerated, compilerVersion, inputsHash, parse, readInputFiles, render, variants } from "../tools/build-wasm.mjs";
+import { build, checkGenerated, compilerVersion, inputsHash, outputs, parse, readInputFiles, render, variants } from "../tools/build-wasm.mjs";
 
-test("src/backend/wasm/kernels-wasm.ts is up to date (run npm run build:wasm)", async () => {
-  const committed = readFileSync(new URL("../src/backend/wasm/kernels-wasm.ts", import.meta.url), "utf8");
-  const result = await checkGenerated(committed, await readInputFiles(), compilerVersion());
-  expect(result.ok, result.message).toBe(true);
-  if (result.rebuilt || result.message.includes("here:")) console.warn(result.message);
+test("the generated kernels (src/backend/wasm/kernels-wasm*.ts) are up to date (run npm run build:wasm)", async () => {
+  const files = await readInputFiles();
+  const version = compilerVersion();
+  let built: Promise<Record<string, string>> | null = null;
+  for (const out of Object.keys(outputs)) {
+    const committed = readFileSync(new URL(`../${out}`, import.meta.url), "utf8");
+    const result = await checkGenerated(out, committed, files, version, async () => (await (built ??= build()))[out]!);
+    expect(result.ok, result.message).toBe(true);
+    if (result.rebuilt || result.message.includes("here:")) console.warn(result.message);
+  }
 }, 120_000);
+
+test("every variant goes to one generated file; the debug ones stay out of the one the package imports", () => {
+  expect(Object.values(outputs).flat().sort()).toEqual(Object.keys(variants).sort());
+  expect(outputs["src/backend/wasm/kernels-wasm.ts"]!.some((v) => v.startsWith("debug"))).toBe(false);
+});
 
 describe("the inputs hash", () => {
   const compiler = "Debian clang version 16.0.6 (15~deb12u1)";
@@ -59,6 +69,7 @@ describe("checkGenerated", () => {
   const files = { "src/backend/c/gemm.c": "int f(void) { return 1; }\n" };
   const edited = { "src/backend/c/gemm.c": "int f(void) { return 2; }\n" };
   const committed = render(compiler, inputsHash(files, { compiler }), payloads);
+  const out = "src/backend/wasm/kernels-wasm.ts";
   const never = (): Promise<string> => Promise.reject(new Error("should not rebuild"));
 
   test("render and parse round-trip", () => {
@@ -71,38 +82,38 @@ describe("checkGenerated", () => {
 
   test("sources as recorded: current, without compiling, with or without a compiler here", async () => {
     for (const here of [compiler, null]) {
-      expect(await checkGenerated(committed, files, here, never)).toEqual({ ok: true, rebuilt: false, message: expect.stringMatching(/is current$/) });
+      expect(await checkGenerated(out, committed, files, here, never)).toEqual({ ok: true, rebuilt: false, message: expect.stringMatching(/is current$/) });
     }
     // Another clang-16 here is noted, not compiled with.
-    const other = await checkGenerated(committed, files, "clang version 16.0.7", never);
+    const other = await checkGenerated(out, committed, files, "clang version 16.0.7", never);
     expect(other).toEqual({ ok: true, rebuilt: false, message: expect.stringMatching(/is current \(built by clang version 16\.0\.6; here: clang version 16\.0\.7\)/) });
   });
 
   test("sources changed, binaries did not: passes after compiling", async () => {
-    const r = await checkGenerated(committed, edited, compiler, async () => render(compiler, inputsHash(edited, { compiler }), payloads));
+    const r = await checkGenerated(out, committed, edited, compiler, async () => render(compiler, inputsHash(edited, { compiler }), payloads));
     expect(r.ok).toBe(true);
     expect(r.rebuilt).toBe(true);
   });
 
   test("sources changed and the binaries with them: stale", async () => {
-    const r = await checkGenerated(committed, edited, compiler, async () => render(compiler, "b".repeat(64), { ...payloads, relaxed: "AGFzbB==" }));
+    const r = await checkGenerated(out, committed, edited, compiler, async () => render(compiler, "b".repeat(64), { ...payloads, relaxed: "AGFzbB==" }));
     expect(r).toEqual({ ok: false, rebuilt: true, message: expect.stringMatching(/stale.*\(relaxed\); run npm run build:wasm$/) });
   });
 
   test("sources changed and no compiler here: stale, without compiling", async () => {
-    const r = await checkGenerated(committed, edited, null, never);
+    const r = await checkGenerated(out, committed, edited, null, never);
     expect(r).toEqual({ ok: false, rebuilt: false, message: expect.stringMatching(/stale.*clang-16 is not here/) });
   });
 
   test("a payload that does not match its recorded digest fails, even with current sources", async () => {
-    const r = await checkGenerated(committed.replace("AGFzbQ==", "AGFzbR=="), files, compiler, never);
+    const r = await checkGenerated(out, committed.replace("AGFzbQ==", "AGFzbR=="), files, compiler, never);
     expect(r.ok).toBe(false);
     expect(r.message).toMatch(/run npm run build:wasm/);
   });
 
   test("a file without recorded hashes is compared by compiling", async () => {
     const old = committed.split("\n").filter((l) => !l.includes("sha256")).join("\n");
-    expect((await checkGenerated(old, files, compiler, async () => committed)).ok).toBe(true);
-    expect((await checkGenerated(old, files, compiler, async () => render(compiler, "a".repeat(64), { simd: "x" }))).ok).toBe(false);
+    expect((await checkGenerated(out, old, files, compiler, async () => committed)).ok).toBe(true);
+    expect((await checkGenerated(out, old, files, compiler, async () => render(compiler, "a".repeat(64), { simd: "x" }))).ok).toBe(false);
   });
 });

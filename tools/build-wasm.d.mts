@@ -2,6 +2,8 @@
 export const exported: string[];
 /** The clang flags of each compiled variant, by the name it is exported under. */
 export const variants: Record<string, string[]>;
+/** The generated files (paths from the repository root) and the variants each holds. */
+export const outputs: Record<string, string[]>;
 /** The first line of `clang-16 --version`, or null where it is not installed. */
 export function compilerVersion(): string | null;
 /** Every file the compiler may read (src/backend/c/ and src/backend/wasm/pool.c), by path from the repository root. */
@@ -19,13 +21,15 @@ export function parse(text: string): {
   bodyDigest: string;
   payloads: Record<string, string | null>;
 };
-/** Compiles the C kernels with clang-16 and returns the text of src/backend/wasm/kernels-wasm.ts. */
-export function build(): Promise<string>;
+/** Compiles the C kernels with clang-16 and returns the text of each generated file, by path. */
+export function build(): Promise<Record<string, string>>;
 /**
- * Whether `committed` is what `files` compile to; `rebuild` (default `build`) runs only when the
- * inputs hash with the recorded compiler differs and a compiler is here (`compiler` not null).
+ * Whether `committed`, the text of the generated file `out`, is what `files` compile to; `rebuild`
+ * (default: `build`'s text of `out`) runs only when the inputs hash with the recorded compiler
+ * differs and a compiler is here (`compiler` not null).
  */
 export function checkGenerated(
+  out: string,
   committed: string,
   files: Record<string, string | Uint8Array>,
   compiler: string | null,

@@ -1,7 +1,9 @@
 // Compiles the C kernels (src/backend/c, with the WebAssembly side of their threading contract in
 // src/backend/wasm/pool.c) with clang-16 and wasm-ld into src/backend/wasm/kernels-wasm.ts: base64
-// strings of each variant, so the module loads the same way in Node and in browsers.
-// Run with `npm run build:wasm`; test/wasm-build.test.ts checks the committed file is current.
+// strings of each variant, so the module loads the same way in Node and in browsers. The debug
+// variants (with the C's bounds checks) go to kernels-wasm-debug.ts, which the package's entry
+// points never import, so that bundles do not carry them.
+// Run with `npm run build:wasm`; test/wasm-build.test.ts checks the committed files are current.
 //
 // The generated header records the compiler's version, a SHA-256 of the build inputs (every file
 // under src/backend/c/, pool.c, the flags of each variant and that version) and one of the payload
@@ -18,7 +20,6 @@ import { fileURLToPath } from "node:url";
 const root = fileURLToPath(new URL("..", import.meta.url));
 const sourceDir = "src/backend/c";
 const pool = "src/backend/wasm/pool.c";
-const out = "src/backend/wasm/kernels-wasm.ts";
 const compiler = "clang-16";
 
 /** The functions JavaScript calls (src/backend/wasm/runtime.ts), and the globals it reads and sets. */
@@ -50,6 +51,11 @@ export const variants = {
   simdShared: [...compile, ...shared, ...link],
   relaxedShared: [...compile, ...relaxed, ...shared, ...link],
   debugShared: [...compile, ...debug, ...shared, ...link],
+};
+/** The generated files and the variants each holds. */
+export const outputs = {
+  "src/backend/wasm/kernels-wasm.ts": ["simd", "relaxed", "simdShared", "relaxedShared"],
+  "src/backend/wasm/kernels-wasm-debug.ts": ["debug", "debugShared"],
 };
 
 const sha256 = (data) => createHash("sha256").update(data).digest("hex");
@@ -111,7 +117,7 @@ export function parse(text) {
 }
 
 /**
- * Compiles every variant; returns the text of src/backend/wasm/kernels-wasm.ts. The compiler runs
+ * Compiles every variant; returns the text of each generated file, by path. The compiler runs
  * on a copy of the hashed files in a fresh folder, so a file it reads outside them is an error
  * (its compiler-provided headers, stddef.h and the like, belong to the version that is hashed).
  */
@@ -138,18 +144,19 @@ export async function build() {
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
-  return render(version, inputsHash(files, { compiler: version }), payloads);
+  const inputs = inputsHash(files, { compiler: version });
+  return Object.fromEntries(Object.entries(outputs).map(([path, names]) => [path, render(version, inputs, Object.fromEntries(names.map((n) => [n, payloads[n]])))]));
 }
 
 /**
- * Whether `committed` (the text of kernels-wasm.ts) is what `files` compile to. When the inputs
+ * Whether `committed` (the text of the generated file `out`) is what `files` compile to. When the inputs
  * hash with the recorded compiler version matches, only the payload digest is checked (another
  * clang-16 here is only noted). Otherwise the sources or flags changed: `rebuild` runs where the
  * compiler is installed (`version` not null) and the payloads are compared, so an edit that leaves
  * the binaries as they were passes, with a note that the header is stale; without the compiler
  * the file cannot be shown current.
  */
-export async function checkGenerated(committed, files, version, rebuild = build) {
+export async function checkGenerated(out, committed, files, version, rebuild = async () => (await build())[out]) {
   const c = parse(committed);
   if (c.output !== null && c.output !== c.bodyDigest) {
     return { ok: false, rebuilt: false, message: `${out}: the payload does not match the digest in its header (edited or mismerged); run npm run build:wasm` };
@@ -170,7 +177,8 @@ export async function checkGenerated(committed, files, version, rebuild = build)
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
-  const text = await build();
-  await writeFile(new URL(out, `file://${root}/`), text);
-  console.log(`wrote ${out} (${text.length} bytes)`);
+  for (const [out, text] of Object.entries(await build())) {
+    await writeFile(resolve(root, out), text);
+    console.log(`wrote ${out} (${text.length} bytes)`);
+  }
 }

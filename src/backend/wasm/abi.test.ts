@@ -1,5 +1,6 @@
 import { describe, expect, test } from "vitest";
 import { layoutOf, readStruct, STRUCTS, writeStruct, type StructName } from "./abi.js";
+import { debugKernels } from "./debug.js";
 import { supportedVariants, WasmRuntime } from "./runtime.js";
 
 /** The C's table (st_wasm_fields): "struct.field" (or "struct") -> [offset, size]. */
@@ -20,8 +21,8 @@ function cFields(rt: WasmRuntime): Map<string, [number, number]> {
 }
 
 describe.runIf(supportedVariants().length > 0)("the argument blocks' one description", () => {
-  test.each(supportedVariants())("matches the offsets and sizes of the compiled C (%s)", (variant) => {
-    const c = cFields(new WasmRuntime(variant));
+  test.each([...supportedVariants(), "debug" as const])("matches the offsets and sizes of the compiled C (%s)", (variant) => {
+    const c = cFields(new WasmRuntime(variant, variant === "debug" ? debugKernels() : undefined));
     const described = new Map<string, [number, number]>();
     for (const struct of Object.keys(STRUCTS) as StructName[]) {
       const { fields, bytes } = layoutOf(struct);

@@ -61,7 +61,8 @@ export type WasmBackend = Backend & { readonly recurrent: RecurrentKernels; info
 function chooseVariant(variant?: Variant): Variant {
   const available = supportedVariants();
   const chosen = variant ?? (available.includes("relaxed") ? "relaxed" : "simd");
-  if (!available.includes(chosen)) {
+  // The debug kernels are SIMD128 too.
+  if (!available.includes(chosen === "debug" ? "simd" : chosen)) {
     throw new Error(`wasm backend: this engine cannot run the ${chosen === "relaxed" ? "relaxed-SIMD" : "SIMD"} kernels (WebAssembly SIMD is required)`);
   }
   return chosen;

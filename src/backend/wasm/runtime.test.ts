@@ -1,5 +1,6 @@
 import { describe, expect, test } from "vitest";
 import { createWasmBackend } from "./index.js";
+import { debugKernels } from "./debug.js";
 import { supportedVariants, WasmRuntime } from "./runtime.js";
 
 describe.runIf(supportedVariants().length > 0)("WasmRuntime memory", () => {
@@ -28,7 +29,7 @@ describe.runIf(supportedVariants().length > 0)("WasmRuntime memory", () => {
   });
 
   test("the debug variant guards every block: a write past one's end is an error when the call ends", () => {
-    const rt = new WasmRuntime("debug");
+    const rt = new WasmRuntime("debug", debugKernels());
     const keep = rt.allocPersistent(40);
     rt.begin();
     const block = rt.allocF32(10);

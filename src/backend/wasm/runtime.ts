@@ -33,7 +33,10 @@ export interface KernelExports {
   st_wasm_fields(countPtr: number): number;
 }
 
-/** "simd": SIMD128; "relaxed": with relaxed SIMD's fused multiply-add; "debug": SIMD128 with the C's bounds checks (ST_ASSERT). */
+/**
+ * "simd": SIMD128; "relaxed": with relaxed SIMD's fused multiply-add; "debug": SIMD128 with the C's
+ * bounds checks (ST_ASSERT) and guards around every block, whose module is not bundled (see debug.ts).
+ */
 export type Variant = "simd" | "relaxed" | "debug";
 
 const PAGE = 65536;
@@ -46,7 +49,7 @@ const WORKER_STACK = 65536;
 const GUARD = 64;
 const GUARD_WORD = 0x5eedf00d;
 
-function decode(base64: string): Uint8Array<ArrayBuffer> {
+export function decode(base64: string): Uint8Array<ArrayBuffer> {
   const s = atob(base64);
   const bytes = new Uint8Array(new ArrayBuffer(s.length));
   for (let i = 0; i < s.length; i++) bytes[i] = s.charCodeAt(i);
@@ -54,6 +57,7 @@ function decode(base64: string): Uint8Array<ArrayBuffer> {
 }
 
 function kernelBytes(variant: Variant): Uint8Array<ArrayBuffer> {
+  if (variant === "debug") throw new Error("wasm backend: the debug kernels are not bundled; pass their module (debugKernels() in src/backend/wasm/debug.ts)");
   return decode(binaries[`${variant}${threadsSupported() ? "Shared" : ""}`]);
 }
 
@@ -68,7 +72,7 @@ export function supportedVariants(): Variant[] {
   allowRelaxedSimd();
   const out: Variant[] = [];
   try {
-    if (WebAssembly.validate(decode(binaries.simd))) out.push("simd", "debug");
+    if (WebAssembly.validate(decode(binaries.simd))) out.push("simd");
     // NOTE: relaxed SIMD (fused multiply-add) is used only where the engine validates it (Node 20
     // needs --experimental-wasm-relaxed-simd); its results can differ from the reference in the last bit.
     if (WebAssembly.validate(decode(binaries.relaxed))) out.push("relaxed");
