@@ -1,9 +1,10 @@
 /**
  * What the wasm backend takes from its host when that host is Node: worker threads, and V8's switch
- * for relaxed SIMD. A worker instantiates the same module over the same shared memory and then lives
- * inside `st_wasm_worker` (src/backend/wasm/pool.c), woken by the kernels themselves through
- * atomics, so a parallel product costs no message passing. In browsers the kernels run on one thread (shared memory there needs
- * cross-origin isolation) and relaxed SIMD is used where the browser ships it.
+ * for relaxed SIMD. A worker instantiates the same module over the same shared memory, sets its own
+ * stack, and then lives inside `st_wasm_worker` (src/backend/wasm/pool.c), woken by the kernels
+ * themselves through atomics, so a parallel product costs no message passing. In browsers the
+ * kernels run on one thread (shared memory there needs cross-origin isolation) and relaxed SIMD is
+ * used where the browser ships it.
  */
 
 type WorkerThreads = typeof import("node:worker_threads");
