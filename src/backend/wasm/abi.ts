@@ -23,8 +23,13 @@ export type StructName = keyof typeof STRUCTS;
 /** A field's byte offset, its type ("u32" for ints, pointers and sizes) and, for a nested block, its struct. */
 export interface Field { name: string; offset: number; type: "u32" | "f32" | StructName }
 
-/** The fields of a struct with their offsets, and its size in bytes. */
-export function layoutOf(struct: StructName): { fields: Field[]; bytes: number } {
+interface Layout { fields: Field[]; bytes: number; names: ReadonlySet<string> }
+const layouts = new Map<StructName, Layout>();
+
+/** The fields of a struct with their offsets, and its size in bytes (worked out once per struct). */
+export function layoutOf(struct: StructName): Layout {
+  const known = layouts.get(struct);
+  if (known) return known;
   const fields: Field[] = [];
   let offset = 0;
   for (const spec of STRUCTS[struct]) {
@@ -32,7 +37,8 @@ export function layoutOf(struct: StructName): { fields: Field[]; bytes: number }
     fields.push({ name, offset, type });
     offset += type === "u32" || type === "f32" ? 4 : layoutOf(type).bytes;
   }
-  return { fields, bytes: offset };
+  layouts.set(struct, { fields, bytes: offset, names: new Set(fields.map((f) => f.name)) });
+  return layouts.get(struct)!;
 }
 
 /** The values of a block: numbers (pointers 0 for NULL), or the values of a nested block. */
@@ -43,9 +49,8 @@ export interface Values { [field: string]: number | boolean | Values | undefined
  * pointer), and a name the struct does not have is an error.
  */
 export function writeStruct(memory: ArrayBuffer | SharedArrayBuffer, ptr: number, struct: StructName, values: Values): void {
-  const { fields } = layoutOf(struct);
-  const known = new Set(fields.map((f) => f.name));
-  for (const name of Object.keys(values)) if (!known.has(name)) throw new Error(`${struct} has no field ${name}`);
+  const { fields, names } = layoutOf(struct);
+  for (const name in values) if (!names.has(name)) throw new Error(`${struct} has no field ${name}`);
   const view = new DataView(memory);
   for (const f of fields) {
     const v = values[f.name];

@@ -126,7 +126,8 @@ export function createWasmBackend(variant?: Variant, module?: WebAssembly.Module
       kind: kernelId(a.kind), T: a.T, N: a.N, I: a.I, H: a.H, P: a.P, reverse: a.reverse, save, slope: a.slope ?? 0,
       lengths: a.lengths ? rt.putI32(a.lengths) : 0, x: put(a.x), wIh: put(a.wIh), wHh: put(a.wHh), wHr: put(a.wHr),
     };
-    return forBackward ? v : { ...v, h0: put(a.h0), c0: put(a.c0), bIh: put(a.bIh), bHh: put(a.bHh) };
+    if (!forBackward) Object.assign(v, { h0: put(a.h0), c0: put(a.c0), bIh: put(a.bIh), bHh: put(a.bHh) });
+    return v;
   }
 
   function recurrentForward(a: RecurrentForwardArgs): RecurrentForwardResult {
@@ -147,7 +148,7 @@ export function createWasmBackend(variant?: Variant, module?: WebAssembly.Module
     }
     rt.begin();
     const y = rt.allocF32(T * N * Hr), hN = rt.allocF32(N * Hr), cN = lstm ? rt.allocF32(N * H) : 0;
-    runRecurrent(rt.putStruct("st_rec_forward_args", { ...forwardValues(a, save), y, hN, cN, ...blocks }), false);
+    runRecurrent(rt.putStruct("st_rec_forward_args", Object.assign(forwardValues(a, save), { y, hN, cN }, blocks)), false);
     let saved: WasmSaved | null = null;
     if (save) {
       saved = { kind, runtime: rt, blocks, base, bytes: savedBytes, released: false };
