@@ -27,17 +27,22 @@ size_t ST_NAME(st_gemm_scratch_floats)(int m, int k, int n) {
 }
 
 /* op(A)[i, p] for i in [i0, i0 + mc), p in [p0, p0 + kc) into MR-row panels, zero-padded; A's
- * rows (columns when transA) are lda apart. */
+ * rows (columns when transA) are lda apart. Both are read along their rows, where memory is
+ * contiguous. */
 static void pack_a(const float *A, size_t lda, int transA, int i0, int mc, int p0, int kc, float *out) {
   for (int i = 0; i < mc; i += MR) {
     int rows = mc - i < MR ? mc - i : MR;
-    for (int p = 0; p < kc; p++) {
-      float *o = out + (size_t)i * kc + (size_t)p * MR;
-      for (int r = 0; r < rows; r++) {
-        size_t row = (size_t)(i0 + i + r), col = (size_t)(p0 + p);
-        o[r] = transA ? A[col * lda + row] : A[row * lda + col];
+    float *o = out + (size_t)i * kc;
+    if (transA) {
+      for (int p = 0; p < kc; p++) {
+        const float *src = A + (size_t)(p0 + p) * lda + (size_t)(i0 + i);
+        for (int r = 0; r < MR; r++) o[(size_t)p * MR + r] = r < rows ? src[r] : 0;
       }
-      for (int r = rows; r < MR; r++) o[r] = 0;
+      continue;
+    }
+    for (int r = 0; r < MR; r++) {
+      const float *src = A + (size_t)(i0 + i + r) * lda + (size_t)p0;
+      for (int p = 0; p < kc; p++) o[(size_t)p * MR + r] = r < rows ? src[p] : 0;
     }
   }
 }
