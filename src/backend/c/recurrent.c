@@ -57,7 +57,7 @@ void ST_NAME(st_rec_forward_layout)(const st_rec_forward_args *a, st_rec_layout 
   o->ints = at; at += int_floats(a);
   o->xp = at; at += packed(a) ? align16(R * (size_t)a->I) : 0;
   o->gx = at; at += align16(R * GH);
-  o->g = at; at += align16(N * GH);
+  o->g = at; at += a->kind == ST_KERNEL_GRU ? align16(N * GH) : 0; /* the GRU's gates (the others' are gx's rows) */
   o->gh = at; at += a->kind == ST_KERNEL_GRU ? align16(N * GH) : 0;
   o->m = at; at += P ? align16(N * H) : 0;
   o->hp = at; at += P ? align16(N * P) : 0;
@@ -219,17 +219,18 @@ void ST_NAME(st_rec_forward)(const st_rec_forward_args *a, float *scratch) {
         }
       }
     } else {
-      st_memcpy(g, gx + o * GH, sizeof(float) * nt * GH);
-      GEMM_PACKED(h, wHhP, g, nt, Hr, GH, 0, 1, gs);
+      /* The step's rows of the input projection become its gates, in place. */
+      float *gstep = gx + o * GH;
+      GEMM_PACKED(h, wHhP, gstep, nt, Hr, GH, 0, 1, gs);
       for (int b = 0; b < nt; b++) {
-        float *gb = g + (size_t)b * GH;
+        float *gb = gstep + (size_t)b * GH;
         if (lstm) {
           float *cb = c + (size_t)b * H, *out = m ? m + (size_t)b * H : h + (size_t)b * Hr;
           vsigmoid_n(gb, 2 * H); /* i, f */
           vtanh_n(gb + 2 * H, H); /* g */
           vsigmoid_n(gb + 3 * H, H); /* o */
           FOR_LANES(j, w, H) {
-            vf cv = vload_n(gb + H + j, w) * vload_n(cb + j, w) + vload_n(gb + j, w) * vload_n(gb + 2 * H + j, w);
+            vf cv = vfma(vload_n(gb + H + j, w), vload_n(cb + j, w), vload_n(gb + j, w) * vload_n(gb + 2 * H + j, w));
             vstore_n(cb + j, cv, w);
             vstore_n(out + j, vload_n(gb + 3 * H + j, w) * vtanh(cv), w);
           }
@@ -249,7 +250,7 @@ void ST_NAME(st_rec_forward)(const st_rec_forward_args *a, float *scratch) {
     }
     for (int b = 0; b < nt; b++) st_memcpy(a->y + ((size_t)t * N + order[b]) * Hr, h + (size_t)b * Hr, sizeof(float) * Hr);
     if (a->save) {
-      st_memcpy(a->gates + o * GH, g, sizeof(float) * nt * GH);
+      st_memcpy(a->gates + o * GH, gru ? g : gx + o * GH, sizeof(float) * nt * GH);
       if (c) st_memcpy(a->c + o * H, c, sizeof(float) * nt * H);
       if (m) st_memcpy(a->m + o * H, m, sizeof(float) * nt * H);
     }
