@@ -4,7 +4,7 @@
  * (bench/child.ts, bench/torch_workloads.py or bench/ort_child.ts), one at a time, and prints a
  * table. The ONNX models are exported by PyTorch into a temporary folder. See bench/README.md.
  *
- *   npx tsx bench/run.ts [--quick] [--only W2,W4] [--markdown] [--threads 1,2] [--timeout 120]
+ *   npx tsx bench/run.ts [--quick] [--only W2,W4] [--backends wasm,torch] [--markdown] [--threads 1,2] [--timeout 120]
  *
  * A child that fails or times out is reported as "failed: <reason>" and the run goes on.
  */
@@ -26,12 +26,12 @@ const childScript = fileURLToPath(new URL("./child.ts", import.meta.url));
 const torchScript = fileURLToPath(new URL("./torch_workloads.py", import.meta.url));
 const ortScript = fileURLToPath(new URL("./ort_child.ts", import.meta.url));
 
-interface Options { quick: boolean; markdown: boolean; only: string[] | null; threads: number[]; timeoutSec: number }
+interface Options { quick: boolean; markdown: boolean; only: string[] | null; backends: string[] | null; threads: number[]; timeoutSec: number }
 
-const USAGE = "usage: npx tsx bench/run.ts [--quick] [--only W2,W4] [--markdown] [--threads 1,2] [--timeout SECONDS]";
+const USAGE = "usage: npx tsx bench/run.ts [--quick] [--only W2,W4] [--backends wasm,torch] [--markdown] [--threads 1,2] [--timeout SECONDS]";
 
 function parseArgs(argv: string[]): Options {
-  const o: Options = { quick: false, markdown: process.env.BENCH_MARKDOWN === "1", only: null, threads: [1, 2], timeoutSec: 120 };
+  const o: Options = { quick: false, markdown: process.env.BENCH_MARKDOWN === "1", only: null, backends: null, threads: [1, 2], timeoutSec: 120 };
   for (let i = 0; i < argv.length; i++) {
     const [flag, inline] = argv[i]!.split(/=(.*)/s, 2) as [string, string | undefined];
     const value = (): string => {
@@ -48,6 +48,7 @@ function parseArgs(argv: string[]): Options {
       case "--quick": o.quick = true; break;
       case "--markdown": o.markdown = true; break;
       case "--only": o.only = value().split(",").map((s) => s.trim()).filter(Boolean); break;
+      case "--backends": o.backends = value().split(",").map((s) => s.trim()).filter(Boolean); break;
       case "--threads": o.threads = numbers(value()); break;
       case "--timeout": o.timeoutSec = numbers(value())[0]!; break;
       case "--help": case "-h": console.log(USAGE); process.exit(0); break;
@@ -180,9 +181,14 @@ function main(): void {
     notes.push(`seqtorch probe failed (${probe.reason}); trying the cpu backend anyway`);
   }
 
-  const torchProbe = torchChild({ mode: "probe" }, 60);
+  // --backends: only these (a seqtorch backend's name, or "torch" for PyTorch).
+  const unknown = (opts.backends ?? []).filter((b) => b !== "torch" && !backends.includes(b));
+  if (unknown.length) throw new Error(`--backends: unknown backend "${unknown[0]}"; known: ${[...backends, "torch"].join(", ")}`);
+  if (opts.backends) backends = backends.filter((b) => opts.backends!.includes(b));
+  const wantTorch = !opts.backends || opts.backends.includes("torch");
+  const torchProbe: ChildOutcome = wantTorch ? torchChild({ mode: "probe" }, 60) : { ok: false, reason: "not in --backends" };
   const torchVersion = torchProbe.ok ? (torchProbe.value as { torch_version: string }).torch_version : null;
-  if (!torchProbe.ok) {
+  if (!torchProbe.ok && wantTorch) {
     notes.push(`PyTorch skipped: ${PYTHON} cannot import torch (${torchProbe.reason}). Install it with: apt-get install -y python3-torch libopenblas0-pthread`);
   }
 

@@ -43,10 +43,11 @@ describe("the cell table", () => {
     expect(() => cells.unhandledKind("peephole" as never)).toThrow(/unhandled cell kind peephole/);
   });
 
-  test("the wasm kernels read their recurrence ids from the cells' constants file", () => {
-    const kernels = readFileSync(new URL("../src/backend/wasm/assembly/kernels.ts", import.meta.url), "utf8");
-    expect(kernels).toMatch(/import \{[^}]*KERNEL_LSTM[^}]*\} from "\.\.\/\.\.\/\.\.\/cells\/kernel-ids"/);
-    expect(kernels).not.toMatch(/const LSTM: i32 = \d/);
+  test("the C kernels (native and wasm) read their recurrence ids from the cells' constants header", () => {
+    // src/backend/native/native.test.ts checks that cells.h defines the kernel ids of kernel-ids.ts.
+    const kernels = readFileSync(new URL("../src/backend/c/recurrent.c", import.meta.url), "utf8");
+    expect(kernels).toMatch(/#include "cells.h"/);
+    expect(kernels).not.toMatch(/#define ST_KERNEL_/);
     const ids = FUSED_KINDS.map((k) => CELLS[k].kernel);
     // rnn-leaky is the ReLU kernel with a slope; every other kind has its own id.
     expect(new Set(ids).size).toBe(ids.length - 1);

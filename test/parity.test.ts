@@ -8,15 +8,17 @@ import { describe, expect, test } from "vitest";
 import { cpuBackend, getBackend, listBackends, setBackend, type Backend, type RecurrentKernels } from "../src/backend/index.js";
 import { FUSED_KINDS, gateCount, type FusedCellKind } from "../src/cells/spec.js";
 import { Generator } from "../src/random.js";
-import { createWasmBackend, supportedVariants } from "../src/backend/wasm/index.js";
+import { createWasmBackend, supportedVariants, type Variant } from "../src/backend/wasm/index.js";
+import { debugKernels } from "../src/backend/wasm/debug.js";
 import { createNativeBackend, loadNativeAddon } from "../src/backend/native/index.js";
 import { setNumThreads } from "../src/index.js";
 import { expectAllClose, relTol } from "./helpers.js";
 
-// The registered fast backends, plus every wasm variant this engine runs, on one thread and on two,
-// and the native kernels of every instruction set this CPU has.
+// The registered fast backends, plus every wasm variant this engine runs (and the debug kernels,
+// with their bounds checks), on one thread and on two, and the native kernels of every instruction
+// set this CPU has.
 const registered = listBackends().filter((n) => n !== "cpu");
-const variants = supportedVariants();
+const variants = [...supportedVariants(), ...(supportedVariants().includes("simd") ? ["debug" as const] : [])];
 const native = loadNativeAddon();
 const fast = [
   ...registered, ...variants.map((v) => `wasm-${v}`), ...variants.map((v) => `wasm-${v} 2 threads`),
@@ -47,8 +49,8 @@ const backendOf = (name: string): Backend => {
     setBackend(prev);
     return be;
   }
-  const variant = name.replace(/^wasm-/, "").replace(/ 2 threads$/, "") as "simd" | "relaxed";
-  if (!made.has(variant)) made.set(variant, createWasmBackend(variant));
+  const variant = name.replace(/^wasm-/, "").replace(/ 2 threads$/, "") as Variant;
+  if (!made.has(variant)) made.set(variant, createWasmBackend(variant, variant === "debug" ? debugKernels() : undefined));
   const be = made.get(variant)!;
   if (!name.endsWith("2 threads")) return be;
   // The same kernels with a thread budget of two for each call.

@@ -1,73 +1,92 @@
-// Compiles the AssemblyScript kernels (src/backend/wasm/assembly) into src/backend/wasm/kernels-wasm.ts:
-// base64 strings of each variant, so the module loads the same way in Node and in browsers.
-// Run with `npm run build:wasm`; test/wasm-build.test.ts checks the committed file is current.
+// Compiles the C kernels (src/backend/c, with the WebAssembly side of their threading contract in
+// src/backend/wasm/pool.c) with clang-16 and wasm-ld into src/backend/wasm/kernels-wasm.ts: base64
+// strings of each variant, so the module loads the same way in Node and in browsers. The debug
+// variants (with the C's bounds checks) go to kernels-wasm-debug.ts, which the package's entry
+// points never import, so that bundles do not carry them.
+// Run with `npm run build:wasm`; test/wasm-build.test.ts checks the committed files are current.
 //
-// The generated header records a SHA-256 of the build inputs (every file under
-// src/backend/wasm/assembly/, the cell table's kernel ids (src/cells/kernel-ids.ts, which the kernels
-// import) and asconfig.json if there is one, the entry file, the asc flags of
-// each variant, and the assemblyscript and binaryen versions) and one of the payload lines, so the
-// test can tell the file is current without compiling: it compiles only when the inputs changed.
+// The generated header records the compiler's version, a SHA-256 of the build inputs (every file
+// under src/backend/c/, pool.c, the flags of each variant and that version) and one of the payload
+// lines, so the test can tell the file is current without compiling: it compiles only when the
+// sources or flags changed, and only where clang-16 is installed.
+import { execFileSync } from "node:child_process";
 import { createHash } from "node:crypto";
-import { readdir, readFile, stat, writeFile } from "node:fs/promises";
-import { createRequire } from "node:module";
-import { relative, resolve, sep } from "node:path";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { readdir, readFile, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
-const sourceDir = "src/backend/wasm/assembly";
-const source = `${sourceDir}/kernels.ts`;
-const out = "src/backend/wasm/kernels-wasm.ts";
-// Files outside the assembly folder that the kernels import.
-const sharedSources = ["src/cells/kernel-ids.ts"];
-// asc looks for a project config in the working directory.
-const ascConfig = "asconfig.json";
+const sourceDir = "src/backend/c";
+const pool = "src/backend/wasm/pool.c";
+const compiler = "clang-16";
 
-const common = ["--runtime", "stub", "--importMemory", "--initialMemory", "2", "-O3", "--noAssert", "--enable", "simd"];
+/** The functions JavaScript calls (src/backend/wasm/runtime.ts), and the globals it reads and sets. */
+export const exported = [
+  "st_gemm", "st_gemm_scratch_floats", "st_rec_forward_layout", "st_rec_backward_layout", "st_rec_forward", "st_rec_backward",
+  "st_adam", "st_wasm_threads", "st_wasm_worker", "st_wasm_ready_workers", "st_wasm_fields", "__heap_base", "__stack_pointer",
+];
+
+// Four vector lanes (SIMD128), no suffix on the kernels' names, no C library: memcpy and memset
+// are bulk-memory instructions. The main thread's stack is the first 64 KiB of memory (an overflow
+// traps instead of overwriting data); the module's memory starts at 2 pages (the runtime's
+// INITIAL_PAGES) and may grow to 4 GiB.
+const compile = [
+  "--target=wasm32", "-std=c11", "-O3", "-nostdlib", "-ffreestanding", "-fno-math-errno", "-ffp-contract=fast", "-Wall", "-Wextra", "-Werror",
+  "-msimd128", "-mbulk-memory", "-DVW=4", "-DST_MR=4", "-DST_SUFFIX=",
+];
+const link = [
+  "-Wl,--no-entry", "-Wl,--import-memory", "-Wl,--stack-first", "-Wl,-z,stack-size=65536", "-Wl,--initial-memory=131072",
+  "-Wl,--max-memory=4294967296", ...exported.map((name) => `-Wl,--export=${name}`),
+];
+const relaxed = ["-mrelaxed-simd"];
+const shared = ["-matomics", "-Wl,--shared-memory"];
+const debug = ["-DST_DEBUG"];
+/** The clang flags of each variant, by the name it is exported under (a "Shared" one runs with worker threads). */
 export const variants = {
-  simd: [...common, "--maximumMemory", "65536"],
-  relaxed: [...common, "--enable", "relaxed-simd", "--maximumMemory", "65536"],
-  simdShared: [...common, "--enable", "threads", "--sharedMemory", "--maximumMemory", "65536"],
-  relaxedShared: [...common, "--enable", "relaxed-simd", "--enable", "threads", "--sharedMemory", "--maximumMemory", "65536"],
+  simd: [...compile, ...link],
+  relaxed: [...compile, ...relaxed, ...link],
+  debug: [...compile, ...debug, ...link],
+  simdShared: [...compile, ...shared, ...link],
+  relaxedShared: [...compile, ...relaxed, ...shared, ...link],
+  debugShared: [...compile, ...debug, ...shared, ...link],
+};
+/** The generated files and the variants each holds. */
+export const outputs = {
+  "src/backend/wasm/kernels-wasm.ts": ["simd", "relaxed", "simdShared", "relaxedShared"],
+  "src/backend/wasm/kernels-wasm-debug.ts": ["debug", "debugShared"],
 };
 
 const sha256 = (data) => createHash("sha256").update(data).digest("hex");
 
-/** The installed compiler versions: assemblyscript, and the binaryen it optimizes with. */
-export async function toolchainVersions() {
-  const asPackage = createRequire(import.meta.url).resolve("assemblyscript/package.json");
-  const binaryenPackage = createRequire(asPackage).resolve("binaryen/package.json");
-  const version = async (path) => JSON.parse(await readFile(path, "utf8")).version;
-  return { assemblyscript: await version(asPackage), binaryen: await version(binaryenPackage) };
+/** The first line of `clang-16 --version`, or null where it is not installed. */
+export function compilerVersion() {
+  try {
+    return execFileSync(compiler, ["--version"], { encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] }).split("\n")[0].trim();
+  } catch {
+    return null;
+  }
 }
 
-/** Every file asc may read, by path from the repository root ("/" separators), with its bytes. */
+/** Every file the compiler may read, by path from the repository root ("/" separators), with its bytes. */
 export async function readInputFiles() {
   const files = {};
-  const walk = async (dir) => {
-    for (const entry of await readdir(resolve(root, dir), { withFileTypes: true })) {
-      const path = `${dir}/${entry.name}`;
-      if (entry.isDirectory()) await walk(path);
-      else files[path] = await readFile(resolve(root, path));
-    }
-  };
-  await walk(sourceDir);
-  for (const path of sharedSources) files[path] = await readFile(resolve(root, path));
-  try {
-    files[ascConfig] = await readFile(resolve(root, ascConfig));
-  } catch (e) {
-    if (e.code !== "ENOENT") throw e;
+  for (const entry of await readdir(resolve(root, sourceDir), { withFileTypes: true })) {
+    if (entry.isFile()) files[`${sourceDir}/${entry.name}`] = await readFile(resolve(root, sourceDir, entry.name));
   }
+  files[pool] = await readFile(resolve(root, pool));
   return files;
 }
 
 /**
  * SHA-256 (hex) of the build inputs: each file's path and bytes (in path order; strings are
- * UTF-8), the entry file, the flags of each variant and the toolchain versions. Pure, so it can be
- * checked on edited copies of the inputs.
+ * UTF-8), the flags of each variant and the compiler's version. Pure, so it can be checked on
+ * edited copies of the inputs.
  */
-export function inputsHash(files, { versions, entry = source, flags = variants }) {
+export function inputsHash(files, { compiler: version, flags = variants }) {
   const h = createHash("sha256");
-  h.update(JSON.stringify({ format: 1, entry, flags, versions }));
+  h.update(JSON.stringify({ format: 2, flags, compiler: version }));
   for (const path of Object.keys(files).sort()) {
     const bytes = typeof files[path] === "string" ? Buffer.from(files[path], "utf8") : files[path];
     h.update(`\0${path}\0${bytes.length}\0`);
@@ -76,86 +95,90 @@ export function inputsHash(files, { versions, entry = source, flags = variants }
   return h.digest("hex");
 }
 
-/** The inputs hash of the working tree as it is now. */
-export async function currentInputsHash() {
-  return inputsHash(await readInputFiles(), { versions: await toolchainVersions() });
-}
+const header = "// Generated by tools/build-wasm.mjs from src/backend/c and src/backend/wasm/pool.c. Do not edit.";
 
-const header = "// Generated by tools/build-wasm.mjs from src/backend/wasm/assembly/kernels.ts. Do not edit.";
-
-/** The text of kernels-wasm.ts for an inputs hash and the base64 binaries by variant name. */
-export function render(inputs, payloads) {
+/** The text of kernels-wasm.ts for a compiler version, an inputs hash and the base64 binaries by variant name. */
+export function render(version, inputs, payloads) {
   const body = Object.entries(payloads).map(([k, v]) => `export const ${k} = "${v}";`);
-  return [header, `// Inputs sha256: ${inputs}`, `// Output sha256: ${sha256(body.join("\n"))}`, ...body, ""].join("\n");
+  return [header, `// Compiler: ${version}`, `// Inputs sha256: ${inputs}`, `// Output sha256: ${sha256(body.join("\n"))}`, ...body, ""].join("\n");
 }
 
 /**
- * Reads kernels-wasm.ts back: the recorded hashes (null when absent), the payload lines, their
- * actual digest and the payloads by variant name.
+ * Reads kernels-wasm.ts back: the recorded compiler and hashes (null when absent), the payload
+ * lines, their actual digest and the payloads by variant name.
  */
 export function parse(text) {
+  const compiler = /^\/\/ Compiler: (.+)$/m.exec(text)?.[1] ?? null;
   const inputs = /^\/\/ Inputs sha256: ([0-9a-f]{64})$/m.exec(text)?.[1] ?? null;
   const output = /^\/\/ Output sha256: ([0-9a-f]{64})$/m.exec(text)?.[1] ?? null;
   const body = text.split("\n").filter((l) => l.startsWith("export const "));
   const payloads = Object.fromEntries(body.map((l) => /^export const (\w+) = "([^"]*)";$/.exec(l)?.slice(1) ?? [l, null]));
-  return { inputs, output, body, bodyDigest: sha256(body.join("\n")), payloads };
-}
-
-/** Compiles every variant; returns the text of src/backend/wasm/kernels-wasm.ts. */
-export async function build() {
-  const files = await readInputFiles();
-  const versions = await toolchainVersions();
-  const { default: asc } = await import("assemblyscript/asc");
-  // asc reads from the snapshot that was hashed; a file it wants outside it is an error, so the
-  // hash covers everything the output depends on.
-  const unhashed = new Set();
-  const readInput = async (f, base) => {
-    const path = relative(root, resolve(root, base ?? ".", f)).split(sep).join("/");
-    if (path in files) return files[path].toString("utf8");
-    const exists = await stat(resolve(root, path)).then(() => true, () => false);
-    if (exists) unhashed.add(path);
-    return null;
-  };
-  const payloads = {};
-  for (const [name, flags] of Object.entries(variants)) {
-    let binary = null;
-    const { error, stderr } = await asc.main([source, "--outFile", "out.wasm", ...flags], {
-      readFile: readInput,
-      writeFile: (f, contents) => {
-        if (f.endsWith(".wasm")) binary = contents;
-      },
-      listFiles: () => [],
-    });
-    if (unhashed.size) throw new Error(`asc read ${[...unhashed].join(", ")}, which readInputFiles in tools/build-wasm.mjs does not hash`);
-    if (error) throw new Error(`asc failed for ${name}: ${error.message}\n${stderr.toString()}`);
-    payloads[name] = Buffer.from(binary).toString("base64");
-  }
-  return render(inputsHash(files, { versions }), payloads);
+  return { compiler, inputs, output, body, bodyDigest: sha256(body.join("\n")), payloads };
 }
 
 /**
- * Whether `committed` (the text of kernels-wasm.ts) is what the inputs hashing to `currentHash`
- * compile to. When the recorded inputs hash matches, only the payload digest is checked; otherwise
- * `rebuild` runs and the payloads are compared, so an input edit that leaves the binaries as they
- * were passes (with a note that the header is stale).
+ * Compiles every variant; returns the text of each generated file, by path. The compiler runs
+ * on a copy of the hashed files in a fresh folder, so a file it reads outside them is an error
+ * (its compiler-provided headers, stddef.h and the like, belong to the version that is hashed).
  */
-export async function checkGenerated(committed, currentHash, rebuild = build) {
-  const file = "src/backend/wasm/kernels-wasm.ts";
+export async function build() {
+  const version = compilerVersion();
+  if (!version) throw new Error(`${compiler} is not installed (Debian: apt-get install clang-16 lld-16)`);
+  const files = await readInputFiles();
+  const dir = mkdtempSync(join(tmpdir(), "seqtorch-wasm-"));
+  const payloads = {};
+  try {
+    for (const [path, bytes] of Object.entries(files)) {
+      mkdirSync(dirname(join(dir, path)), { recursive: true });
+      writeFileSync(join(dir, path), bytes);
+    }
+    const sources = Object.keys(files).filter((p) => p.endsWith(".c")).sort();
+    for (const [name, flags] of Object.entries(variants)) {
+      try {
+        execFileSync(compiler, [...flags, ...sources, "-o", `${name}.wasm`], { cwd: dir, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
+      } catch (e) {
+        throw new Error(`${compiler} failed for ${name}:\n${e.stderr ?? e.message}`);
+      }
+      payloads[name] = readFileSync(join(dir, `${name}.wasm`)).toString("base64");
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+  const inputs = inputsHash(files, { compiler: version });
+  return Object.fromEntries(Object.entries(outputs).map(([path, names]) => [path, render(version, inputs, Object.fromEntries(names.map((n) => [n, payloads[n]])))]));
+}
+
+/**
+ * Whether `committed` (the text of the generated file `out`) is what `files` compile to. When the inputs
+ * hash with the recorded compiler version matches, only the payload digest is checked (another
+ * clang-16 here is only noted). Otherwise the sources or flags changed: `rebuild` runs where the
+ * compiler is installed (`version` not null) and the payloads are compared, so an edit that leaves
+ * the binaries as they were passes, with a note that the header is stale; without the compiler
+ * the file cannot be shown current.
+ */
+export async function checkGenerated(out, committed, files, version, rebuild = async () => (await build())[out]) {
   const c = parse(committed);
   if (c.output !== null && c.output !== c.bodyDigest) {
-    return { ok: false, rebuilt: false, message: `${file}: the payload does not match the digest in its header (edited or mismerged); run npm run build:wasm` };
+    return { ok: false, rebuilt: false, message: `${out}: the payload does not match the digest in its header (edited or mismerged); run npm run build:wasm` };
   }
-  if (c.inputs === currentHash && c.output !== null) return { ok: true, rebuilt: false, message: `${file} is current` };
+  if (c.inputs !== null && c.output !== null && c.inputs === inputsHash(files, { compiler: c.compiler })) {
+    const note = version && version !== c.compiler ? ` (built by ${c.compiler}; here: ${version})` : "";
+    return { ok: true, rebuilt: false, message: `${out} is current${note}` };
+  }
+  if (!version) {
+    return { ok: false, rebuilt: false, message: `${out} is stale: the C sources or flags changed since it was built, and ${compiler} is not here to rebuild it; run npm run build:wasm where it is` };
+  }
   const fresh = parse(await rebuild());
   if (JSON.stringify(fresh.payloads) !== JSON.stringify(c.payloads)) {
     const differ = [...new Set([...Object.keys(fresh.payloads), ...Object.keys(c.payloads)])].filter((k) => fresh.payloads[k] !== c.payloads[k]);
-    return { ok: false, rebuilt: true, message: `${file} is stale: the AssemblyScript sources compile to different binaries (${differ.join(", ")}); run npm run build:wasm` };
+    return { ok: false, rebuilt: true, message: `${out} is stale: the C sources compile to different binaries (${differ.join(", ")}); run npm run build:wasm` };
   }
-  return { ok: true, rebuilt: true, message: `${file}: the build inputs changed but the binaries did not; run npm run build:wasm to record the new inputs hash and skip the rebuild` };
+  return { ok: true, rebuilt: true, message: `${out}: the build inputs changed but the binaries did not; run npm run build:wasm to record the new inputs hash and skip the rebuild` };
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
-  const text = await build();
-  await writeFile(new URL(out, `file://${root}/`), text);
-  console.log(`wrote ${out} (${text.length} bytes)`);
+  for (const [out, text] of Object.entries(await build())) {
+    await writeFile(resolve(root, out), text);
+    console.log(`wrote ${out} (${text.length} bytes)`);
+  }
 }

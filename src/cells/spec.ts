@@ -12,7 +12,7 @@
  * the lab's gate bias (`train/lab.ts`); with a kernel id also the kernels' slope (below), the
  * reference kernel (`backend/cpu/recurrent.ts`) and the wasm backend (`backend/wasm/index.ts`).
  */
-// The fused kernels' ids live in plain constants that the AssemblyScript kernels import too.
+// The fused kernels' ids live in plain constants, which the C kernels' cells.h repeats (checked by a test).
 import { KERNEL_GRU, KERNEL_LSTM, KERNEL_RNN_RELU, KERNEL_RNN_TANH } from "./kernel-ids.js";
 
 /** The sizes a parameter shape is written in. */

@@ -1,12 +1,17 @@
 /*
  * The matrix product, BLIS-style: op(B) is packed into panels of NR columns and op(A) into panels of
  * MR rows, KC deep, so that the micro-kernel streams both from contiguous memory; the micro-kernel
- * keeps an MR x NR tile of C in MR * NR / VW vector registers (12 of them) and adds one rank-1
- * update per step of k. Transposed operands only change how the panels are read while packing.
+ * keeps an MR x NR tile of C in MR * NR / VW vector registers and adds one rank-1 update per step
+ * of k. Transposed operands only change how the panels are read while packing.
  */
 #include "kernels.h"
 
-#define MR 6
+/* Rows of the register tile: 6 (12 accumulators) natively; 4 in WebAssembly, whose engines have
+ * 16 vector registers for accumulators, operands and the engine's own temporaries. */
+#ifndef ST_MR
+#define ST_MR 6
+#endif
+#define MR ST_MR
 #define NR (2 * VW)
 #define KC 256
 #define MC (MR * 20)
@@ -22,17 +27,22 @@ size_t ST_NAME(st_gemm_scratch_floats)(int m, int k, int n) {
 }
 
 /* op(A)[i, p] for i in [i0, i0 + mc), p in [p0, p0 + kc) into MR-row panels, zero-padded; A's
- * rows (columns when transA) are lda apart. */
+ * rows (columns when transA) are lda apart. Both are read along their rows, where memory is
+ * contiguous. */
 static void pack_a(const float *A, size_t lda, int transA, int i0, int mc, int p0, int kc, float *out) {
   for (int i = 0; i < mc; i += MR) {
     int rows = mc - i < MR ? mc - i : MR;
-    for (int p = 0; p < kc; p++) {
-      float *o = out + (size_t)i * kc + (size_t)p * MR;
-      for (int r = 0; r < rows; r++) {
-        size_t row = (size_t)(i0 + i + r), col = (size_t)(p0 + p);
-        o[r] = transA ? A[col * lda + row] : A[row * lda + col];
+    float *o = out + (size_t)i * kc;
+    if (transA) {
+      for (int p = 0; p < kc; p++) {
+        const float *src = A + (size_t)(p0 + p) * lda + (size_t)(i0 + i);
+        for (int r = 0; r < MR; r++) o[(size_t)p * MR + r] = r < rows ? src[r] : 0;
       }
-      for (int r = rows; r < MR; r++) o[r] = 0;
+      continue;
+    }
+    for (int r = 0; r < MR; r++) {
+      const float *src = A + (size_t)(i0 + i + r) * lda + (size_t)p0;
+      for (int p = 0; p < kc; p++) o[(size_t)p * MR + r] = r < rows ? src[p] : 0;
     }
   }
 }
@@ -58,31 +68,34 @@ static void pack_b(const float *B, size_t ldb, int transB, int p0, int kc, int j
   }
 }
 
-/* C[MR, NR] (+)= Ap[kc, MR]ᵀ-panel · Bp[kc, NR]-panel, C with row stride ldc. */
+/*
+ * C[MR, NR] (+)= Ap[kc, MR]ᵀ-panel · Bp[kc, NR]-panel, C with row stride ldc. The loops over the
+ * tile's rows are unrolled, so that the MR x 2 accumulators live in registers.
+ */
 static inline void micro_kernel(int kc, const float *restrict Ap, const float *restrict Bp, float *restrict C, size_t ldc, int add) {
-  vf c00 = {0}, c01 = {0}, c10 = {0}, c11 = {0}, c20 = {0}, c21 = {0};
-  vf c30 = {0}, c31 = {0}, c40 = {0}, c41 = {0}, c50 = {0}, c51 = {0};
+  vf c[MR][2];
+#pragma GCC unroll 16
+  for (int r = 0; r < MR; r++) c[r][0] = c[r][1] = vsplat(0);
   for (int p = 0; p < kc; p++) {
     vf b0 = vload(Bp), b1 = vload(Bp + VW);
-    /* A scalar operand is broadcast across the vector's lanes. */
-    float a0 = Ap[0], a1 = Ap[1], a2 = Ap[2], a3 = Ap[3], a4 = Ap[4], a5 = Ap[5];
-    c00 += b0 * a0; c01 += b1 * a0;
-    c10 += b0 * a1; c11 += b1 * a1;
-    c20 += b0 * a2; c21 += b1 * a2;
-    c30 += b0 * a3; c31 += b1 * a3;
-    c40 += b0 * a4; c41 += b1 * a4;
-    c50 += b0 * a5; c51 += b1 * a5;
+#pragma GCC unroll 16
+    for (int r = 0; r < MR; r++) {
+      vf a = vsplat(Ap[r]);
+      c[r][0] = vfma(b0, a, c[r][0]);
+      c[r][1] = vfma(b1, a, c[r][1]);
+    }
     Ap += MR;
     Bp += NR;
   }
-  vf rows[MR][2] = {{c00, c01}, {c10, c11}, {c20, c21}, {c30, c31}, {c40, c41}, {c50, c51}};
+#pragma GCC unroll 16
   for (int r = 0; r < MR; r++) {
-    float *c = C + (size_t)r * ldc;
-    for (int h = 0; h < 2; h++) {
-      vf v = rows[r][h];
-      if (add) v += vload(c + h * VW);
-      vstore(c + h * VW, v);
+    float *row = C + (size_t)r * ldc;
+    if (add) {
+      c[r][0] += vload(row);
+      c[r][1] += vload(row + VW);
     }
+    vstore(row, c[r][0]);
+    vstore(row + VW, c[r][1]);
   }
 }
 
@@ -118,6 +131,7 @@ static void gemm_block(const float *A, size_t lda, const float *B, size_t ldb, c
   float *Ap = base;
   float *own = Ap + kcMax * round_up((size_t)(m < MC ? m : MC), MR); /* B's panels, packed here */
   float *edge = own + kcMax * round_up((size_t)(n < NC ? n : NC), NR);
+  ST_ASSERT(edge + MR * NR <= scratch + ST_NAME(st_gemm_scratch_floats)(m, k, n));
   const float *Bp = own;
   const float *pre = Bpre;
   for (int j0 = 0; j0 < n; j0 += NC) {
@@ -174,6 +188,7 @@ static void gemm_task(void *ctx, int task, float *scratch) {
   int start = task * g->step, total = g->byRows ? g->m : g->n;
   if (start >= total) return;
   int len = total - start < g->step ? total - start : g->step;
+  ST_ASSERT(len > 0 && start + len <= total);
   if (g->byRows) {
     const float *A = g->transA ? g->A + start : g->A + (size_t)start * lda;
     gemm_block(A, lda, g->B, ldb, g->Bpre, g->C + (size_t)start * g->n, (size_t)g->n, len, g->k, g->n, g->transA, g->transB, g->accumulate, scratch);

@@ -30,6 +30,26 @@ typedef float vf_mem __attribute__((vector_size(VW * 4), aligned(4), may_alias))
 
 static inline vf vload(const float *p) { return *(const vf_mem *)p; }
 static inline void vstore(float *p, vf v) { *(vf_mem *)p = v; }
+/* x in every lane (x - 0 is x for every float, -0 included, so the subtraction folds away). */
+static inline vf vsplat(float x) { return x - (vf){0}; }
+
+/* a * b + c lane-wise, fused where the target has a fused multiply-add: relaxed SIMD's madd in
+ * WebAssembly (-mrelaxed-simd), FMA natively (-mfma with -ffp-contract=fast contracts the plain form). */
+static inline vf vfma(vf a, vf b, vf c) {
+#if defined(__wasm_relaxed_simd__)
+  return __builtin_wasm_relaxed_madd_f32x4(a, b, c);
+#else
+  return a * b + c;
+#endif
+}
+
+/* Checked only in debug builds (-DST_DEBUG): a failed check stops the kernel (a trap in
+ * WebAssembly, an abort natively) rather than reading or writing outside a buffer. */
+#ifdef ST_DEBUG
+#define ST_ASSERT(cond) ((cond) ? (void)0 : __builtin_trap())
+#else
+#define ST_ASSERT(cond) ((void)0)
+#endif
 
 /*
  * What the host provides (one implementation for all instruction sets: a thread pool natively,

@@ -26,11 +26,15 @@ static inline int len_of(const st_rec_forward_args *a, int b) {
 /* The gate math runs VW lanes at a time: j steps by VW, and w lanes of each step are real. */
 #define FOR_LANES(j, w, n) for (int j = 0, w = (n) < VW ? (n) : VW; j < (n); j += VW, w = (n) - j < VW ? (n) - j : VW)
 
-#define GEMM ST_NAME(st_gemm)
 #define GEMM_SCRATCH(m, k, n) ST_NAME(st_gemm_scratch_floats)((m), (k), (n))
 #define PACKED_B(k, n) ST_NAME(st_gemm_packed_b_floats)((k), (n))
 #define PACK_B ST_NAME(st_gemm_pack_b)
-#define GEMM_PACKED ST_NAME(st_gemm_prepacked)
+/* The products, on the kernel's product scratch `gs`, which (checked in debug builds) holds what
+ * each one needs before the scratch's end `gs_end`. */
+#define GEMM(A, B, C, m, k, n, tA, tB, acc, s) \
+  (ST_ASSERT((s) + GEMM_SCRATCH(m, k, n) <= gs_end), ST_NAME(st_gemm)(A, B, C, m, k, n, tA, tB, acc, s))
+#define GEMM_PACKED(A, Bp, C, m, k, n, tA, acc, s) \
+  (ST_ASSERT((s) + GEMM_SCRATCH(m, k, n) <= gs_end), ST_NAME(st_gemm_prepacked)(A, Bp, C, m, k, n, tA, acc, s))
 
 /* The real steps: R = the sum of the lengths (T * N without lengths). */
 static size_t real_rows(const st_rec_forward_args *a) {
@@ -53,7 +57,7 @@ void ST_NAME(st_rec_forward_layout)(const st_rec_forward_args *a, st_rec_layout 
   o->ints = at; at += int_floats(a);
   o->xp = at; at += packed(a) ? align16(R * (size_t)a->I) : 0;
   o->gx = at; at += align16(R * GH);
-  o->g = at; at += align16(N * GH);
+  o->g = at; at += a->kind == ST_KERNEL_GRU ? align16(N * GH) : 0; /* the GRU's gates (the others' are gx's rows) */
   o->gh = at; at += a->kind == ST_KERNEL_GRU ? align16(N * GH) : 0;
   o->m = at; at += P ? align16(N * H) : 0;
   o->hp = at; at += P ? align16(N * P) : 0;
@@ -118,6 +122,7 @@ static void plan(const st_rec_forward_args *a, int *order, int *n, int *off) {
     }
     order[j + 1] = b;
   }
+  for (int b = 0; b < N; b++) ST_ASSERT(order[b] >= 0 && order[b] < N);
   off[0] = 0;
   int running = N;
   for (int t = 0; t < T; t++) {
@@ -159,8 +164,11 @@ void ST_NAME(st_rec_forward)(const st_rec_forward_args *a, float *scratch) {
   float *gx = base + L.gx, *g = base + L.g, *gh = base + L.gh, *m = P ? base + L.m : NULL, *hp = base + L.hp;
   float *h = base + L.hs, *c = lstm ? base + L.cs : NULL, *gs = base + L.gemm;
   float *wHhP = base + L.wHhP, *wHrP = P ? base + L.wHrP : NULL;
+  const float *gs_end = scratch + L.total;
+  (void)gs_end;
   plan(a, order, n, off);
   const int R = off[T];
+  ST_ASSERT((size_t)R == real_rows(a));
   /* W_hh (and W_hr) enter a product at every step: packed once here. */
   PACK_B(a->wHh, Hr, GH, 1, wHhP);
   if (P) PACK_B(a->wHr, H, P, 1, wHrP);
@@ -187,6 +195,7 @@ void ST_NAME(st_rec_forward)(const st_rec_forward_args *a, float *scratch) {
   for (int s = 0; s < T; s++) {
     const int t = a->reverse ? T - 1 - s : s, nt = n[t];
     const size_t o = (size_t)off[t]; /* the step's first packed row */
+    ST_ASSERT(nt <= N && o + (size_t)nt <= (size_t)R);
     if (nt == 0) continue;
     if (a->save) {
       st_memcpy(a->hPrev + o * Hr, h, sizeof(float) * nt * Hr);
@@ -210,17 +219,18 @@ void ST_NAME(st_rec_forward)(const st_rec_forward_args *a, float *scratch) {
         }
       }
     } else {
-      st_memcpy(g, gx + o * GH, sizeof(float) * nt * GH);
-      GEMM_PACKED(h, wHhP, g, nt, Hr, GH, 0, 1, gs);
+      /* The step's rows of the input projection become its gates, in place. */
+      float *gstep = gx + o * GH;
+      GEMM_PACKED(h, wHhP, gstep, nt, Hr, GH, 0, 1, gs);
       for (int b = 0; b < nt; b++) {
-        float *gb = g + (size_t)b * GH;
+        float *gb = gstep + (size_t)b * GH;
         if (lstm) {
           float *cb = c + (size_t)b * H, *out = m ? m + (size_t)b * H : h + (size_t)b * Hr;
           vsigmoid_n(gb, 2 * H); /* i, f */
           vtanh_n(gb + 2 * H, H); /* g */
           vsigmoid_n(gb + 3 * H, H); /* o */
           FOR_LANES(j, w, H) {
-            vf cv = vload_n(gb + H + j, w) * vload_n(cb + j, w) + vload_n(gb + j, w) * vload_n(gb + 2 * H + j, w);
+            vf cv = vfma(vload_n(gb + H + j, w), vload_n(cb + j, w), vload_n(gb + j, w) * vload_n(gb + 2 * H + j, w));
             vstore_n(cb + j, cv, w);
             vstore_n(out + j, vload_n(gb + 3 * H + j, w) * vtanh(cv), w);
           }
@@ -240,7 +250,7 @@ void ST_NAME(st_rec_forward)(const st_rec_forward_args *a, float *scratch) {
     }
     for (int b = 0; b < nt; b++) st_memcpy(a->y + ((size_t)t * N + order[b]) * Hr, h + (size_t)b * Hr, sizeof(float) * Hr);
     if (a->save) {
-      st_memcpy(a->gates + o * GH, g, sizeof(float) * nt * GH);
+      st_memcpy(a->gates + o * GH, gru ? g : gx + o * GH, sizeof(float) * nt * GH);
       if (c) st_memcpy(a->c + o * H, c, sizeof(float) * nt * H);
       if (m) st_memcpy(a->m + o * H, m, sizeof(float) * nt * H);
     }
@@ -263,6 +273,9 @@ void ST_NAME(st_rec_backward)(const st_rec_backward_args *bw, float *scratch) {
   float *dG = base + L.dG, *dGh = gru ? base + L.dGh : dG, *dHall = P ? base + L.dHall : NULL;
   float *dm = P ? base + L.dm : NULL, *dhNext = base + L.dhNext, *wHhP = base + L.wHhP, *wHrP = P ? base + L.wHrP : NULL;
   float *dh = base + L.hs, *dc = lstm ? base + L.cs : NULL, *gs = base + L.gemm;
+  const float *gs_end = scratch + L.total;
+  (void)gs_end;
+  ST_ASSERT((size_t)R == real_rows(a));
 
   if (bw->dhN) permute_rows(bw->dhN, dh, N, (size_t)Hr, order, 1);
   else st_memset(dh, 0, sizeof(float) * N * Hr);
@@ -277,6 +290,7 @@ void ST_NAME(st_rec_backward)(const st_rec_backward_args *bw, float *scratch) {
   for (int s = T - 1; s >= 0; s--) {
     const int t = a->reverse ? T - 1 - s : s, nt = n[t];
     const size_t o = (size_t)off[t];
+    ST_ASSERT(nt <= N && o + (size_t)nt <= (size_t)R);
     if (nt == 0) continue;
     if (bw->dy) {
       for (int b = 0; b < nt; b++) {

@@ -12,7 +12,6 @@
 
 typedef int vi __attribute__((vector_size(VW * 4)));
 
-static inline vf vsplat(float x) { return (vf){0} + x; }
 static inline vi vsplat_i(int x) { return (vi){0} + x; }
 /* mask ? a : b, lane by lane (mask lanes all ones or all zeros). */
 static inline vf vselect(vi mask, vf a, vf b) { return (vf)((mask & (vi)a) | (~mask & (vi)b)); }
@@ -29,12 +28,12 @@ static inline vf vexp(vf x) {
   nf = __builtin_convertvector(n, vf);
   vf r = x - nf * 0.693359375f + nf * 2.12194440e-4f;
   vf p = vsplat(1.9875691500e-4f);
-  p = p * r + 1.3981999507e-3f;
-  p = p * r + 8.3334519073e-3f;
-  p = p * r + 4.1665795894e-2f;
-  p = p * r + 1.6666665459e-1f;
-  p = p * r + 5.0000001201e-1f;
-  vf y = p * r * r + r + 1.0f;
+  p = vfma(p, r, vsplat(1.3981999507e-3f));
+  p = vfma(p, r, vsplat(8.3334519073e-3f));
+  p = vfma(p, r, vsplat(4.1665795894e-2f));
+  p = vfma(p, r, vsplat(1.6666665459e-1f));
+  p = vfma(p, r, vsplat(5.0000001201e-1f));
+  vf y = vfma(p, r * r, r + 1.0f);
   return y * (vf)((n + 127) << 23);
 }
 

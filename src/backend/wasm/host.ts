@@ -1,9 +1,10 @@
 /**
  * What the wasm backend takes from its host when that host is Node: worker threads, and V8's switch
- * for relaxed SIMD. A worker instantiates the same module over the same shared memory and then lives
- * inside `workerLoop`, woken by the kernels themselves through atomics, so a parallel product costs
- * no message passing. In browsers the kernels run on one thread (shared memory there needs
- * cross-origin isolation) and relaxed SIMD is used where the browser ships it.
+ * for relaxed SIMD. A worker instantiates the same module over the same shared memory, sets its own
+ * stack, and then lives inside `st_wasm_worker` (src/backend/wasm/pool.c), woken by the kernels
+ * themselves through atomics, so a parallel product costs no message passing. In browsers the
+ * kernels run on one thread (shared memory there needs cross-origin isolation) and relaxed SIMD is
+ * used where the browser ships it.
  */
 
 type WorkerThreads = typeof import("node:worker_threads");
@@ -51,25 +52,27 @@ export function threadsSupported(): boolean {
   return workerThreads !== null && typeof SharedArrayBuffer === "function";
 }
 
-// Runs in the worker (CommonJS, evaluated from this string).
+// Runs in the worker (CommonJS, evaluated from this string): its own instance on its own stack.
 const WORKER_SOURCE = `
 const { workerData } = require("node:worker_threads");
-const { module, memory, id } = workerData;
-const instance = new WebAssembly.Instance(module, { env: { memory, abort() { throw new Error("wasm kernel aborted"); } } });
-instance.exports.workerLoop(id);
+const { module, memory, id, stack } = workerData;
+const instance = new WebAssembly.Instance(module, { env: { memory } });
+instance.exports.__stack_pointer.value = stack;
+instance.exports.st_wasm_worker(id);
 `;
 
 /**
- * Starts `count` workers with ids `firstId`, `firstId + 1`, ... and waits (up to 10 s) until every
- * worker is ready, as counted by `ready()`. Workers do not keep the process alive.
+ * Starts one worker per entry of `stacks` (the top of its stack in the shared memory), with ids
+ * `firstId`, `firstId + 1`, ..., and waits (up to 10 s) until every worker is ready, as counted by
+ * `ready()`. Workers do not keep the process alive.
  */
-export function startWorkers(module: WebAssembly.Module, memory: WebAssembly.Memory, firstId: number, count: number, ready: () => number): void {
+export function startWorkers(module: WebAssembly.Module, memory: WebAssembly.Memory, firstId: number, stacks: number[], ready: () => number): void {
   if (!workerThreads) throw new Error("wasm backend: worker threads are not available here");
-  const target = firstId - 1 + count;
-  for (let i = 0; i < count; i++) {
-    const worker = new workerThreads.Worker(WORKER_SOURCE, { eval: true, workerData: { module, memory, id: firstId + i } });
+  const target = firstId - 1 + stacks.length;
+  stacks.forEach((stack, i) => {
+    const worker = new workerThreads!.Worker(WORKER_SOURCE, { eval: true, workerData: { module, memory, id: firstId + i, stack } });
     worker.unref();
-  }
+  });
   const deadline = Date.now() + 10_000;
   const nap = new Int32Array(new SharedArrayBuffer(4));
   while (ready() < target) {

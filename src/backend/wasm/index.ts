@@ -9,11 +9,12 @@ import type {
   Backend, RecurrentKernels, RecurrentBackwardArgs, RecurrentBackwardResult, RecurrentForwardArgs, RecurrentForwardResult, RecurrentSaved,
 } from "../backend.js";
 import { cpuBackend } from "../cpu/index.js";
+import { layoutOf, type Values } from "./abi.js";
 import { compileKernels, supportedVariants, WasmRuntime, type Variant } from "./runtime.js";
 
 /**
- * The kernels' id of a fused kind, from the cell table, for the kinds the AssemblyScript kernels
- * implement: a fused kind added to the table is a compile error here until they do.
+ * The kernels' id of a fused kind, from the cell table, for the kinds the C kernels implement: a
+ * fused kind added to the table is a compile error here until they do.
  */
 function kernelId(kind: FusedCellKind): number {
   switch (kind) {
@@ -60,7 +61,8 @@ export type WasmBackend = Backend & { readonly recurrent: RecurrentKernels; info
 function chooseVariant(variant?: Variant): Variant {
   const available = supportedVariants();
   const chosen = variant ?? (available.includes("relaxed") ? "relaxed" : "simd");
-  if (!available.includes(chosen)) {
+  // The debug kernels are SIMD128 too.
+  if (!available.includes(chosen === "debug" ? "simd" : chosen)) {
     throw new Error(`wasm backend: this engine cannot run the ${chosen === "relaxed" ? "relaxed-SIMD" : "SIMD"} kernels (WebAssembly SIMD is required)`);
   }
   return chosen;
@@ -87,15 +89,45 @@ export function createWasmBackend(variant?: Variant, module?: WebAssembly.Module
       cpuBackend.matmul(a, b, out, m, kk, n, transA, transB, batch, aStride, bStride);
       return;
     }
-    rt.begin(kk);
+    rt.begin();
     const pa = rt.put(a as Float32Array);
     const pb = rt.put(b as Float32Array);
     const pc = rt.allocF32(batch * m * n);
-    const scratch = rt.alloc(k.gemmScratchBytes(m, kk, n));
+    const floats = k.st_gemm_scratch_floats(m, kk, n);
+    const scratch = rt.allocF32(floats);
+    // A thread's task is a block of the product, which needs no more scratch than the whole.
+    rt.useThreads(floats);
     for (let i = 0; i < batch; i++) {
-      k.gemm(pa + i * aStride * 4, pb + i * bStride * 4, pc + i * m * n * 4, m, kk, n, transA ? 1 : 0, transB ? 1 : 0, 0, scratch);
+      k.st_gemm(pa + i * aStride * 4, pb + i * bStride * 4, pc + i * m * n * 4, m, kk, n, transA ? 1 : 0, transB ? 1 : 0, 0, scratch);
     }
+    rt.end();
     (out as Float32Array).set(rt.read(pc, batch * m * n));
+  }
+
+  /** Runs a recurrent kernel on the argument block at `args`: scratch from its layout, each thread's the layout's product scratch. */
+  function runRecurrent(args: number, backward: boolean): void {
+    const lay = rt.alloc(layoutOf("st_rec_layout").bytes);
+    (backward ? k.st_rec_backward_layout : k.st_rec_forward_layout)(args, lay);
+    const L = rt.readStruct(lay, "st_rec_layout");
+    const scratch = rt.allocF32(L.total!);
+    rt.useThreads(L.total! - L.gemm!);
+    (backward ? k.st_rec_backward : k.st_rec_forward)(args, scratch);
+    rt.end();
+  }
+
+  const put = (x: FloatBuf | null | undefined): number => (x ? rt.put(x as Float32Array) : 0);
+
+  /**
+   * The forward call's argument block: sizes, and the inputs copied into the arena (for backward,
+   * only the ones it reads: not the initial state or the biases).
+   */
+  function forwardValues(a: RecurrentForwardArgs, save: boolean, forBackward = false): Values {
+    const v: Values = {
+      kind: kernelId(a.kind), T: a.T, N: a.N, I: a.I, H: a.H, P: a.P, reverse: a.reverse, save, slope: a.slope ?? 0,
+      lengths: a.lengths ? rt.putI32(a.lengths) : 0, x: put(a.x), wIh: put(a.wIh), wHh: put(a.wHh), wHr: put(a.wHr),
+    };
+    if (!forBackward) Object.assign(v, { h0: put(a.h0), c0: put(a.c0), bIh: put(a.bIh), bHh: put(a.bHh) });
+    return v;
   }
 
   function recurrentForward(a: RecurrentForwardArgs): RecurrentForwardResult {
@@ -112,30 +144,17 @@ export function createWasmBackend(variant?: Variant, module?: WebAssembly.Module
     const blocks: Record<SavedName, number> = { gates: 0, hPrev: 0, cPrev: 0, c: 0, m: 0, ghn: 0 };
     for (const b of sizes) {
       blocks[b.name] = cursor;
-      // Steps past a sequence's length are never written; keep them finite for the weight products.
-      if (a.lengths) rt.zero(cursor, b.floats);
       cursor += ((b.floats + 3) & ~3) * 4;
     }
-    rt.begin(Math.max(I, Hr, H));
-    const put = (x: FloatBuf | null): number => (x ? rt.put(x as Float32Array) : 0);
-    const px = put(a.x), ph0 = put(a.h0), pc0 = lstm ? put(a.c0 ?? new Float32Array(N * H)) : 0;
-    const pwIh = put(a.wIh), pwHh = put(a.wHh), pbIh = put(a.bIh), pbHh = put(a.bHh), pwHr = put(a.wHr);
-    const plen = a.lengths ? rt.putI32(a.lengths) : 0;
-    const py = rt.allocF32(T * N * Hr), phN = rt.allocF32(N * Hr), pcN = lstm ? rt.allocF32(N * H) : 0;
-    const scratch = rt.alloc(k.recurrentForwardScratchBytes(kernelId(kind), T, N, I, H, P, save ? 1 : 0));
-    k.recurrentForward(
-      kernelId(kind), T, N, I, H, P, a.reverse ? 1 : 0, plen,
-      px, ph0, pc0, pwIh, pwHh, pbIh, pbHh, pwHr,
-      py, phN, pcN,
-      blocks.gates, blocks.hPrev, blocks.cPrev, blocks.c, blocks.m, blocks.ghn,
-      scratch, a.slope ?? 0,
-    );
+    rt.begin();
+    const y = rt.allocF32(T * N * Hr), hN = rt.allocF32(N * Hr), cN = lstm ? rt.allocF32(N * H) : 0;
+    runRecurrent(rt.putStruct("st_rec_forward_args", Object.assign(forwardValues(a, save), { y, hN, cN }, blocks)), false);
     let saved: WasmSaved | null = null;
     if (save) {
       saved = { kind, runtime: rt, blocks, base, bytes: savedBytes, released: false };
       unreleased.register(saved, { runtime: rt, base, bytes: savedBytes }, saved);
     }
-    return { y: rt.read(py, T * N * Hr), hN: rt.read(phN, N * Hr), cN: lstm ? rt.read(pcN, N * H) : null, saved };
+    return { y: rt.read(y, T * N * Hr), hN: rt.read(hN, N * Hr), cN: lstm ? rt.read(cN, N * H) : null, saved };
   }
 
   function recurrentBackward(args: RecurrentBackwardArgs): RecurrentBackwardResult {
@@ -146,49 +165,29 @@ export function createWasmBackend(variant?: Variant, module?: WebAssembly.Module
       throw new Error("Trying to backward through the graph a second time: a recurrent layer's saved activations were freed after the first backward (pass retainGraph: true to the first backward, or run the forward pass again)");
     }
     const { kind, T, N, I, H, P } = a;
-    const G = gateCount(kind);
-    const GH = G * H;
+    const GH = gateCount(kind) * H;
     const Hr = P > 0 ? P : H;
     const lstm = carriesCell(kind);
-    const hasBias = a.bIh !== null || a.bHh !== null;
-    rt.begin(Math.max(GH, T * N, P));
-    const put = (x: FloatBuf | null): number => (x ? rt.put(x as Float32Array) : 0);
-    const px = put(a.x), pwIh = put(a.wIh), pwHh = put(a.wHh), pwHr = put(a.wHr);
-    const plen = a.lengths ? rt.putI32(a.lengths) : 0;
-    // The kernel overwrites the saved gates with their gradients: to keep them (retainGraph), it works on a copy.
-    const shift = args.retain ? rt.put(rt.read(sv.base, sv.bytes >> 2)) - sv.base : 0;
-    const at = (p: number): number => (p ? p + shift : 0);
-    const [sg, shp, scp, sc, sm, sgh] = [sv.blocks.gates, sv.blocks.hPrev, sv.blocks.cPrev, sv.blocks.c, sv.blocks.m, sv.blocks.ghn].map(at) as [number, number, number, number, number, number];
-    const pdy = put(args.dy), pdhN = put(args.dhN), pdcN = put(args.dcN);
-    const pdx = rt.allocF32(T * N * I), pdh0 = rt.allocF32(N * Hr), pdc0 = lstm ? rt.allocF32(N * H) : 0;
-    const pdwIh = rt.allocF32(GH * I), pdwHh = rt.allocF32(GH * Hr);
-    const pdbIh = hasBias ? rt.allocF32(GH) : 0, pdbHh = hasBias ? rt.allocF32(GH) : 0;
-    const pdwHr = P > 0 ? rt.allocF32(P * H) : 0;
-    const scratch = rt.alloc(k.recurrentBackwardScratchBytes(kernelId(kind), T, N, I, H, P));
-    k.recurrentBackward(
-      kernelId(kind), T, N, I, H, P, a.reverse ? 1 : 0, plen,
-      px, pwIh, pwHh, pwHr, hasBias ? 1 : 0,
-      sg, shp, scp, sc, sm, sgh,
-      pdy, pdhN, pdcN,
-      pdx, pdh0, pdc0, pdwIh, pdwHh, pdbIh, pdbHh, pdwHr,
-      // The last argument (per-step state gradients) is unused: diagnostics run the composed cells.
-      scratch, a.slope ?? 0, 0,
-    );
+    rt.begin();
+    // The kernel reads the saved activations where the forward pass left them and changes nothing there.
+    const f = { ...forwardValues(a, true, true), ...sv.blocks };
+    const out = {
+      dx: rt.allocF32(T * N * I), dh0: rt.allocF32(N * Hr), dc0: lstm ? rt.allocF32(N * H) : 0,
+      dwIh: rt.allocF32(GH * I), dwHh: rt.allocF32(GH * Hr),
+      dbIh: a.bIh ? rt.allocF32(GH) : 0, dbHh: a.bHh ? rt.allocF32(GH) : 0, dwHr: P > 0 ? rt.allocF32(P * H) : 0,
+    };
+    runRecurrent(rt.putStruct("st_rec_backward_args", { f, dy: put(args.dy), dhN: put(args.dhN), dcN: put(args.dcN), ...out }), true);
     if (!args.retain) {
-      // The kernel overwrote the saved gates with their gradients; the block is done with.
+      // Freed as PyTorch frees a graph's buffers after backward.
       sv.released = true;
       unreleased.unregister(sv);
       rt.release(sv.base, sv.bytes);
     }
+    const read = (p: number, n: number): Float32Array | null => (p ? rt.read(p, n) : null);
     return {
-      dx: rt.read(pdx, T * N * I),
-      dh0: rt.read(pdh0, N * Hr),
-      dc0: lstm ? rt.read(pdc0, N * H) : null,
-      dwIh: rt.read(pdwIh, GH * I),
-      dwHh: rt.read(pdwHh, GH * Hr),
-      dbIh: a.bIh ? rt.read(pdbIh, GH) : null,
-      dbHh: a.bHh ? rt.read(pdbHh, GH) : null,
-      dwHr: P > 0 ? rt.read(pdwHr, P * H) : null,
+      dx: rt.read(out.dx, T * N * I), dh0: rt.read(out.dh0, N * Hr), dc0: read(out.dc0, N * H),
+      dwIh: rt.read(out.dwIh, GH * I), dwHh: rt.read(out.dwHh, GH * Hr),
+      dbIh: read(out.dbIh, GH), dbHh: read(out.dbHh, GH), dwHr: read(out.dwHr, P * H),
     };
   }
 

@@ -1,5 +1,6 @@
 import { describe, expect, test } from "vitest";
 import { createWasmBackend } from "./index.js";
+import { debugKernels } from "./debug.js";
 import { supportedVariants, WasmRuntime } from "./runtime.js";
 
 describe.runIf(supportedVariants().length > 0)("WasmRuntime memory", () => {
@@ -22,9 +23,25 @@ describe.runIf(supportedVariants().length > 0)("WasmRuntime memory", () => {
   test("the arena starts above live persistent blocks", () => {
     const rt = new WasmRuntime("simd");
     const keep = rt.allocPersistent(4096);
-    rt.begin(8);
+    rt.begin();
     const scratch = rt.alloc(64);
     expect(scratch).toBeGreaterThanOrEqual(keep + 4096);
+  });
+
+  test("the debug variant guards every block: a write past one's end is an error when the call ends", () => {
+    const rt = new WasmRuntime("debug", debugKernels());
+    const keep = rt.allocPersistent(40);
+    rt.begin();
+    const block = rt.allocF32(10);
+    const f32 = new Float32Array(rt.memory.buffer);
+    f32[(block >> 2) + 9] = 1; // the last float is the block's own
+    f32[(keep >> 2) + 9] = 1;
+    expect(() => rt.end()).not.toThrow();
+    f32[(block >> 2) + 10] = 1;
+    expect(() => rt.end()).toThrow(/wrote past the end of a block, at byte 0 after it/);
+    rt.begin();
+    f32[(keep >> 2) + 12] = 1;
+    expect(() => rt.end()).toThrow(/at byte 8 after it/);
   });
 
   test("a forward pass keeps its saved activations in wasm memory until backward frees them", () => {

@@ -6,42 +6,50 @@
 import { threadsFor } from "../index.js";
 import * as binaries from "./kernels-wasm.js";
 import { allowRelaxedSimd, hostCores, startWorkers, threadsSupported } from "./host.js";
+import { layoutOf, readStruct, writeStruct, type StructName, type Values } from "./abi.js";
 
-/** The kernels' exports (see assembly/kernels.ts). Pointers are byte offsets; booleans are 0/1. */
+/**
+ * The kernels' exports: the C functions of src/backend/c (pointers are byte offsets, booleans 0/1,
+ * size_t a number) and the threading side in src/backend/wasm/pool.c.
+ */
 export interface KernelExports {
-  threadScratchBytes(maxK: number): number;
-  configureThreads(threads: number, scratch: number, stride: number): void;
-  readyWorkers(): number;
-  workerLoop(id: number): void;
-  gemmScratchBytes(m: number, k: number, n: number): number;
-  gemm(A: number, B: number, C: number, m: number, k: number, n: number, transA: number, transB: number, accumulate: number, packedB: number): void;
-  recurrentForwardScratchBytes(kind: number, T: number, N: number, I: number, H: number, P: number, save: number): number;
-  recurrentForward(
-    kind: number, T: number, N: number, I: number, H: number, P: number, reverse: number, lengths: number,
-    x: number, h0: number, c0: number, wIh: number, wHh: number, bIh: number, bHh: number, wHr: number,
-    y: number, hN: number, cN: number,
-    sGates: number, sHPrev: number, sCPrev: number, sC: number, sM: number, sGhn: number,
-    scratch: number, slope: number,
-  ): void;
-  recurrentBackwardScratchBytes(kind: number, T: number, N: number, I: number, H: number, P: number): number;
-  recurrentBackward(
-    kind: number, T: number, N: number, I: number, H: number, P: number, reverse: number, lengths: number,
-    x: number, wIh: number, wHh: number, wHr: number, hasBias: number,
-    sGates: number, sHPrev: number, sCPrev: number, sC: number, sM: number, sGhn: number,
-    dy: number, dhN: number, dcN: number,
-    dx: number, dh0: number, dc0: number, dwIh: number, dwHh: number, dbIh: number, dbHh: number, dwHr: number,
-    scratch: number, slope: number, dHidden: number,
-  ): void;
+  /** First free byte after the stack and static data; the JavaScript side owns memory from here. */
+  __heap_base: WebAssembly.Global;
+  __stack_pointer: WebAssembly.Global;
+  st_gemm_scratch_floats(m: number, k: number, n: number): number;
+  st_gemm(A: number, B: number, C: number, m: number, k: number, n: number, transA: number, transB: number, accumulate: number, scratch: number): void;
+  /** Writes the scratch layout (an st_rec_layout) of a call's arguments (an st_rec_forward_args / st_rec_backward_args). */
+  st_rec_forward_layout(args: number, layout: number): void;
+  st_rec_backward_layout(args: number, layout: number): void;
+  st_rec_forward(args: number, scratch: number): void;
+  st_rec_backward(args: number, scratch: number): void;
+  st_adam(args: number): void;
+  /** The next calls' thread budget, and `threads` scratch regions of `strideFloats` floats from `scratch`. */
+  st_wasm_threads(threads: number, scratch: number, strideFloats: number): void;
+  /** A worker's life (never returns); a no-op in the variants without shared memory. */
+  st_wasm_worker(id: number): void;
+  st_wasm_ready_workers(): number;
+  /** The C's offsets of the argument blocks' fields (see abi.ts); the count is written at `countPtr`. */
+  st_wasm_fields(countPtr: number): number;
 }
 
-export type Variant = "simd" | "relaxed";
+/**
+ * "simd": SIMD128; "relaxed": with relaxed SIMD's fused multiply-add; "debug": SIMD128 with the C's
+ * bounds checks (ST_ASSERT) and guards around every block, whose module is not bundled (see debug.ts).
+ */
+export type Variant = "simd" | "relaxed" | "debug";
 
 const PAGE = 65536;
-// The kernels' own static data lives in the first page; the arena starts after it.
-const ARENA_BASE = PAGE;
+// The main stack (64 KiB) and the static data come first: the module declares 2 pages (tools/build-wasm.mjs).
+const INITIAL_PAGES = 2;
 const MAX_PAGES = 65536;
+/** Each worker thread's stack, in memory the runtime reserves when it starts the worker. */
+const WORKER_STACK = 65536;
+/** The debug variant's guard after every block: bytes of a pattern that no kernel may overwrite. */
+const GUARD = 64;
+const GUARD_WORD = 0x5eedf00d;
 
-function decode(base64: string): Uint8Array<ArrayBuffer> {
+export function decode(base64: string): Uint8Array<ArrayBuffer> {
   const s = atob(base64);
   const bytes = new Uint8Array(new ArrayBuffer(s.length));
   for (let i = 0; i < s.length; i++) bytes[i] = s.charCodeAt(i);
@@ -49,8 +57,8 @@ function decode(base64: string): Uint8Array<ArrayBuffer> {
 }
 
 function kernelBytes(variant: Variant): Uint8Array<ArrayBuffer> {
-  const name = `${variant === "relaxed" ? "relaxed" : "simd"}${threadsSupported() ? "Shared" : ""}` as keyof typeof binaries;
-  return decode(binaries[name]);
+  if (variant === "debug") throw new Error("wasm backend: the debug kernels are not bundled; pass their module (debugKernels() in src/backend/wasm/debug.ts)");
+  return decode(binaries[`${variant}${threadsSupported() ? "Shared" : ""}`]);
 }
 
 /** Compiles a variant's module asynchronously (what a browser's main thread needs). */
@@ -81,21 +89,30 @@ export class WasmRuntime {
   readonly shared: boolean;
   private readonly module: WebAssembly.Module;
   private workers = 0;
-  // Linear memory: [ARENA_BASE, heapEnd) holds blocks that outlive a call (what a forward pass saves
-  // for its backward), managed with a first-fit free list; the per-call arena starts at heapEnd.
-  private heapEnd = ARENA_BASE;
+  /** Where the runtime's memory starts: after the C's stack and static data. */
+  private readonly heapBase: number;
+  // Linear memory: [heapBase, heapEnd) holds blocks that outlive a call (what a forward pass saves
+  // for its backward, worker stacks), managed with a first-fit free list; the per-call arena starts
+  // at heapEnd.
+  private heapEnd: number;
   private freeBlocks: { ptr: number; size: number }[] = [];
-  private top = ARENA_BASE;
+  private top: number;
   private f32 = new Float32Array(0);
   private i32 = new Int32Array(0);
+  /** Debug variant: where the guards of the call's blocks and of the persistent blocks (by block) start. */
+  private readonly debug: boolean;
+  private arenaGuards: number[] = [];
+  private persistentGuards = new Map<number, number>();
 
   /** `module`: a module compiled ahead by `compileKernels` (browsers refuse large synchronous compiles). */
   constructor(readonly variant: Variant, module?: WebAssembly.Module) {
     this.shared = threadsSupported();
-    this.memory = new WebAssembly.Memory({ initial: 2, maximum: MAX_PAGES, shared: this.shared });
+    this.memory = new WebAssembly.Memory({ initial: INITIAL_PAGES, maximum: MAX_PAGES, shared: this.shared });
     this.module = module ?? new WebAssembly.Module(kernelBytes(variant));
-    const instance = new WebAssembly.Instance(this.module, { env: { memory: this.memory, abort: abortKernel } });
+    const instance = new WebAssembly.Instance(this.module, { env: { memory: this.memory } });
     this.kernels = instance.exports as unknown as KernelExports;
+    this.heapBase = this.heapEnd = this.top = ((this.kernels.__heap_base.value as number) + 63) & ~63;
+    this.debug = variant === "debug";
     this.refresh();
   }
 
@@ -126,20 +143,59 @@ export class WasmRuntime {
     }
   }
 
-  /**
-   * Starts a kernel call: frees the arena, starts workers if more threads were asked for, and
-   * gives every thread scratch for products with inner size up to `maxK`.
-   */
-  begin(maxK: number): void {
-    this.top = this.heapEnd;
+  /** Starts a kernel call: frees the arena and starts worker threads if more were asked for. */
+  begin(): void {
     const threads = this.threads;
     if (threads - 1 > this.workers) {
-      startWorkers(this.module, this.memory, this.workers + 1, threads - 1 - this.workers, () => this.kernels.readyWorkers());
+      const count = threads - 1 - this.workers;
+      const stacks = Array.from({ length: count }, () => this.allocPersistent(WORKER_STACK) + WORKER_STACK);
+      startWorkers(this.module, this.memory, this.workers + 1, stacks, () => this.kernels.st_wasm_ready_workers());
       this.workers = threads - 1;
     }
-    const stride = this.kernels.threadScratchBytes(maxK);
-    const base = this.alloc(threads * stride);
-    this.kernels.configureThreads(threads, base, stride);
+    this.top = this.heapEnd;
+    this.arenaGuards = [];
+  }
+
+  /**
+   * Ends a kernel call. The debug variant checks every block's guard here: a kernel that wrote past
+   * the end of a block it was given is an error, not a silent corruption.
+   */
+  end(): void {
+    if (!this.debug) return;
+    for (const at of [...this.arenaGuards, ...this.persistentGuards.values()]) {
+      for (let i = at >> 2; i < (at + GUARD) >> 2; i++) {
+        if (this.i32[i] !== GUARD_WORD) throw new Error(`wasm backend (debug): a kernel wrote past the end of a block, at byte ${i * 4 - at} after it`);
+      }
+    }
+  }
+
+  /** Where a guard goes after a block of `bytes` at `ptr` (debug variant), filled with its pattern. */
+  private guard(ptr: number, bytes: number): number {
+    const at = (ptr + bytes + 3) & ~3;
+    this.i32.fill(GUARD_WORD, at >> 2, (at + GUARD) >> 2);
+    return at;
+  }
+
+  /**
+   * Gives the call's threads their scratch: one region of `floats` floats each (what the largest
+   * task of the call needs, from its layout), in the arena. Call it after the call's other blocks.
+   */
+  useThreads(floats: number): void {
+    const threads = this.threads;
+    const stride = (floats + 15) & ~15;
+    this.kernels.st_wasm_threads(threads, this.allocF32(threads * stride), stride);
+  }
+
+  /** Writes an argument block into the arena; returns its offset. */
+  putStruct(struct: StructName, values: Values): number {
+    const ptr = this.alloc(layoutOf(struct).bytes);
+    writeStruct(this.memory.buffer, ptr, struct, values);
+    return ptr;
+  }
+
+  /** Reads a block the kernels wrote (its u32 fields). */
+  readStruct(ptr: number, struct: StructName): Record<string, number> {
+    return readStruct(this.memory.buffer, ptr, struct);
   }
 
   /**
@@ -147,7 +203,16 @@ export class WasmRuntime {
    * during a call: the arena lives just above the heap.
    */
   allocPersistent(bytes: number): number {
-    const size = (bytes + 15) & ~15;
+    const ptr = this.reservePersistent(this.persistentSize(bytes));
+    if (this.debug) this.persistentGuards.set(ptr, this.guard(ptr, bytes));
+    return ptr;
+  }
+
+  private persistentSize(bytes: number): number {
+    return ((bytes + 15) & ~15) + (this.debug ? GUARD : 0);
+  }
+
+  private reservePersistent(size: number): number {
     for (let i = 0; i < this.freeBlocks.length; i++) {
       const b = this.freeBlocks[i]!;
       if (b.size < size) continue;
@@ -164,7 +229,8 @@ export class WasmRuntime {
 
   /** Returns a block from `allocPersistent`, merging it with free neighbours. */
   release(ptr: number, bytes: number): void {
-    const size = (bytes + 15) & ~15;
+    const size = this.persistentSize(bytes);
+    this.persistentGuards.delete(ptr);
     const blocks = this.freeBlocks;
     let i = blocks.findIndex((b) => b.ptr > ptr);
     if (i < 0) i = blocks.length;
@@ -187,7 +253,7 @@ export class WasmRuntime {
 
   /** Bytes held by live persistent blocks (for tests and diagnostics). */
   get persistentBytes(): number {
-    return this.heapEnd - ARENA_BASE - this.freeBlocks.reduce((a, b) => a + b.size, 0);
+    return this.heapEnd - this.heapBase - this.freeBlocks.reduce((a, b) => a + b.size, 0);
   }
 
   private ensure(end: number): void {
@@ -204,9 +270,10 @@ export class WasmRuntime {
   /** Reserves `bytes` (16-byte aligned) in the arena and returns the offset. */
   alloc(bytes: number): number {
     const ptr = (this.top + 15) & ~15;
-    const end = ptr + bytes;
+    const end = ptr + bytes + (this.debug ? GUARD + 4 : 0);
     this.ensure(end);
     this.top = end;
+    if (this.debug) this.arenaGuards.push(this.guard(ptr, bytes));
     return ptr;
   }
 
@@ -238,8 +305,4 @@ export class WasmRuntime {
     out.set(this.f32.subarray(ptr >> 2, (ptr >> 2) + n));
     return out;
   }
-}
-
-function abortKernel(): never {
-  throw new Error("wasm kernel aborted");
 }
