@@ -206,7 +206,11 @@ export function runBackward(root: Tensor, grad: Tensor, retainGraph = false): vo
   });
 }
 
+/** Adds into `.grad` in place, as PyTorch's AccumulateGrad does outside grad mode (a grad of another shape or dtype is replaced by the sum). */
 function accumulateLeaf(leaf: Tensor, dx: Tensor): void {
   if (!leaf.requiresGrad) return;
-  leaf.grad = leaf.grad ? leaf.grad.add(dx) : dx.contiguousCopy();
+  const g = leaf.grad;
+  if (!g) leaf.grad = dx.contiguousCopy();
+  else if (g.dtype === dx.dtype && !g.requiresGrad && g.shape.length === dx.shape.length && g.shape.every((n, i) => n === dx.shape[i])) g.add_(dx);
+  else leaf.grad = g.add(dx);
 }
