@@ -47,6 +47,12 @@ export interface RecurrentForwardArgs {
   save: boolean;
   /** rnn-relu and rnn-leaky: the slope for negative inputs (0: ReLU; otherwise leaky ReLU). */
   slope?: number;
+  /**
+   * One step of a cell (T = 1, no lengths, the op records its inputs and outputs as saved): only hN
+   * and cN are read, so y may share hN's storage, and what backward reads may be the inputs' and
+   * outputs' own storage rather than copies.
+   */
+  cell?: boolean;
 }
 
 /** What the forward kernel keeps for backward through time. Opaque to ops. */

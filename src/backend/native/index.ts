@@ -75,13 +75,32 @@ interface NativeSaved extends RecurrentSaved {
 
 const f32 = (b: FloatBuf | null | undefined): b is Float32Array => b instanceof Float32Array;
 
+/** The dims block the addon reads (one array, refilled per call: the addon reads it before returning). */
+const dimsBlock = new Int32Array(8);
 function dims(a: RecurrentForwardArgs, save: boolean): Int32Array {
-  return Int32Array.from([CELLS[a.kind].kernel, a.T, a.N, a.I, a.H, a.P, a.reverse ? 1 : 0, save ? 1 : 0]);
+  dimsBlock.set([CELLS[a.kind].kernel, a.T, a.N, a.I, a.H, a.P, a.reverse ? 1 : 0, save ? 1 : 0]);
+  return dimsBlock;
 }
 
 function forwardBuffers(a: RecurrentForwardArgs, out: Record<string, Float32Array | null>): (Float32Array | null)[] {
   const all = { ...a, ...out } as unknown as Record<string, Float32Array | null | undefined>;
   return RECURRENT_BUFFERS.forward.map((name) => all[name] ?? null);
+}
+
+/**
+ * For a cell's step (one step, no lengths), what backward reads that is already elsewhere: the
+ * states entering the step are the inputs, and the LSTM cell after it is the output cN. The kernel
+ * still writes its copies, into `sink`, which nothing reads.
+ */
+function cellAliases(a: RecurrentForwardArgs, cN: Float32Array | null): Partial<Record<SavedName, Float32Array>> | null {
+  if (!a.cell || a.T !== 1 || a.lengths || !f32(a.h0)) return null;
+  if (a.kind === "lstm") return f32(a.c0) && cN ? { hPrev: a.h0, cPrev: a.c0, c: cN } : null;
+  return { hPrev: a.h0 };
+}
+let sink = new Float32Array(0);
+function sinkOf(size: number): Float32Array {
+  if (sink.length < size) sink = new Float32Array(size);
+  return sink.subarray(0, size);
 }
 
 /** The fused recurrent kernels in C for float32; float64 (gradient checks) runs the reference's. */
@@ -93,13 +112,22 @@ function nativeRecurrent(native: NativeAddon, budget: () => void): NonNullable<B
       if (!inputs.every((b) => b === null || f32(b))) return ref.forward(a);
       const Hr = a.P > 0 ? a.P : a.H;
       const lstm = a.kind === "lstm";
-      const y = new Float32Array(a.T * a.N * Hr);
       const hN = new Float32Array(a.N * Hr);
       const cN = lstm ? new Float32Array(a.N * a.H) : null;
+      const aliases = a.save ? cellAliases(a, cN) : null;
+      // A cell's step reads hN only, so y (the same values) may be hN itself.
+      const y = aliases ? hN : new Float32Array(a.T * a.N * Hr);
       const saved: Partial<Record<SavedName, Float32Array>> = {};
-      if (a.save) for (const b of savedBuffers(a.kind, { I: a.I, H: a.H, P: a.P })) saved[b.name] = new Float32Array(a.T * a.N * b.size);
+      const written: Partial<Record<SavedName, Float32Array>> = {};
+      if (a.save) {
+        for (const b of savedBuffers(a.kind, { I: a.I, H: a.H, P: a.P })) {
+          const alias = aliases?.[b.name];
+          written[b.name] = alias ? sinkOf(a.T * a.N * b.size) : (saved[b.name] = new Float32Array(a.T * a.N * b.size));
+          if (alias) saved[b.name] = alias;
+        }
+      }
       budget();
-      native.recurrentForward(dims(a, a.save), a.slope ?? 0, a.lengths, forwardBuffers(a, { y, hN, cN, ...saved }));
+      native.recurrentForward(dims(a, a.save), a.slope ?? 0, a.lengths, forwardBuffers(a, { y, hN, cN, ...written }));
       const kept: NativeSaved | null = a.save ? { kind: a.kind, native: saved } : null;
       return { y, hN, cN, saved: kept };
     },
