@@ -176,7 +176,8 @@ function copyAxis(src: Buf, srcSize: number, srcStart: number, dst: Buf, dstSize
     const d = (o * dstSize + dstStart) * inner;
     if (accumulate) {
       for (let i = 0; i < block; i++) dst[d + i] += src[s + i]!;
-    } else if (src.constructor === dst.constructor) {
+    } else if (block >= 64 && src.constructor === dst.constructor) {
+      // A view per row pays off only for long rows (it is an object to create and collect).
       (dst as Float32Array).set((src as Float32Array).subarray(s, s + block), d);
     } else {
       for (let i = 0; i < block; i++) dst[d + i] = src[s + i]!;
