@@ -2,16 +2,17 @@
  * `seqtorch/native`: the native kernels for Node (Node only). The addon is built from
  * `src/backend/c` at `npm install` (`tools/build-native.mjs`); where it could not be built or
  * loaded, `nativeUnavailableReason()` says why and nothing is registered. The native backend runs
- * matrix products, the fused recurrent layers and Adam's update in C (vectorised for the CPU's
- * widest instruction set, threaded by `setNumThreads`); elementwise ops, reductions and copies run
- * the reference backend's loops.
+ * matrix products, the fused recurrent layers, Adam's update and large float32 add, sub, mul and div
+ * (same shape or one value broadcast) in C (vectorised for the CPU's widest instruction set,
+ * threaded by `setNumThreads`); other elementwise ops, reductions and copies run the reference
+ * backend's loops.
  */
 import { existsSync, readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { CELLS, gateCount, savedBuffers } from "../../cells/spec.js";
-import type { Backend, FloatBuf, RecurrentBackwardArgs, RecurrentBackwardResult, RecurrentForwardArgs, RecurrentForwardResult, RecurrentSaved } from "../backend.js";
+import type { Backend, BinaryOp, Buf, FloatBuf, RecurrentBackwardArgs, RecurrentBackwardResult, RecurrentForwardArgs, RecurrentForwardResult, RecurrentSaved } from "../backend.js";
 import { availableParallelism } from "node:os";
 import { cpuBackend, listBackends, registerBackend, setBackend, threadsFor } from "../index.js";
 
@@ -28,6 +29,8 @@ export interface NativeAddon {
   bufferNames(): { forward: string[]; backward: string[] };
   /** One Adam/AdamW step in place; hyper = [lr, beta1, beta2, eps, weightDecay, stepSize, bc2Sqrt, decoupled, maximize]. */
   adam(x: Float32Array, g: Float32Array, m: Float32Array, v: Float32Array, vMax: Float32Array | null, hyper: Float64Array): void;
+  /** `out = a op b` (op: 0 add, 1 sub, 2 mul, 3 div) over Float32Arrays; a and b hold out's length or one value; out may be a or b. */
+  binary(op: number, a: Float32Array, b: Float32Array, out: Float32Array): void;
   /** The thread budget of the kernels that follow (a pool inside the addon; the caller works too). */
   setThreads(n: number): void;
   /** Pool threads started and the tasks they have run, to see that threads ran. */
@@ -73,7 +76,7 @@ interface NativeSaved extends RecurrentSaved {
   native: Partial<Record<SavedName, Float32Array>>;
 }
 
-const f32 = (b: FloatBuf | null | undefined): b is Float32Array => b instanceof Float32Array;
+const f32 = (b: Buf | null | undefined): b is Float32Array => b instanceof Float32Array;
 
 /** The dims block the addon reads (one array, refilled per call: the addon reads it before returning). */
 const dimsBlock = new Int32Array(8);
@@ -156,7 +159,12 @@ function nativeRecurrent(native: NativeAddon, budget: () => void): NonNullable<B
   };
 }
 
-/** The native backend over a loaded addon: the reference backend with C matrix products and fused recurrent layers (float32). */
+/** The binary ops the addon runs (its ST_BIN_* codes): the ones whose float32 results it gives bit for bit. */
+const BINARY_CODES: Partial<Record<BinaryOp, number>> = { add: 0, sub: 1, mul: 2, div: 3 };
+/** Below this many elements a JavaScript loop beats the call into the addon (about half a microsecond). */
+export const NATIVE_BINARY_MIN = 512;
+
+/** The native backend over a loaded addon: the reference backend with C matrix products, fused recurrent layers and large binary ops (float32). */
 export function createNativeBackend(native: NativeAddon): Backend {
   /** Hands the addon this backend's share of the thread budget (`setNumThreads`); the addon's setting is global. */
   const budget = (): void => native.setThreads(threadsFor(backend));
@@ -170,6 +178,16 @@ export function createNativeBackend(native: NativeAddon): Backend {
       const hyper = Float64Array.of(s.lr, s.beta1, s.beta2, s.eps, s.weightDecay, s.stepSize, s.bc2Sqrt, s.decoupled ? 1 : 0, s.maximize ? 1 : 0);
       native.adam(x, g, m, v, vMax, hyper);
       return true;
+    },
+    binary(op, a, aShape, b, bShape, out, outShape) {
+      const code = BINARY_CODES[op];
+      const n = out.length;
+      // An operand of out's length has out's layout (broadcasting only adds elements).
+      if (code !== undefined && n >= NATIVE_BINARY_MIN && f32(a) && f32(b) && f32(out) && (a.length === n || a.length === 1) && (b.length === n || b.length === 1)) {
+        native.binary(code, a, b, out);
+      } else {
+        cpuBackend.binary(op, a, aShape, b, bShape, out, outShape);
+      }
     },
     matmul(a, b, out, m, k, n, transA, transB, batch, aStride, bStride) {
       if (!(a instanceof Float32Array && b instanceof Float32Array && out instanceof Float32Array)) {
