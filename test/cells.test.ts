@@ -169,6 +169,20 @@ describe.each(goldenBackends().filter((b) => setBackend(b).recurrent))("cells st
     }
   }
 
+  test("weight gradients are added into the existing .grad in place (its identity kept, its version bumped)", () => {
+    setBackend(backend);
+    manualSeed(12);
+    const cell = new nn.LSTMCell(3, 4);
+    const x = randn([2, 3]);
+    cell.forward(x)[0].sum().backward();
+    const g = cell.weightHh.grad!;
+    const first = Array.from(g.data), version = g._version.value;
+    cell.forward(x)[0].sum().backward();
+    expect(cell.weightHh.grad).toBe(g);
+    expect(g._version.value).toBeGreaterThan(version);
+    expectAllClose(g, first.map((v) => 2 * v), "twice the gradient", relTol(1e-6));
+  });
+
   test("float64 cells keep the composed step", () => {
     setBackend(backend);
     const cell = new nn.LSTMCell(3, 4).double();

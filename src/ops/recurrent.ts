@@ -4,7 +4,7 @@
  * from primitive ops; tests assert the two agree.
  */
 import { isGradEnabled, record } from "../autograd.js";
-import { getBackend, type RecurrentBackwardResult, type RecurrentForwardArgs, type RecurrentKernels } from "../backend/index.js";
+import { getBackend, type RecurrentBackwardArgs, type RecurrentBackwardResult, type RecurrentForwardArgs, type RecurrentKernels } from "../backend/index.js";
 import { carriesCell, gateCount, type FusedCellKind } from "../cells/spec.js";
 import type { FloatBuf } from "../dtype.js";
 import { fmtShape, ShapeError, shapesEqual } from "../shape.js";
@@ -67,10 +67,39 @@ function forwardArgs(kind: FusedCellKind, dims: { T: number; N: number; I: numbe
   };
 }
 
-/** The backward kernel's gradients as tensors, one per input present (in the kernels' input order). */
-function gradTensors(g: RecurrentBackwardResult, inputs: readonly (Tensor | null)[]): Tensor[] {
+const WEIGHT_GRADS = ["dwIh", "dwHh", "dbIh", "dbHh", "dwHr"] as const;
+
+/**
+ * The `.grad` buffers the backward kernel may add the weight gradients into (autograd's `into`,
+ * which counts only the inputs present).
+ */
+function gradTargets(inputs: readonly (Tensor | null)[], into: (i: number) => Tensor | null): RecurrentBackwardArgs["into"] {
+  const out: NonNullable<RecurrentBackwardArgs["into"]> = {};
+  let present = 0;
+  inputs.forEach((t, i) => {
+    if (!t) return;
+    const g = i >= 3 ? into(present) : null;
+    if (g) out[WEIGHT_GRADS[i - 3]!] = g.data as FloatBuf;
+    present++;
+  });
+  return out;
+}
+
+/**
+ * The backward kernel's gradients as tensors, one per input present (in the kernels' input order):
+ * null for a weight gradient the kernel added into its `.grad` (whose version that bumps).
+ */
+function gradTensors(g: RecurrentBackwardResult, inputs: readonly (Tensor | null)[], into: (i: number) => Tensor | null): (Tensor | null)[] {
   const bufs = [g.dx, g.dh0, g.dc0, g.dwIh, g.dwHh, g.dbIh, g.dbHh, g.dwHr];
-  return inputs.flatMap((t, i) => (t ? [new Tensor(bufs[i]!, t.shape)] : []));
+  let present = 0;
+  return inputs.flatMap((t, i) => {
+    if (!t) return [];
+    const index = present++;
+    if (bufs[i]) return [new Tensor(bufs[i], t.shape)];
+    const grad = into(index);
+    if (grad) grad._version.value++;
+    return [null];
+  });
 }
 
 /**
@@ -94,7 +123,7 @@ export function recurrentLayer(kind: FusedCellKind, x: Tensor, h0: Tensor, c0: T
   const cN = res.cN ? new Tensor(res.cN, [N, H]) : null;
   const present = inputs.filter((t): t is Tensor => t !== null);
   const outputs = cN ? [y, hN, cN] : [y, hN];
-  record(`${kind}Layer`, present, outputs, ([dy, dhN, dcN], retainGraph) => {
+  record(`${kind}Layer`, present, outputs, ([dy, dhN, dcN], retainGraph, into) => {
     const g = kernels.backward({
       forward: args,
       saved: res.saved!,
@@ -102,8 +131,9 @@ export function recurrentLayer(kind: FusedCellKind, x: Tensor, h0: Tensor, c0: T
       dy: dy ? (dy.data as FloatBuf) : null,
       dhN: dhN ? (dhN.data as FloatBuf) : null,
       dcN: dcN ? (dcN.data as FloatBuf) : null,
+      into: gradTargets(inputs, into),
     });
-    return gradTensors(g, inputs);
+    return gradTensors(g, inputs, into);
   }, present);
   return [y, hN, cN];
 }
@@ -126,13 +156,14 @@ export function recurrentCell(kind: FusedCellKind, x: Tensor, h: Tensor, c: Tens
   const c1 = res.cN ? new Tensor(res.cN, [N, H]) : null;
   const present = inputs.filter((t): t is Tensor => t !== null);
   // Saved: the inputs and outputs, whose storage the backend may keep for backward.
-  record(`${kind}Cell`, present, c1 ? [h1, c1] : [h1], ([dh, dc], retainGraph) => {
+  record(`${kind}Cell`, present, c1 ? [h1, c1] : [h1], ([dh, dc], retainGraph, into) => {
     const g = kernels.backward({
       forward: args, saved: res.saved!, retain: retainGraph, dy: null,
       dhN: dh ? (dh.data as FloatBuf) : null,
       dcN: dc ? (dc.data as FloatBuf) : null,
+      into: gradTargets(inputs, into),
     });
-    return gradTensors(g, inputs);
+    return gradTensors(g, inputs, into);
   });
   return [h1, c1];
 }

@@ -101,13 +101,19 @@ function cellAliases(a: RecurrentForwardArgs, cN: Float32Array | null): Partial<
   return { hPrev: a.h0 };
 }
 let sink = new Float32Array(0);
+let scratch = new Float32Array(0);
+/** Reused for weight gradients that are added into a `.grad` right after the kernel writes them. */
+function scratchOf(size: number): Float32Array {
+  if (scratch.length < size) scratch = new Float32Array(size);
+  return scratch;
+}
 function sinkOf(size: number): Float32Array {
   if (sink.length < size) sink = new Float32Array(size);
   return sink.subarray(0, size);
 }
 
 /** The fused recurrent kernels in C for float32; float64 (gradient checks) runs the reference's. */
-function nativeRecurrent(native: NativeAddon, budget: () => void): NonNullable<Backend["recurrent"]> {
+function nativeRecurrent(native: NativeAddon, budget: () => void, backend: Pick<Backend, "binary">): NonNullable<Backend["recurrent"]> {
   const ref = cpuBackend.recurrent!;
   return {
     forward(a: RecurrentForwardArgs): RecurrentForwardResult {
@@ -141,11 +147,18 @@ function nativeRecurrent(native: NativeAddon, budget: () => void): NonNullable<B
       const G = gateCount(a.kind);
       const Hr = a.P > 0 ? a.P : a.H;
       const bias = a.bIh !== null || a.bHh !== null;
+      const GH = G * a.H;
+      // Weight gradients with a float32 `.grad` to add into are written to scratch, then added there.
+      const into = args.into ?? {};
+      const sizes = { dwIh: GH * a.I, dwHh: GH * Hr, dbIh: bias ? GH : 0, dbHh: bias ? GH : 0, dwHr: a.P * a.H };
+      const added = (Object.keys(sizes) as (keyof typeof sizes)[]).filter((k) => sizes[k] > 0 && f32(into[k]));
+      const scratch = scratchOf(added.reduce((sum, k) => sum + sizes[k], 0));
+      let at = 0;
+      const weight = (k: keyof typeof sizes): Float32Array | null =>
+        sizes[k] === 0 ? null : added.includes(k) ? scratch.subarray(at, (at += sizes[k])) : new Float32Array(sizes[k]);
       const out = {
         dx: new Float32Array(a.T * a.N * a.I), dh0: new Float32Array(a.N * Hr), dc0: a.kind === "lstm" ? new Float32Array(a.N * a.H) : null,
-        dwIh: new Float32Array(G * a.H * a.I), dwHh: new Float32Array(G * a.H * Hr),
-        dbIh: bias ? new Float32Array(G * a.H) : null, dbHh: bias ? new Float32Array(G * a.H) : null,
-        dwHr: a.P > 0 ? new Float32Array(a.P * a.H) : null,
+        dwIh: weight("dwIh")!, dwHh: weight("dwHh")!, dbIh: weight("dbIh"), dbHh: weight("dbHh"), dwHr: weight("dwHr"),
       };
       const grads = { dy: args.dy, dhN: args.dhN, dcN: args.dcN, ...out } as Record<string, FloatBuf | null>;
       budget();
@@ -154,7 +167,12 @@ function nativeRecurrent(native: NativeAddon, budget: () => void): NonNullable<B
         forwardBuffers(a, { y: null, hN: null, cN: null, ...sv.native }),
         RECURRENT_BUFFERS.backward.map((name) => grads[name] as Float32Array | null),
       );
-      return { ...out, dbIh: a.bIh ? out.dbIh : null, dbHh: a.bHh ? out.dbHh : null };
+      for (const k of added) {
+        const g = into[k] as Float32Array;
+        backend.binary("add", g, [g.length], out[k]!, [g.length], g, [g.length]);
+      }
+      const given = (k: keyof typeof sizes, present: boolean): FloatBuf | null => (present && !added.includes(k) ? out[k] : null);
+      return { ...out, dwIh: given("dwIh", true), dwHh: given("dwHh", true), dbIh: given("dbIh", a.bIh !== null), dbHh: given("dbHh", a.bHh !== null), dwHr: given("dwHr", true) };
     },
   };
 }
@@ -172,7 +190,7 @@ export function createNativeBackend(native: NativeAddon): Backend {
     ...cpuBackend,
     name: "native",
     maxThreads: availableParallelism(),
-    recurrent: nativeRecurrent(native, budget),
+    recurrent: nativeRecurrent(native, budget, { binary: (...args) => backend.binary(...args) }),
     adam(x, g, m, v, vMax, s) {
       if (!(f32(x) && f32(g) && f32(m) && f32(v) && (vMax === null || f32(vMax)))) return false;
       const hyper = Float64Array.of(s.lr, s.beta1, s.beta2, s.eps, s.weightDecay, s.stepSize, s.bc2Sqrt, s.decoupled ? 1 : 0, s.maximize ? 1 : 0);
