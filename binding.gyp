@@ -9,20 +9,20 @@
     {
       "target_name": "kernels_generic",
       "type": "static_library",
-      "sources": ["src/backend/c/gemm.c", "src/backend/c/recurrent.c", "src/backend/c/optim.c"],
+      "sources": ["src/backend/c/gemm.c", "src/backend/c/recurrent.c", "src/backend/c/optim.c", "src/backend/c/elementwise.c"],
       "defines": ["VW=4", "ST_SUFFIX=_generic"],
     },
     {
       "target_name": "kernels_avx2",
       "type": "static_library",
-      "sources": ["src/backend/c/gemm.c", "src/backend/c/recurrent.c", "src/backend/c/optim.c"],
+      "sources": ["src/backend/c/gemm.c", "src/backend/c/recurrent.c", "src/backend/c/optim.c", "src/backend/c/elementwise.c"],
       "defines": ["VW=8", "ST_SUFFIX=_avx2"],
       "cflags_c": ["-mavx2", "-mfma"],
     },
     {
       "target_name": "kernels_avx512",
       "type": "static_library",
-      "sources": ["src/backend/c/gemm.c", "src/backend/c/recurrent.c", "src/backend/c/optim.c"],
+      "sources": ["src/backend/c/gemm.c", "src/backend/c/recurrent.c", "src/backend/c/optim.c", "src/backend/c/elementwise.c"],
       "defines": ["VW=16", "ST_SUFFIX=_avx512"],
       "cflags_c": ["-mavx512f", "-mavx512vl", "-mavx512bw", "-mavx512dq", "-mfma"],
     },

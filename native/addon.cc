@@ -14,6 +14,7 @@
 extern "C" {
 #include "../src/backend/c/cells.h"
 #include "../src/backend/c/kernels.h"
+#include "../src/backend/c/elementwise.h"
 void st_set_threads(int n);
 void st_pool_stats(int *threads, long *tasks);
 }
@@ -26,7 +27,8 @@ void st_pool_stats(int *threads, long *tasks);
   extern "C" void st_rec_backward_layout_##sfx(const st_rec_backward_args *a, st_rec_layout *out);         \
   extern "C" void st_rec_forward_##sfx(const st_rec_forward_args *a, float *scratch);                      \
   extern "C" void st_rec_backward_##sfx(const st_rec_backward_args *a, float *scratch);                     \
-  extern "C" void st_adam_##sfx(const st_adam_args *a);
+  extern "C" void st_adam_##sfx(const st_adam_args *a);                                                     \
+  extern "C" void st_binary_##sfx(int op, const float *a, int strideA, const float *b, int strideB, float *out, size_t n);
 
 ST_DECLARE(generic)
 #if defined(ST_X86)
@@ -46,11 +48,12 @@ struct Kernels {
   void (*recForward)(const st_rec_forward_args *, float *);
   void (*recBackward)(const st_rec_backward_args *, float *);
   void (*adam)(const st_adam_args *);
+  void (*binary)(int, const float *, int, const float *, int, float *, size_t);
 };
 
 #define ST_TABLE(sfx, w)                                                                                        \
   Kernels{#sfx, w, st_gemm_scratch_floats_##sfx, st_gemm_##sfx, st_rec_forward_layout_##sfx, st_rec_backward_layout_##sfx, \
-          st_rec_forward_##sfx, st_rec_backward_##sfx, st_adam_##sfx}
+          st_rec_forward_##sfx, st_rec_backward_##sfx, st_adam_##sfx, st_binary_##sfx}
 
 std::vector<Kernels> available() {
   std::vector<Kernels> out{ST_TABLE(generic, 4)};
@@ -257,6 +260,31 @@ Napi::Value Adam(const Napi::CallbackInfo &info) {
   return info.Env().Undefined();
 }
 
+// binary(op, a, b, out): out = a op b over Float32Arrays, op an ST_BIN_* code; a and b hold out's
+// length or one value (broadcast), and out may be a or b.
+Napi::Value Binary(const Napi::CallbackInfo &info) {
+  Napi::Env env = info.Env();
+  if (info.Length() != 4 || !info[0].IsNumber()) throw Napi::TypeError::New(env, "binary: 4 arguments expected");
+  int op = info[0].As<Napi::Number>().Int32Value();
+  if (op < ST_BIN_ADD || op > ST_BIN_DIV) throw Napi::RangeError::New(env, "binary: unknown op");
+  float *p[3];
+  size_t len[3];
+  for (int i = 0; i < 3; i++) {
+    const Napi::Value v = info[i + 1];
+    if (!v.IsTypedArray() || v.As<Napi::TypedArray>().TypedArrayType() != napi_float32_array) {
+      throw Napi::TypeError::New(env, "binary: operands must be Float32Arrays");
+    }
+    p[i] = v.As<Napi::Float32Array>().Data();
+    len[i] = v.As<Napi::Float32Array>().ElementLength();
+  }
+  size_t n = len[2];
+  for (int i = 0; i < 2; i++) {
+    if (len[i] != n && len[i] != 1) throw Napi::RangeError::New(env, "binary: an operand holds neither the output's length nor one value");
+  }
+  if (n > 0) active->binary(op, p[0], len[0] == n ? 1 : 0, p[1], len[1] == n ? 1 : 0, p[2], n);
+  return env.Undefined();
+}
+
 Napi::Value Isas(const Napi::CallbackInfo &info) {
   auto out = Napi::Array::New(info.Env(), kAvailable.size());
   for (size_t i = 0; i < kAvailable.size(); i++) out.Set(i, kAvailable[i].isa);
@@ -318,6 +346,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("recurrentBackward", Napi::Function::New(env, RecurrentBackward));
   exports.Set("bufferNames", Napi::Function::New(env, BufferNames));
   exports.Set("adam", Napi::Function::New(env, Adam));
+  exports.Set("binary", Napi::Function::New(env, Binary));
   exports.Set("isas", Napi::Function::New(env, Isas));
   exports.Set("isa", Napi::Function::New(env, Isa));
   exports.Set("setThreads", Napi::Function::New(env, SetThreads));

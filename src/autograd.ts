@@ -7,8 +7,13 @@
  */
 import type { Tensor } from "./tensor.js";
 
-/** Maps output gradients to input gradients; `retainGraph` is true when the graph will be walked again. */
-export type BackwardFn = (dys: (Tensor | null)[], retainGraph: boolean) => (Tensor | null)[];
+/**
+ * Maps output gradients to input gradients; `retainGraph` is true when the graph will be walked
+ * again. `into(i)` is the `.grad` of input i where that input is a leaf that already has one: a
+ * backward may add input i's gradient into it in place itself (bumping its version) and return null
+ * for that input, sparing a buffer per call (ops run once per step of a loop use it for weights).
+ */
+export type BackwardFn = (dys: (Tensor | null)[], retainGraph: boolean, into: (i: number) => Tensor | null) => (Tensor | null)[];
 
 const TORCH_TYPE = { float32: "FloatTensor", float64: "DoubleTensor", int32: "IntTensor" } as const;
 
@@ -181,7 +186,10 @@ export function runBackward(root: Tensor, grad: Tensor, retainGraph = false): vo
       if (!dys) continue;
       pending.delete(node);
       const backward = checkNode(node);
-      const dxs = backward(dys, retainGraph);
+      const dxs = backward(dys, retainGraph, (i) => {
+        const edge = node.edges[i];
+        return edge && !edge.node ? ownGrad(edge.leaf) : null;
+      });
       if (!retainGraph && node.saved.length > 0) {
         // Free the closure and what it saved, as PyTorch frees saved tensors.
         node.backward = null;
@@ -206,7 +214,18 @@ export function runBackward(root: Tensor, grad: Tensor, retainGraph = false): vo
   });
 }
 
+/** A leaf's `.grad` where a gradient of the leaf's shape and dtype may be added to it in place. */
+function ownGrad(leaf: Tensor): Tensor | null {
+  const g = leaf.grad;
+  if (!leaf.requiresGrad || !g || g.requiresGrad || g.dtype !== leaf.dtype || g.shape.length !== leaf.shape.length) return null;
+  return g.shape.every((n, i) => n === leaf.shape[i]) ? g : null;
+}
+
+/** Adds into `.grad` in place, as PyTorch's AccumulateGrad does outside grad mode (a grad of another shape or dtype is replaced by the sum). */
 function accumulateLeaf(leaf: Tensor, dx: Tensor): void {
   if (!leaf.requiresGrad) return;
-  leaf.grad = leaf.grad ? leaf.grad.add(dx) : dx.contiguousCopy();
+  const g = leaf.grad;
+  if (!g) leaf.grad = dx.contiguousCopy();
+  else if (ownGrad(leaf) && g.dtype === dx.dtype) g.add_(dx);
+  else leaf.grad = g.add(dx);
 }

@@ -9,6 +9,7 @@ import { afterEach, describe, expect, test } from "vitest";
 import { cells, getBackend, manualSeed, nn, randn, setBackend, Tensor, zeros } from "../src/index.js";
 import { FUSED_KINDS } from "../src/cells/spec.js";
 import { expectAllClose, relTol } from "./helpers.js";
+import { goldenBackends } from "./backends.js";
 
 const { CELLS, CELL_KINDS, cellParameters, gateCount, stateSizes } = cells;
 
@@ -111,6 +112,85 @@ describe("fused kernels equal the composed cells", () => {
       expectSame(fused, composed, 2e-5);
     });
   }
+});
+
+/** A cell module of each fused kind (RNNCell's three activations, LSTMCell, GRUCell). */
+function makeCell(kind: (typeof FUSED_KINDS)[number], I: number, H: number, bias: boolean): nn.RNNCell | nn.LSTMCell | nn.GRUCell {
+  switch (kind) {
+    case "lstm": return new nn.LSTMCell(I, H, { bias });
+    case "gru": return new nn.GRUCell(I, H, { bias });
+    case "rnn": return new nn.RNNCell(I, H, { bias });
+    case "rnn-relu": return new nn.RNNCell(I, H, { bias, nonlinearity: "relu" });
+    case "rnn-leaky": return new nn.RNNCell(I, H, { bias, nonlinearity: "leakyRelu", negativeSlope: 0.05 });
+  }
+}
+
+describe.each(goldenBackends().filter((b) => setBackend(b).recurrent))("cells step as one fused op on %s, equal to their composed step", (backend) => {
+  const previous = getBackend().name;
+  afterEach(() => void setBackend(previous));
+  const variants = [
+    { name: "batch 3, odd sizes", N: 3, bias: true, states: true },
+    { name: "no bias", N: 2, bias: false, states: true },
+    { name: "missing states", N: 4, bias: true, states: false },
+    { name: "unbatched", N: 0, bias: true, states: true },
+  ];
+  for (const kind of FUSED_KINDS) {
+    for (const v of variants) {
+      test(`${kind}, ${v.name}`, () => {
+        manualSeed(11);
+        const I = 5, H = 7;
+        const cell = makeCell(kind, I, H, v.bias);
+        const batch = v.N ? [v.N] : [];
+        const x = randn([...batch, I]).requiresGrad_();
+        const states = CELLS[kind].states.map(() => (v.states ? randn([...batch, H]).requiresGrad_() : null));
+        const leaves = [x, ...states.filter((s): s is Tensor => s !== null), ...cell.parameters()];
+        /** Two steps (the second from the first's state), a loss on every state, and the gradients of every leaf. */
+        const run = (on: string): { gradFn: string | null; values: number[][] } => {
+          setBackend(on);
+          for (const t of leaves) t.grad = null;
+          const step = (s: (Tensor | null)[]): Tensor[] => {
+            const out = cell instanceof nn.LSTMCell ? cell.forward(x, s[0] && s[1] ? [s[0], s[1]] : null) : [cell.forward(x, s[0])];
+            return out;
+          };
+          const first = step(states);
+          const second = step(first);
+          let loss = zeros([]);
+          [...first, ...second].forEach((t, i) => (loss = loss.add(t.mul(t.mul(0.3 + i).sin()).sum())));
+          loss.backward();
+          // Unbatched, the step's output is squeezed: its op is the one before the reshape.
+          const op = v.N ? second[0]!.gradFn : second[0]!._node!.inputs[0]!.gradFn;
+          return { gradFn: op, values: [...first, ...second, ...leaves.map((t) => t.grad!)].map((t) => Array.from(t.data)) };
+        };
+        const fused = run(backend);
+        const composed = run("primitives");
+        expect(fused.gradFn).toBe(`${kind}Cell`);
+        expect(composed.gradFn).not.toBe(`${kind}Cell`);
+        expectSame(fused.values, composed.values, 2e-5);
+      });
+    }
+  }
+
+  test("weight gradients are added into the existing .grad in place (its identity kept, its version bumped)", () => {
+    setBackend(backend);
+    manualSeed(12);
+    const cell = new nn.LSTMCell(3, 4);
+    const x = randn([2, 3]);
+    cell.forward(x)[0].sum().backward();
+    const g = cell.weightHh.grad!;
+    const first = Array.from(g.data), version = g._version.value;
+    cell.forward(x)[0].sum().backward();
+    expect(cell.weightHh.grad).toBe(g);
+    expect(g._version.value).toBeGreaterThan(version);
+    expectAllClose(g, first.map((v) => 2 * v), "twice the gradient", relTol(1e-6));
+  });
+
+  test("float64 cells keep the composed step", () => {
+    setBackend(backend);
+    const cell = new nn.LSTMCell(3, 4).double();
+    const [h] = cell.forward(randn([2, 3], { dtype: "float64" }).requiresGrad_());
+    expect(h.gradFn).not.toBe("lstmCell");
+    expect(h.dtype).toBe("float64");
+  });
 });
 
 describe("one driver for every kind", () => {

@@ -47,6 +47,12 @@ export interface RecurrentForwardArgs {
   save: boolean;
   /** rnn-relu and rnn-leaky: the slope for negative inputs (0: ReLU; otherwise leaky ReLU). */
   slope?: number;
+  /**
+   * One step of a cell (T = 1, no lengths, the op records its inputs and outputs as saved): only hN
+   * and cN are read, so y may share hN's storage, and what backward reads may be the inputs' and
+   * outputs' own storage rather than copies.
+   */
+  cell?: boolean;
 }
 
 /** What the forward kernel keeps for backward through time. Opaque to ops. */
@@ -70,14 +76,21 @@ export interface RecurrentBackwardArgs {
   dcN: FloatBuf | null; // [N, H]
   /** Keep `saved` usable for another backward (autograd's `retainGraph`); otherwise it may be freed. */
   retain?: boolean;
+  /**
+   * Weight gradients to add into these buffers in place rather than return (autograd's `into`: the
+   * weights' `.grad`). A backend that does returns null for each one added; one that ignores this
+   * returns them all.
+   */
+  into?: Partial<Record<"dwIh" | "dwHh" | "dbIh" | "dbHh" | "dwHr", FloatBuf>>;
 }
 
+/** The gradients; a weight's is null where the backend added it into `into` instead. */
 export interface RecurrentBackwardResult {
   dx: FloatBuf;
   dh0: FloatBuf;
   dc0: FloatBuf | null;
-  dwIh: FloatBuf;
-  dwHh: FloatBuf;
+  dwIh: FloatBuf | null;
+  dwHh: FloatBuf | null;
   dbIh: FloatBuf | null;
   dbHh: FloatBuf | null;
   dwHr: FloatBuf | null;

@@ -5,7 +5,9 @@
  * (`cells/spec.ts`), run by one stacked-layer driver; every cell is `RNNCellBase` over the same table
  * and runs the kind's composed step.
  */
-import { CELLS, cellParameters, stateSizes, type CellKind, type StateSpec } from "../cells/spec.js";
+import { CELLS, cellParameters, isFused, kernelSlope, stateSizes, type CellKind, type StateSpec } from "../cells/spec.js";
+import { getBackend } from "../backend/index.js";
+import { recurrentCell } from "../ops/recurrent.js";
 import { cellLayer } from "../cells/layer.js";
 import { cellStep, inputProjection, type CellOptions, type CellWeights } from "../cells/steps.js";
 import { dropout } from "../ops/composite.js";
@@ -495,11 +497,22 @@ export abstract class RNNCellBase extends Module {
     return [x, states, batched];
   }
 
-  /** One step of the kind's composed cell: the new states, batched like the input. */
+  /**
+   * One step: the new states, batched like the input. In float32 on a backend with fused kernels
+   * for the kind, one fused op (`recurrentCell`); otherwise the kind's composed step.
+   */
   protected step(input: Tensor, given: readonly (Tensor | null | undefined)[]): Tensor[] {
     const [x, states, batched] = this.prepare(input, given);
     const w = this.weights;
-    const next = cellStep(this.cell)(inputProjection(x, w), states, w, this.cellOptions);
+    const kind = this.cell;
+    let next: Tensor[];
+    if (isFused(kind) && getBackend().recurrent && x.dtype === "float32") {
+      const wts = { wIh: w.weight_ih!, wHh: w.weight_hh!, bIh: w.bias_ih ?? null, bHh: w.bias_hh ?? null };
+      const [h, c] = recurrentCell(kind, x, states[0]!, states[1] ?? null, wts, kernelSlope(kind, this.cellOptions.negativeSlope));
+      next = c ? [h, c] : [h];
+    } else {
+      next = cellStep(kind)(inputProjection(x, w), states, w, this.cellOptions);
+    }
     return batched ? next : next.map((s) => s.squeeze(0));
   }
 

@@ -227,6 +227,23 @@ describe("autograd", () => {
     expect(x.grad!.tolist()).toEqual([2, 4]);
   });
 
+  test(".grad accumulates in place, as PyTorch's AccumulateGrad does: a reference to it sees the sum", () => {
+    const x = tensor([1, 2], { requiresGrad: true });
+    x.mul(3).sum().backward();
+    const g = x.grad!;
+    const version = g._version.value;
+    x.mul(2).sum().backward();
+    expect(x.grad).toBe(g);
+    expect(g.tolist()).toEqual([5, 5]);
+    expect(g._version.value).toBe(version + 1);
+    // A grad set to another dtype is replaced by the sum rather than written.
+    const other = tensor([1, 1], { dtype: "float64" });
+    x.grad = other;
+    x.mul(2).sum().backward();
+    expect(other.tolist()).toEqual([1, 1]);
+    expect(x.grad.tolist()).toEqual([3, 3]);
+  });
+
   test("backward with an explicit gradient", () => {
     const x = tensor([1, 2], { requiresGrad: true });
     x.mul(2).backward(tensor([3, -1]));

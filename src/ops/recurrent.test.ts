@@ -8,7 +8,7 @@ import { ShapeError, type Shape } from "../shape.js";
 import { randn, tensor, Tensor, zeros } from "../tensor.js";
 import { linear } from "./composite.js";
 import { cat, stack } from "./movement.js";
-import { recurrentLayer, type RecurrentWeights } from "./recurrent.js";
+import { recurrentCell, recurrentLayer, type RecurrentWeights } from "./recurrent.js";
 import { absTol, expectAllClose, expectGradcheck, randn64, randn64From, thrown } from "../../test/helpers.js";
 
 const T = 3, I = 2, H = 3;
@@ -250,5 +250,50 @@ describe("recurrentLayer with a leaky ReLU (rnn-leaky: the kernels' slope)", () 
     const pre = linear(x.select(0, T - 1), w.wIh, w.bIh).add(linear(steps[T - 2]!, w.wHh, w.bHh)).detach();
     const act = pre.gt(0).add(pre.le(0).mul(0.1));
     expectAllClose(dh.select(0, T - 2), up.mul(act).matmul(w.wHh.detach()), "one step back", absTol(1e-12));
+  });
+});
+
+describe("recurrentCell (one step of a cell, float64 on the reference backend)", () => {
+  for (const kind of kinds) {
+    for (const bias of [true, false]) {
+      const label = `${kind}${bias ? "" : ", no bias"}`;
+      const cellOf = (s: Setup) => (...ts: Tensor[]): Tensor[] => {
+        const [x, h, c] = ts as [Tensor, Tensor, Tensor | undefined];
+        const i = s.c0 ? 3 : 2;
+        const w = { wIh: ts[i]!, wHh: ts[i + 1]!, bIh: bias ? ts[i + 2]! : null, bHh: bias ? ts[i + 3]! : null };
+        const [h1, c1] = recurrentCell(kind, x, h, s.c0 ? c! : null, w, kernelSlope(kind, undefined));
+        return c1 ? [h1, c1] : [h1];
+      };
+
+      test(`gradcheck: ${label}`, () => {
+        const s = setup(kind, 3, { bias, seed: 21 });
+        expectGradcheck(cellOf(s), [s.x.select(0, 1).detach().requiresGrad_(), ...s.all.slice(1)]);
+      });
+
+      test(`equals the composed step, forward and backward: ${label}`, () => {
+        const s = setup(kind, 3, { bias, seed: 22 });
+        const x = s.x.select(0, 0).detach().requiresGrad_();
+        const inputs = [x, ...s.all.slice(1)];
+        const fused = cellOf(s)(...inputs);
+        const cw = { weight_ih: s.w.wIh, weight_hh: s.w.wHh, bias_ih: s.w.bIh, bias_hh: s.w.bHh };
+        const composed = cellStep(kind)(linear(x, s.w.wIh, s.w.bIh), s.c0 ? [s.h0, s.c0] : [s.h0], cw, {});
+        const loss = (outs: Tensor[]) => outs.reduce((l, t, i) => l.add(t.mul(t.mul(i + 1).sin()).sum()), zeros([], { dtype: "float64" }));
+        fused.forEach((t, i) => expectAllClose(t, composed[i], `state ${i}`, absTol(1e-12)));
+        loss(fused).backward();
+        const grads = inputs.map((t) => t.grad);
+        inputs.forEach((t) => (t.grad = null));
+        loss(composed).backward();
+        inputs.forEach((t, i) => expectAllClose(grads[i], t.grad, `grad of input ${i}`, absTol(1e-12)));
+      });
+    }
+  }
+
+  test("shape errors name the op and shapes", () => {
+    const s = setup("lstm", 2);
+    const w = { wIh: s.w.wIh, wHh: s.w.wHh, bIh: s.w.bIh, bHh: s.w.bHh };
+    const x = s.x.select(0, 0);
+    expect(() => recurrentCell("lstm", s.x, s.h0, s.c0, w)).toThrow(/recurrentCell\(lstm\): expected input \[N, I\], got \[3, 2, 2\]/);
+    expect(() => recurrentCell("lstm", x, s.h0.narrow(0, 0, 1), s.c0, w)).toThrow(/h0 must have shape \[2, 3\], got \[1, 3\]/);
+    expect(() => recurrentCell("lstm", x, s.h0, null, w)).toThrow(/needs c0/);
   });
 });

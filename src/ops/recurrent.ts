@@ -4,7 +4,7 @@
  * from primitive ops; tests assert the two agree.
  */
 import { isGradEnabled, record } from "../autograd.js";
-import { getBackend, type RecurrentForwardArgs } from "../backend/index.js";
+import { getBackend, type RecurrentBackwardArgs, type RecurrentBackwardResult, type RecurrentForwardArgs, type RecurrentKernels } from "../backend/index.js";
 import { carriesCell, gateCount, type FusedCellKind } from "../cells/spec.js";
 import type { FloatBuf } from "../dtype.js";
 import { fmtShape, ShapeError, shapesEqual } from "../shape.js";
@@ -26,14 +26,8 @@ export interface RecurrentLayerOptions {
   slope?: number;
 }
 
-/**
- * Runs `x` `[T, N, I]` through one recurrent layer from `h0` `[N, Hr]` (and `c0` `[N, H]` for an LSTM).
- * Returns `[y [T, N, Hr], hN [N, Hr], cN [N, H] | null]`.
- */
-export function recurrentLayer(kind: FusedCellKind, x: Tensor, h0: Tensor, c0: Tensor | null, w: RecurrentWeights, options: RecurrentLayerOptions = {}): [Tensor, Tensor, Tensor | null] {
-  const op = `recurrentLayer(${kind})`;
-  if (x.ndim !== 3) throw new ShapeError(op, `expected input [T, N, I], got ${fmtShape(x.shape)}`, [x.shape]);
-  const [T, N, I] = x.shape as [number, number, number];
+/** The layer's sizes from its weights, after checking the weights and states against them. */
+function checkLayer(op: string, kind: FusedCellKind, x: Tensor, N: number, I: number, h0: Tensor, c0: Tensor | null, w: RecurrentWeights): { H: number; P: number; Hr: number } {
   const G = gateCount(kind);
   const H = w.wIh.shape[0]! / G;
   const P = w.wHr ? w.wHr.shape[0]! : 0;
@@ -54,34 +48,82 @@ export function recurrentLayer(kind: FusedCellKind, x: Tensor, h0: Tensor, c0: T
     if (!c0) throw new ShapeError(op, "an LSTM needs c0");
     expect("c0", c0, [N, H]);
   }
+  return { H, P, Hr };
+}
+
+const kernelsFor = (op: string, composedBy: string): RecurrentKernels => {
+  const kernels = getBackend().recurrent;
+  if (!kernels) throw new Error(`${op}: backend "${getBackend().name}" has no fused recurrent kernels; ${composedBy}, which composes the step from primitives`);
+  return kernels;
+};
+
+/** The kernel's argument block over the tensors' storage. */
+function forwardArgs(kind: FusedCellKind, dims: { T: number; N: number; I: number; H: number; P: number }, inputs: readonly (Tensor | null)[], slope: number): RecurrentForwardArgs {
+  const [x, h0, c0, wIh, wHh, bIh, bHh, wHr] = inputs.map((t) => (t ? (t.data as FloatBuf) : null));
+  return {
+    kind, ...dims, x: x!, h0: h0!, c0, wIh: wIh!, wHh: wHh!, bIh, bHh, wHr,
+    reverse: false, lengths: null, slope,
+    save: isGradEnabled() && inputs.some((t) => t?.requiresGrad),
+  };
+}
+
+const WEIGHT_GRADS = ["dwIh", "dwHh", "dbIh", "dbHh", "dwHr"] as const;
+
+/**
+ * The `.grad` buffers the backward kernel may add the weight gradients into (autograd's `into`,
+ * which counts only the inputs present).
+ */
+function gradTargets(inputs: readonly (Tensor | null)[], into: (i: number) => Tensor | null): RecurrentBackwardArgs["into"] {
+  const out: NonNullable<RecurrentBackwardArgs["into"]> = {};
+  let present = 0;
+  inputs.forEach((t, i) => {
+    if (!t) return;
+    const g = i >= 3 ? into(present) : null;
+    if (g) out[WEIGHT_GRADS[i - 3]!] = g.data as FloatBuf;
+    present++;
+  });
+  return out;
+}
+
+/**
+ * The backward kernel's gradients as tensors, one per input present (in the kernels' input order):
+ * null for a weight gradient the kernel added into its `.grad` (whose version that bumps).
+ */
+function gradTensors(g: RecurrentBackwardResult, inputs: readonly (Tensor | null)[], into: (i: number) => Tensor | null): (Tensor | null)[] {
+  const bufs = [g.dx, g.dh0, g.dc0, g.dwIh, g.dwHh, g.dbIh, g.dbHh, g.dwHr];
+  let present = 0;
+  return inputs.flatMap((t, i) => {
+    if (!t) return [];
+    const index = present++;
+    if (bufs[i]) return [new Tensor(bufs[i], t.shape)];
+    const grad = into(index);
+    if (grad) grad._version.value++;
+    return [null];
+  });
+}
+
+/**
+ * Runs `x` `[T, N, I]` through one recurrent layer from `h0` `[N, Hr]` (and `c0` `[N, H]` for an LSTM).
+ * Returns `[y [T, N, Hr], hN [N, Hr], cN [N, H] | null]`.
+ */
+export function recurrentLayer(kind: FusedCellKind, x: Tensor, h0: Tensor, c0: Tensor | null, w: RecurrentWeights, options: RecurrentLayerOptions = {}): [Tensor, Tensor, Tensor | null] {
+  const op = `recurrentLayer(${kind})`;
+  if (x.ndim !== 3) throw new ShapeError(op, `expected input [T, N, I], got ${fmtShape(x.shape)}`, [x.shape]);
+  const [T, N, I] = x.shape as [number, number, number];
+  const { H, P, Hr } = checkLayer(op, kind, x, N, I, h0, c0, w);
   const lengths = options.lengths ?? null;
   if (lengths && lengths.length !== N) throw new ShapeError(op, `lengths has ${lengths.length} entries for a batch of ${N}`);
 
   const inputs = [x, h0, c0, w.wIh, w.wHh, w.bIh, w.bHh, w.wHr];
-  const args: RecurrentForwardArgs = {
-    kind, T, N, I, H, P,
-    x: x.data as FloatBuf,
-    h0: h0.data as FloatBuf,
-    c0: c0 ? (c0.data as FloatBuf) : null,
-    wIh: w.wIh.data as FloatBuf,
-    wHh: w.wHh.data as FloatBuf,
-    bIh: w.bIh ? (w.bIh.data as FloatBuf) : null,
-    bHh: w.bHh ? (w.bHh.data as FloatBuf) : null,
-    wHr: w.wHr ? (w.wHr.data as FloatBuf) : null,
-    reverse: options.reverse ?? false,
-    lengths,
-    save: isGradEnabled() && inputs.some((t) => t?.requiresGrad),
-    slope: options.slope ?? 0,
-  };
-  const kernels = getBackend().recurrent;
-  if (!kernels) throw new Error(`${op}: backend "${getBackend().name}" has no fused recurrent kernels; run the layer through cells.cellLayer, which composes the step from primitives`);
+  const args: RecurrentForwardArgs = { ...forwardArgs(kind, { T, N, I, H, P }, inputs, options.slope ?? 0), reverse: options.reverse ?? false, lengths };
+  const kernels = kernelsFor(op, "run the layer through cells.cellLayer");
   const res = kernels.forward(args);
   const y = new Tensor(res.y, [T, N, Hr]);
   const hN = new Tensor(res.hN, [N, Hr]);
   const cN = res.cN ? new Tensor(res.cN, [N, H]) : null;
   const present = inputs.filter((t): t is Tensor => t !== null);
   const outputs = cN ? [y, hN, cN] : [y, hN];
-  record(`${kind}Layer`, present, outputs, ([dy, dhN, dcN], retainGraph) => {
+  record(`${kind}Layer`, present, outputs, ([dy, dhN, dcN], retainGraph, into) => {
     const g = kernels.backward({
       forward: args,
       saved: res.saved!,
@@ -89,18 +131,39 @@ export function recurrentLayer(kind: FusedCellKind, x: Tensor, h0: Tensor, c0: T
       dy: dy ? (dy.data as FloatBuf) : null,
       dhN: dhN ? (dhN.data as FloatBuf) : null,
       dcN: dcN ? (dcN.data as FloatBuf) : null,
+      into: gradTargets(inputs, into),
     });
-    const all = [
-      new Tensor(g.dx, x.shape),
-      new Tensor(g.dh0, h0.shape),
-      g.dc0 && c0 ? new Tensor(g.dc0, c0.shape) : null,
-      new Tensor(g.dwIh, w.wIh.shape),
-      new Tensor(g.dwHh, w.wHh.shape),
-      g.dbIh && w.bIh ? new Tensor(g.dbIh, w.bIh.shape) : null,
-      g.dbHh && w.bHh ? new Tensor(g.dbHh, w.bHh.shape) : null,
-      g.dwHr && w.wHr ? new Tensor(g.dwHr, w.wHr.shape) : null,
-    ];
-    return all.filter((_, i) => inputs[i] !== null);
+    return gradTensors(g, inputs, into);
   }, present);
   return [y, hN, cN];
+}
+
+/**
+ * One step of a cell (what `nn.LSTMCell`, `nn.GRUCell` and `nn.RNNCell` run on a backend with fused
+ * kernels): `x` `[N, I]` from `h` `[N, H]` (and `c` `[N, H]` for an LSTM), one kernel call forward
+ * and one backward. Returns `[h', c' | null]`. `cells/steps.ts` composes the same step from ops.
+ */
+export function recurrentCell(kind: FusedCellKind, x: Tensor, h: Tensor, c: Tensor | null, w: Omit<RecurrentWeights, "wHr">, slope = 0): [Tensor, Tensor | null] {
+  const op = `recurrentCell(${kind})`;
+  if (x.ndim !== 2) throw new ShapeError(op, `expected input [N, I], got ${fmtShape(x.shape)}`, [x.shape]);
+  const [N, I] = x.shape as [number, number];
+  const { H } = checkLayer(op, kind, x, N, I, h, c, { ...w, wHr: null });
+  const inputs = [x, h, c, w.wIh, w.wHh, w.bIh, w.bHh, null];
+  const args: RecurrentForwardArgs = { ...forwardArgs(kind, { T: 1, N, I, H, P: 0 }, inputs, slope), cell: true };
+  const kernels = kernelsFor(op, "run the cell's composed step (cells.cellStep)");
+  const res = kernels.forward(args);
+  const h1 = new Tensor(res.hN, [N, H]);
+  const c1 = res.cN ? new Tensor(res.cN, [N, H]) : null;
+  const present = inputs.filter((t): t is Tensor => t !== null);
+  // Saved: the inputs and outputs, whose storage the backend may keep for backward.
+  record(`${kind}Cell`, present, c1 ? [h1, c1] : [h1], ([dh, dc], retainGraph, into) => {
+    const g = kernels.backward({
+      forward: args, saved: res.saved!, retain: retainGraph, dy: null,
+      dhN: dh ? (dh.data as FloatBuf) : null,
+      dcN: dc ? (dc.data as FloatBuf) : null,
+      into: gradTargets(inputs, into),
+    });
+    return gradTensors(g, inputs, into);
+  });
+  return [h1, c1];
 }

@@ -2,16 +2,17 @@
  * `seqtorch/native`: the native kernels for Node (Node only). The addon is built from
  * `src/backend/c` at `npm install` (`tools/build-native.mjs`); where it could not be built or
  * loaded, `nativeUnavailableReason()` says why and nothing is registered. The native backend runs
- * matrix products, the fused recurrent layers and Adam's update in C (vectorised for the CPU's
- * widest instruction set, threaded by `setNumThreads`); elementwise ops, reductions and copies run
- * the reference backend's loops.
+ * matrix products, the fused recurrent layers, Adam's update and large float32 add, sub, mul and div
+ * (same shape or one value broadcast) in C (vectorised for the CPU's widest instruction set,
+ * threaded by `setNumThreads`); other elementwise ops, reductions and copies run the reference
+ * backend's loops.
  */
 import { existsSync, readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { CELLS, gateCount, savedBuffers } from "../../cells/spec.js";
-import type { Backend, FloatBuf, RecurrentBackwardArgs, RecurrentBackwardResult, RecurrentForwardArgs, RecurrentForwardResult, RecurrentSaved } from "../backend.js";
+import type { Backend, BinaryOp, Buf, FloatBuf, RecurrentBackwardArgs, RecurrentBackwardResult, RecurrentForwardArgs, RecurrentForwardResult, RecurrentSaved } from "../backend.js";
 import { availableParallelism } from "node:os";
 import { cpuBackend, listBackends, registerBackend, setBackend, threadsFor } from "../index.js";
 
@@ -28,6 +29,8 @@ export interface NativeAddon {
   bufferNames(): { forward: string[]; backward: string[] };
   /** One Adam/AdamW step in place; hyper = [lr, beta1, beta2, eps, weightDecay, stepSize, bc2Sqrt, decoupled, maximize]. */
   adam(x: Float32Array, g: Float32Array, m: Float32Array, v: Float32Array, vMax: Float32Array | null, hyper: Float64Array): void;
+  /** `out = a op b` (op: 0 add, 1 sub, 2 mul, 3 div) over Float32Arrays; a and b hold out's length or one value; out may be a or b. */
+  binary(op: number, a: Float32Array, b: Float32Array, out: Float32Array): void;
   /** The thread budget of the kernels that follow (a pool inside the addon; the caller works too). */
   setThreads(n: number): void;
   /** Pool threads started and the tasks they have run, to see that threads ran. */
@@ -78,10 +81,13 @@ interface NativeSaved extends RecurrentSaved {
   native: Partial<Record<SavedName, Float32Array>>;
 }
 
-const f32 = (b: FloatBuf | null | undefined): b is Float32Array => b instanceof Float32Array;
+const f32 = (b: Buf | null | undefined): b is Float32Array => b instanceof Float32Array;
 
+/** The dims block the addon reads (one array, refilled per call: the addon reads it before returning). */
+const dimsBlock = new Int32Array(8);
 function dims(a: RecurrentForwardArgs, save: boolean): Int32Array {
-  return Int32Array.from([CELLS[a.kind].kernel, a.T, a.N, a.I, a.H, a.P, a.reverse ? 1 : 0, save ? 1 : 0]);
+  dimsBlock.set([CELLS[a.kind].kernel, a.T, a.N, a.I, a.H, a.P, a.reverse ? 1 : 0, save ? 1 : 0]);
+  return dimsBlock;
 }
 
 function forwardBuffers(a: RecurrentForwardArgs, out: Record<string, Float32Array | null>): (Float32Array | null)[] {
@@ -89,8 +95,30 @@ function forwardBuffers(a: RecurrentForwardArgs, out: Record<string, Float32Arra
   return RECURRENT_BUFFERS.forward.map((name) => all[name] ?? null);
 }
 
+/**
+ * For a cell's step (one step, no lengths), what backward reads that is already elsewhere: the
+ * states entering the step are the inputs, and the LSTM cell after it is the output cN. The kernel
+ * still writes its copies, into `sink`, which nothing reads.
+ */
+function cellAliases(a: RecurrentForwardArgs, cN: Float32Array | null): Partial<Record<SavedName, Float32Array>> | null {
+  if (!a.cell || a.T !== 1 || a.lengths || !f32(a.h0)) return null;
+  if (a.kind === "lstm") return f32(a.c0) && cN ? { hPrev: a.h0, cPrev: a.c0, c: cN } : null;
+  return { hPrev: a.h0 };
+}
+let sink = new Float32Array(0);
+let scratch = new Float32Array(0);
+/** Reused for weight gradients that are added into a `.grad` right after the kernel writes them. */
+function scratchOf(size: number): Float32Array {
+  if (scratch.length < size) scratch = new Float32Array(size);
+  return scratch;
+}
+function sinkOf(size: number): Float32Array {
+  if (sink.length < size) sink = new Float32Array(size);
+  return sink.subarray(0, size);
+}
+
 /** The fused recurrent kernels in C for float32; float64 (gradient checks) runs the reference's. */
-function nativeRecurrent(native: NativeAddon, budget: () => void): NonNullable<Backend["recurrent"]> {
+function nativeRecurrent(native: NativeAddon, budget: () => void, backend: Pick<Backend, "binary">): NonNullable<Backend["recurrent"]> {
   const ref = cpuBackend.recurrent!;
   return {
     forward(a: RecurrentForwardArgs): RecurrentForwardResult {
@@ -98,13 +126,22 @@ function nativeRecurrent(native: NativeAddon, budget: () => void): NonNullable<B
       if (!inputs.every((b) => b === null || f32(b))) return ref.forward(a);
       const Hr = a.P > 0 ? a.P : a.H;
       const lstm = a.kind === "lstm";
-      const y = new Float32Array(a.T * a.N * Hr);
       const hN = new Float32Array(a.N * Hr);
       const cN = lstm ? new Float32Array(a.N * a.H) : null;
+      const aliases = a.save ? cellAliases(a, cN) : null;
+      // A cell's step reads hN only, so y (the same values) may be hN itself.
+      const y = aliases ? hN : new Float32Array(a.T * a.N * Hr);
       const saved: Partial<Record<SavedName, Float32Array>> = {};
-      if (a.save) for (const b of savedBuffers(a.kind, { I: a.I, H: a.H, P: a.P })) saved[b.name] = new Float32Array(a.T * a.N * b.size);
+      const written: Partial<Record<SavedName, Float32Array>> = {};
+      if (a.save) {
+        for (const b of savedBuffers(a.kind, { I: a.I, H: a.H, P: a.P })) {
+          const alias = aliases?.[b.name];
+          written[b.name] = alias ? sinkOf(a.T * a.N * b.size) : (saved[b.name] = new Float32Array(a.T * a.N * b.size));
+          if (alias) saved[b.name] = alias;
+        }
+      }
       budget();
-      native.recurrentForward(dims(a, a.save), a.slope ?? 0, a.lengths, forwardBuffers(a, { y, hN, cN, ...saved }));
+      native.recurrentForward(dims(a, a.save), a.slope ?? 0, a.lengths, forwardBuffers(a, { y, hN, cN, ...written }));
       const kept: NativeSaved | null = a.save ? { kind: a.kind, native: saved } : null;
       return { y, hN, cN, saved: kept };
     },
@@ -115,11 +152,18 @@ function nativeRecurrent(native: NativeAddon, budget: () => void): NonNullable<B
       const G = gateCount(a.kind);
       const Hr = a.P > 0 ? a.P : a.H;
       const bias = a.bIh !== null || a.bHh !== null;
+      const GH = G * a.H;
+      // Weight gradients with a float32 `.grad` to add into are written to scratch, then added there.
+      const into = args.into ?? {};
+      const sizes = { dwIh: GH * a.I, dwHh: GH * Hr, dbIh: bias ? GH : 0, dbHh: bias ? GH : 0, dwHr: a.P * a.H };
+      const added = (Object.keys(sizes) as (keyof typeof sizes)[]).filter((k) => sizes[k] > 0 && f32(into[k]));
+      const scratch = scratchOf(added.reduce((sum, k) => sum + sizes[k], 0));
+      let at = 0;
+      const weight = (k: keyof typeof sizes): Float32Array | null =>
+        sizes[k] === 0 ? null : added.includes(k) ? scratch.subarray(at, (at += sizes[k])) : new Float32Array(sizes[k]);
       const out = {
         dx: new Float32Array(a.T * a.N * a.I), dh0: new Float32Array(a.N * Hr), dc0: a.kind === "lstm" ? new Float32Array(a.N * a.H) : null,
-        dwIh: new Float32Array(G * a.H * a.I), dwHh: new Float32Array(G * a.H * Hr),
-        dbIh: bias ? new Float32Array(G * a.H) : null, dbHh: bias ? new Float32Array(G * a.H) : null,
-        dwHr: a.P > 0 ? new Float32Array(a.P * a.H) : null,
+        dwIh: weight("dwIh")!, dwHh: weight("dwHh")!, dbIh: weight("dbIh"), dbHh: weight("dbHh"), dwHr: weight("dwHr"),
       };
       const grads = { dy: args.dy, dhN: args.dhN, dcN: args.dcN, ...out } as Record<string, FloatBuf | null>;
       budget();
@@ -128,12 +172,22 @@ function nativeRecurrent(native: NativeAddon, budget: () => void): NonNullable<B
         forwardBuffers(a, { y: null, hN: null, cN: null, ...sv.native }),
         RECURRENT_BUFFERS.backward.map((name) => grads[name] as Float32Array | null),
       );
-      return { ...out, dbIh: a.bIh ? out.dbIh : null, dbHh: a.bHh ? out.dbHh : null };
+      for (const k of added) {
+        const g = into[k] as Float32Array;
+        backend.binary("add", g, [g.length], out[k]!, [g.length], g, [g.length]);
+      }
+      const given = (k: keyof typeof sizes, present: boolean): FloatBuf | null => (present && !added.includes(k) ? out[k] : null);
+      return { ...out, dwIh: given("dwIh", true), dwHh: given("dwHh", true), dbIh: given("dbIh", a.bIh !== null), dbHh: given("dbHh", a.bHh !== null), dwHr: given("dwHr", true) };
     },
   };
 }
 
-/** The native backend over a loaded addon: the reference backend with C matrix products and fused recurrent layers (float32). */
+/** The binary ops the addon runs (its ST_BIN_* codes): the ones whose float32 results it gives bit for bit. */
+const BINARY_CODES: Partial<Record<BinaryOp, number>> = { add: 0, sub: 1, mul: 2, div: 3 };
+/** Below this many elements a JavaScript loop beats the call into the addon (about half a microsecond). */
+export const NATIVE_BINARY_MIN = 512;
+
+/** The native backend over a loaded addon: the reference backend with C matrix products, fused recurrent layers and large binary ops (float32). */
 export function createNativeBackend(native: NativeAddon): Backend {
   /** Hands the addon this backend's share of the thread budget (`setNumThreads`); the addon's setting is global. */
   const budget = (): void => native.setThreads(threadsFor(backend));
@@ -141,12 +195,22 @@ export function createNativeBackend(native: NativeAddon): Backend {
     ...cpuBackend,
     name: "native",
     maxThreads: availableParallelism(),
-    recurrent: nativeRecurrent(native, budget),
+    recurrent: nativeRecurrent(native, budget, { binary: (...args) => backend.binary(...args) }),
     adam(x, g, m, v, vMax, s) {
       if (!(f32(x) && f32(g) && f32(m) && f32(v) && (vMax === null || f32(vMax)))) return false;
       const hyper = Float64Array.of(s.lr, s.beta1, s.beta2, s.eps, s.weightDecay, s.stepSize, s.bc2Sqrt, s.decoupled ? 1 : 0, s.maximize ? 1 : 0);
       native.adam(x, g, m, v, vMax, hyper);
       return true;
+    },
+    binary(op, a, aShape, b, bShape, out, outShape) {
+      const code = BINARY_CODES[op];
+      const n = out.length;
+      // An operand of out's length has out's layout (broadcasting only adds elements).
+      if (code !== undefined && n >= NATIVE_BINARY_MIN && f32(a) && f32(b) && f32(out) && (a.length === n || a.length === 1) && (b.length === n || b.length === 1)) {
+        native.binary(code, a, b, out);
+      } else {
+        cpuBackend.binary(op, a, aShape, b, bShape, out, outShape);
+      }
     },
     matmul(a, b, out, m, k, n, transA, transB, batch, aStride, bStride) {
       if (!(a instanceof Float32Array && b instanceof Float32Array && out instanceof Float32Array)) {

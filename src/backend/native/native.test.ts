@@ -4,13 +4,13 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterEach, describe, expect, test } from "vitest";
-import { getBackend, registerBackend, setBackend } from "../index.js";
+import { cpuBackend, getBackend, registerBackend, setBackend } from "../index.js";
 import { Generator } from "../../random.js";
 import { tensor, type Tensor } from "../../tensor.js";
 import { Adam, AdamW } from "../../optim/adam.js";
 import { expectAllClose } from "../../../test/helpers.js";
 import * as ids from "../../cells/kernel-ids.js";
-import { createNativeBackend, loadNativeAddon, nativeUnavailableReason, RECURRENT_BUFFERS } from "./index.js";
+import { createNativeBackend, loadNativeAddon, nativeUnavailableReason, RECURRENT_BUFFERS, type NativeAddon } from "./index.js";
 
 const root = fileURLToPath(new URL("../../..", import.meta.url));
 const hasCompiler = spawnSync("g++", ["--version"]).status === 0 && process.env.SEQTORCH_NATIVE !== "0";
@@ -165,6 +165,55 @@ describe.skipIf(!native)("native gemm", () => {
       expectAllClose(x.matmul(w).data, tensor(want as number[][][]).data, "batched matmul", { atol: 1e-4 });
       expect(x.double().matmul(w.double()).tolist()).toEqual(want64);
     } finally {
+      setBackend(before);
+    }
+  });
+});
+
+describe.skipIf(!native)("native binary ops", () => {
+  afterEach(() => native!.setIsa(native!.isas().at(-1)!));
+  const ops = ["add", "sub", "mul", "div"] as const;
+
+  test.each(native ? native.isas() : [])("%s kernels give the reference backend's float32 results bit for bit, in place too, every length around the vector width", (isa) => {
+    native!.setIsa(isa);
+    const backend = createNativeBackend(native!);
+    for (const n of [512, 513, 527, 1000, 1031]) {
+      const a = rand(n), b = rand(n), one = rand(1);
+      b[3] = 0; // division by zero: the same infinities
+      for (const op of ops) {
+        for (const [x, y] of [[a, b], [a, one], [one, b]] as const) {
+          const want = new Float32Array(n), got = new Float32Array(n);
+          cpuBackend.binary(op, x, [x.length], y, [y.length], want, [n]);
+          backend.binary(op, x, [x.length], y, [y.length], got, [n]);
+          expect(Array.from(got), `${isa} ${op} n=${n} lengths ${x.length}, ${y.length}`).toEqual(Array.from(want));
+        }
+        const inPlace = a.slice();
+        backend.binary(op, inPlace, [n], b, [n], inPlace, [n]);
+        const want = new Float32Array(n);
+        cpuBackend.binary(op, a, [n], b, [n], want, [n]);
+        expect(Array.from(inPlace), `${isa} ${op} in place`).toEqual(Array.from(want));
+      }
+    }
+  });
+
+  test("ops on the native backend: large float32 ones run in C (a broadcast row stays in TypeScript), with the reference's values", () => {
+    const before = getBackend().name;
+    const calls: number[] = [];
+    const counting = { ...native!, binary: (...args: Parameters<NativeAddon["binary"]>) => (calls.push(args[3].length), native!.binary(...args)) };
+    try {
+      const x = tensor(Array.from(rand(600)), [20, 30]), y = tensor(Array.from(rand(600)), [20, 30]), row = tensor(Array.from(rand(30)), [30]);
+      const small = tensor([1, 2, 3]);
+      setBackend("cpu");
+      const want = [x.add(y), x.mul(2), x.sub(row), small.div(small), x.double().div(y.double())].map((t) => Array.from(t.data));
+      registerBackend(createNativeBackend(counting));
+      setBackend("native");
+      const got = [x.add(y), x.mul(2), x.sub(row), small.div(small), x.double().div(y.double())].map((t) => Array.from(t.data));
+      expect(got).toEqual(want);
+      expect(calls).toEqual([600, 600]);
+      expect(() => native!.binary(0, x.data as Float32Array, new Float32Array(2), new Float32Array(600))).toThrow(/neither the output's length nor one value/);
+      expect(() => native!.binary(9, x.data as Float32Array, x.data as Float32Array, new Float32Array(600))).toThrow(/unknown op/);
+    } finally {
+      registerBackend(createNativeBackend(native!));
       setBackend(before);
     }
   });
