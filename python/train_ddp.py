@@ -113,7 +113,17 @@ def main():
         if done:
             break
 
+    # DDP keeps every replica's weights equal (same start, averaged gradients): check before saving one.
+    flat = torch.cat([v.detach().float().flatten() for v in ddp.module.state_dict().values()])
+    low, high = flat.clone(), flat.clone()
+    dist.all_reduce(low, op=dist.ReduceOp.MIN)
+    dist.all_reduce(high, op=dist.ReduceOp.MAX)
+    in_sync = bool(torch.equal(low, high))
     if rank == 0:
+        print(f"replicas in sync: {in_sync}", flush=True)
+        if a.log:
+            with open(a.log, "a") as f:
+                f.write(json.dumps({"replicasInSync": in_sync}) + "\n")
         os.makedirs(a.out, exist_ok=True)
         state = {k: v.detach().cpu().float() for k, v in ddp.module.state_dict().items()}
         model.write_safetensors(os.path.join(a.out, "model.safetensors"), state, {"format": "pt"})

@@ -26,7 +26,8 @@ from _common import ROOT, GOLDEN_DIR  # noqa: E402
 CLI = ["node", "--import", "tsx", os.path.join(ROOT, "src/cli/main.ts")]
 TOL = 1e-5
 TEXTS = ["A wonderful film, the acting was superb", "terrible service!!", "", "zzz qqq unknown words",
-         "The best meal I have had in years", "Dull, slow and far too long... (avoid)"]
+         "The best meal I have had in years", "Dull, slow and far too long... (avoid)",
+         "«Ünïcödé» CAFÉ\u00a0déjà-vu 👍 ¡Olé!"]
 CASES = [
     {"name": "lstm_bidirectional_last_whitespace", "data": "en-reviews.csv",
      "train": ["--tokenizer", "whitespace", "--cell", "lstm", "--pooling", "last", "--no-lowercase"]},
@@ -105,7 +106,9 @@ def run_case(case, work):
     run(["torchrun", "--standalone", "--nproc_per_node", "2", "--redirects", "1", "--tee", "1", os.path.join(ex, "train_ddp.py"), "--data", ddp_data,
          "--out", trained, "--epochs", "15", "--batch-size", "4", "--lr", "0.01", "--log", log])
     with open(log) as f:
-        steps = [json.loads(line)["loss"] for line in f]
+        lines = [json.loads(line) for line in f]
+    steps = [r["loss"] for r in lines if "loss" in r]
+    in_sync = [r["replicasInSync"] for r in lines if "replicasInSync" in r] == [True]
     after = full_loss(module, trained, data_jsonl)
     back = seqtorch_logits(trained, texts)
     round_trip = max_diff(back["logits"], torch_logits(module, trained, back["ids"]))
@@ -120,7 +123,7 @@ def run_case(case, work):
         "texts": texts, "idsMatch": ids_match, "logitsMaxAbsDiff": diff, "logitsMatch": diff < TOL,
         "ddp": {"nproc": 2, "backend": "gloo", "steps": len(steps), "stepLosses": [round(x, 6) for x in steps],
                 "firstStepsMean": first, "lastStepsMean": last, "fullLossBefore": before, "fullLossAfter": after,
-                "lossDecreased": after < before and last < first},
+                "lossDecreased": after < before and last < first, "replicasInSync": in_sync},
         "roundTrip": {"maxAbsDiff": round_trip, "match": round_trip < TOL},
         "modelPySha": __import__("hashlib").sha256(source.encode()).hexdigest(),
     }
