@@ -20,7 +20,7 @@ const out = join(work, "export");
 const golden = JSON.parse(readFileSync(join(root, "test/golden/torch_export.json"), "utf8")) as {
   meta: { tolerance: number };
   cases: {
-    name: string; cell: string; tokenizer: string; keys: string[]; files: string[]; idsMatch: boolean | null; logitsMaxAbsDiff: number; logitsMatch: boolean; modelPySha: string;
+    name: string; task: string; cell: string; tokenizer: string; keys: string[]; files: string[]; idsMatch: boolean | null; logitsMaxAbsDiff: number; logitsMatch: boolean; modelPySha: string;
     ddp: { nproc: number; steps: number; fullLossBefore: number; fullLossAfter: number; lossDecreased: boolean; replicasInSync: boolean };
     roundTrip: { maxAbsDiff: number; match: boolean };
   }[];
@@ -42,7 +42,7 @@ describe("seqtorch export --format pytorch", () => {
     expect(readdirSync(out).sort()).toEqual(["config.json", "data.jsonl", "model.py", "model.safetensors", "train_ddp.py", "vocab.json"]);
     const { tensors, metadata } = await loadSafetensorsFile(join(out, "model.safetensors"));
     // The same model (bidirectional one-layer LSTM) in tools/golden/torch_export.py: keys of model.py's state_dict().
-    expect(Object.keys(tensors).sort()).toEqual(golden.cases.find((c) => c.cell === "lstm")!.keys);
+    expect(Object.keys(tensors).sort()).toEqual(golden.cases.find((c) => c.name === "lstm_bidirectional_last_whitespace")!.keys);
     const V = (readJson(join(out, "vocab.json")).tokens as string[]).length;
     const shapes = Object.fromEntries(Object.entries(tensors).map(([k, t]) => [k, t.shape]));
     expect(shapes).toMatchObject({
@@ -110,8 +110,10 @@ describe("seqtorch export --format pytorch", () => {
 });
 
 describe("recorded with PyTorch by tools/golden/torch_export.py", () => {
-  test("covers LSTM, GRU and RNN; the whitespace, char and word tokenizers; the current model.py", () => {
-    expect(golden.cases.map((c) => [c.cell, c.tokenizer])).toEqual([["lstm", "whitespace"], ["gru", "char"], ["rnn", "word"]]);
+  test("covers LSTM, GRU and RNN; classification and regression; the whitespace, char and word tokenizers; the current model.py", () => {
+    expect(golden.cases.map((c) => [c.task, c.cell, c.tokenizer])).toEqual([
+      ["classification", "lstm", "whitespace"], ["classification", "gru", "char"], ["regression", "lstm", "whitespace"], ["classification", "rnn", "word"],
+    ]);
     const sha = createHash("sha256").update(readFileSync(join(root, "python/model.py"))).digest("hex");
     for (const c of golden.cases) expect(c.modelPySha, `${c.name}: rerun tools/golden/torch_export.py after changing python/model.py`).toBe(sha);
   });

@@ -33,6 +33,8 @@ CASES = [
      "train": ["--tokenizer", "whitespace", "--cell", "lstm", "--pooling", "last", "--no-lowercase"]},
     {"name": "gru_2layer_mean_char", "data": "en-reviews.csv",
      "train": ["--tokenizer", "char", "--cell", "gru", "--layers", "2", "--pooling", "mean", "--no-bidirectional", "--max-len", "30"]},
+    {"name": "lstm_regression_mean_whitespace", "data": "regression", "regression": True,
+     "train": ["--task", "regression", "--tokenizer", "whitespace", "--cell", "lstm", "--pooling", "mean", "--no-bidirectional"]},
     {"name": "rnn_word_zh_ids", "data": "zh-reviews.csv", "texts": ["服务态度很差，非常失望", "非常好吃", ""],
      "train": ["--tokenizer", "word", "--locale", "zh", "--cell", "rnn", "--dropout", "0.1"]},
 ]
@@ -75,14 +77,33 @@ def full_loss(module, directory, data_jsonl):
     with open(data_jsonl) as f:
         rows = [json.loads(line) for line in f]
     tokens, lengths = module.batch([r["ids"] for r in rows])
-    target = torch.tensor([net.config["labels"].index(r["label"]) for r in rows])
     with torch.no_grad():
-        return float(torch.nn.functional.cross_entropy(net(tokens, lengths), target))
+        out = net(tokens, lengths)
+    if net.config["task"] == "regression":
+        return float(torch.nn.functional.mse_loss(out, torch.tensor([[float(r["label"])] for r in rows])))
+    return float(torch.nn.functional.cross_entropy(out, torch.tensor([net.config["labels"].index(r["label"]) for r in rows])))
+
+
+def regression_csv(path):
+    """The review texts with a number to predict: the count of words with more than four letters."""
+    import csv
+    with open(os.path.join(ROOT, "test/fixtures/en-reviews.csv"), newline="") as f:
+        texts = [r["text"] for r in csv.DictReader(f)]
+    with open(path, "w", newline="") as f:
+        w = csv.writer(f)
+        w.writerow(["text", "label"])
+        for t in texts:
+            w.writerow([t, sum(len(x.strip(",.!")) > 4 for x in t.split()) / 2])
+    return path
 
 
 def run_case(case, work):
     ck, ex, trained = (os.path.join(work, case["name"], d) for d in ("checkpoint", "export", "ddp"))
-    data = os.path.join(ROOT, "test/fixtures", case["data"])
+    os.makedirs(os.path.join(work, case["name"]))
+    if case.get("regression"):
+        data = regression_csv(os.path.join(work, case["name"], "targets.csv"))
+    else:
+        data = os.path.join(ROOT, "test/fixtures", case["data"])
     texts = case.get("texts", TEXTS)
     run(CLI + ["train", "--data", data, "--epochs", "3", "--batch-size", "4", "--val-fraction", "0.25",
                "--embedding-dim", "8", "--hidden-size", "12", "--seed", "1", "--checkpoint", ck, "--quiet"] + case["train"])
@@ -117,7 +138,7 @@ def run_case(case, work):
     with open(os.path.join(ex, "model.py")) as f:
         source = f.read()
     result = {
-        "name": case["name"], "cell": net.config["model"]["cell"], "pooling": net.config["model"]["pooling"],
+        "name": case["name"], "task": net.config["task"], "cell": net.config["model"]["cell"], "pooling": net.config["model"]["pooling"],
         "bidirectional": net.config["model"]["bidirectional"], "numLayers": net.config["model"]["numLayers"],
         "tokenizer": tok.kind, "keys": sorted(net.state_dict()), "files": sorted(os.listdir(ex)),
         "texts": texts, "idsMatch": ids_match, "logitsMaxAbsDiff": diff, "logitsMatch": diff < TOL,
