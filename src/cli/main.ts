@@ -12,6 +12,7 @@ import { loadNativeAddon, nativeUnavailableReason } from "../backend/native/inde
 import { runCommand } from "./output.js";
 import { trainCommand, type TrainArgs } from "./train.js";
 import { evalCommand, paramsCommand, predictCommand } from "./use.js";
+import { exportCommand, type ExportArgs } from "./export.js";
 import { gradflowCommand, labCommand, type GradflowArgs, type LabArgs } from "./lab.js";
 
 
@@ -127,6 +128,18 @@ program
   .option("--label-col <name>", "column holding the label", "label")
   .option("--json", "print JSON", false)
   .action((o: { checkpoint: string; data: string; textCol: string; labelCol: string; json: boolean }) => runCommand(() => evalCommand(o)));
+
+program
+  .command("export")
+  .description("write a checkpoint for another framework: --format pytorch gives the weights, vocab.json, a torch.nn model.py and a DistributedDataParallel train_ddp.py")
+  .requiredOption("--checkpoint <dir>", "a directory written by seqtorch train")
+  .addOption(new Option("--format <format>", "what to write").choices(["pytorch"]).makeOptionMandatory())
+  .requiredOption("--out <dir>", "a new (or empty) directory to write")
+  .option("--data <file>", "also write data.jsonl: this file's rows as token ids, for train_ddp.py (needed with the word tokenizer)")
+  .option("--text-col <name>", "column holding the text", "text")
+  .option("--label-col <name>", "column holding the label", "label")
+  .option("--json", "print JSON", false)
+  .action((o: ExportArgs) => runCommand(() => exportCommand(o)));
 
 addModelOptions(
   program
