@@ -12,6 +12,7 @@ import { loadNativeAddon, nativeUnavailableReason } from "../backend/native/inde
 import { runCommand } from "./output.js";
 import { trainCommand, type TrainArgs } from "./train.js";
 import { evalCommand, paramsCommand, predictCommand } from "./use.js";
+import { exportCommand, type ExportArgs } from "./export.js";
 import { gradflowCommand, labCommand, type GradflowArgs, type LabArgs } from "./lab.js";
 
 
@@ -127,6 +128,16 @@ program
   .option("--label-col <name>", "column holding the label", "label")
   .option("--json", "print JSON", false)
   .action((o: { checkpoint: string; data: string; textCol: string; labelCol: string; json: boolean }) => runCommand(() => evalCommand(o)));
+
+program
+  .command("export")
+  .description("write a checkpoint's model as an ONNX file (inputs tokens and lengths), with <name>.vocab.json beside it")
+  .requiredOption("--checkpoint <dir>", "a directory written by seqtorch train")
+  .requiredOption("--out <file>", "the ONNX file to write")
+  .option("--format <format>", "model format (onnx)", "onnx")
+  .option("--opset <n>", "ONNX opset version", int("--opset", 1), 17)
+  .option("--json", "print a JSON summary", false)
+  .action((o: ExportArgs) => runCommand(() => exportCommand(o)));
 
 addModelOptions(
   program
