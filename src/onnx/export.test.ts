@@ -3,9 +3,12 @@
  * comparing its outputs with seqtorch's on inputs other than the export's examples (other batch
  * sizes and lengths where the axes are dynamic).
  */
-import { mkdtempSync, readdirSync, readFileSync } from "node:fs";
+import { execFileSync } from "node:child_process";
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { build } from "esbuild";
 import * as ort from "onnxruntime-node";
 import { describe, expect, test } from "vitest";
 import { manualSeed, nn, randint, randn, tensor, type Tensor } from "../index.js";
@@ -168,5 +171,29 @@ describe("what cannot be exported", () => {
     expectClose((await runOrt(readFileSync(path), { input: x })).output, model.forward(x), "output read back");
     await expect(saveOnnx(join(dir, "bad.onnx"), new nn.LSTM(3, 4, { projSize: 2 }), [randn([2, 1, 3])])).rejects.toThrow(OnnxExportError);
     expect(readdirSync(dir)).toEqual(["model.onnx"]);
+    rmSync(dir, { recursive: true, force: true });
   });
 });
+
+test("a browser bundle of the exporter (no Node built-ins) writes the same bytes", async () => {
+  const dir = mkdtempSync(join(tmpdir(), "seqtorch-onnx-bundle-"));
+  const src = (f: string): string => JSON.stringify(fileURLToPath(new URL(`../${f}`, import.meta.url)));
+  const program = `import { manualSeed, nn, tensor } from ${src("core.ts")};
+import { exportOnnx } from ${src("onnx/index.ts")};
+manualSeed(9);
+const model = new nn.Sequential(new nn.Embedding(7, 3), new nn.Linear(3, 2));
+const bytes = exportOnnx(model, [tensor([[1, 2]], { dtype: "int32" })]);
+let s = "";
+for (const b of bytes) s += String.fromCharCode(b);
+console.log(btoa(s));`;
+  writeFileSync(join(dir, "entry.ts"), program);
+  // platform "browser" with no externals: a Node built-in anywhere in the import graph fails the build.
+  const res = await build({ entryPoints: [join(dir, "entry.ts")], bundle: true, write: false, format: "esm", platform: "browser", target: "es2022", logLevel: "silent" });
+  writeFileSync(join(dir, "entry.mjs"), res.outputFiles[0]!.text);
+  const bundled = execFileSync(process.execPath, [join(dir, "entry.mjs")], { encoding: "utf8" }).trim();
+  manualSeed(9);
+  const model = new nn.Sequential(new nn.Embedding(7, 3), new nn.Linear(3, 2));
+  const direct = exportOnnx(model, [tensor([[1, 2]], { dtype: "int32" })]);
+  rmSync(dir, { recursive: true, force: true });
+  expect(Buffer.from(bundled, "base64").equals(Buffer.from(direct))).toBe(true);
+}, 60_000);
