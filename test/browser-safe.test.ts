@@ -8,7 +8,7 @@ import { fileURLToPath } from "node:url";
 import { expect, test } from "vitest";
 
 const src = fileURLToPath(new URL("../src", import.meta.url));
-const NODE_ONLY = new Set(["data/files.ts", "data/node.ts", "io/atomic.ts", "io/checkpoint.ts", "io/lock.ts", "io/node.ts", "backend/native/index.ts", "backend/native/auto.ts", "node.ts"]);
+const NODE_ONLY = new Set(["data/files.ts", "data/node.ts", "io/atomic.ts", "io/checkpoint.ts", "io/lock.ts", "io/node.ts", "onnx/node.ts", "backend/native/index.ts", "backend/native/auto.ts", "node.ts"]);
 const isNodeOnly = (file: string): boolean => file.startsWith("cli/") || NODE_ONLY.has(file);
 
 function walk(dir: string): string[] {

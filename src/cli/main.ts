@@ -131,11 +131,12 @@ program
 
 program
   .command("export")
-  .description("write a checkpoint for another framework: --format pytorch gives the weights, vocab.json, a torch.nn model.py and a DistributedDataParallel train_ddp.py")
+  .description("write a checkpoint for another framework: --format pytorch gives the weights, vocab.json, a torch.nn model.py and a DistributedDataParallel train_ddp.py in a new directory; --format onnx gives an ONNX file (inputs tokens and lengths) with <name>.vocab.json beside it")
   .requiredOption("--checkpoint <dir>", "a directory written by seqtorch train")
-  .addOption(new Option("--format <format>", "what to write").choices(["pytorch"]).makeOptionMandatory())
-  .requiredOption("--out <dir>", "a new (or empty) directory to write")
-  .option("--data <file>", "also write data.jsonl: this file's rows as token ids, for train_ddp.py (needed with the word tokenizer)")
+  .addOption(new Option("--format <format>", "what to write").choices(["pytorch", "onnx"]).makeOptionMandatory())
+  .requiredOption("--out <path>", "pytorch: a new (or empty) directory; onnx: the file to write")
+  .option("--opset <n>", "onnx: the ONNX opset version", int("--opset", 1), 17)
+  .option("--data <file>", "pytorch: also write data.jsonl, this file's rows as token ids, for train_ddp.py (needed with the word tokenizer)")
   .option("--text-col <name>", "column holding the text", "text")
   .option("--label-col <name>", "column holding the label", "label")
   .option("--json", "print JSON", false)
