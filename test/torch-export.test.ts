@@ -98,7 +98,7 @@ describe("seqtorch export --format pytorch", () => {
     writeFileSync(join(work, "file"), "x");
     expect(cli(["export", "--checkpoint", ckpt, "--format", "pytorch", "--out", join(work, "file", "sub")]).status).not.toBe(0);
     expect(readdirSync(work).filter((n) => n.includes(".tmp-"))).toEqual([]);
-    expectCleanError(cli(["export", "--checkpoint", ckpt, "--format", "onnx", "--out", fresh]), /--format.*'onnx' is invalid/);
+    expectCleanError(cli(["export", "--checkpoint", ckpt, "--format", "tflite", "--out", fresh]), /--format.*'tflite' is invalid/);
   });
 
   test("a seqtorch extension cell has no torch.nn layer and is refused", () => {
