@@ -209,7 +209,7 @@ function unpickle(b: Uint8Array, start: number, source: string, fail: Fail): { v
   const global = (module: string, name: string): Global => {
     const full = `${module}.${name}`;
     if (full === REBUILD_TENSOR || full === REBUILD_PARAMETER || full === ORDERED_DICT || (module === "torch" && Object.hasOwn(STORAGES, name))) return new Global(full);
-    if (module === "torch" && name.endsWith("Storage")) fail(`tensors stored as ${full} are not supported (seqtorch reads float, bfloat16, integer and bool tensors)`);
+    if (module === "torch" && name.endsWith("Storage")) fail(`tensors stored as ${showJson(full)} are not supported (seqtorch reads float, bfloat16, integer and bool tensors)`);
     const hint = module.startsWith("torch.nn") ? "; it looks like a whole model was saved: save model.state_dict() instead" : "";
     return fail(`the pickle names the global ${showJson(full)}, which a state dict does not use; refusing to load it (only tensors in dicts, lists and tuples are read)${hint}`);
   };
