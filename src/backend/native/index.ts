@@ -41,10 +41,10 @@ export interface NativeAddon {
   isa(): string;
   setIsa(name: string): void;
   /**
-   * The malloc mmap threshold the addon fixed at load, in bytes (0 where the C library is not glibc):
-   * large freed buffers go back to the system instead of staying in the heap as fragments.
+   * Returns the C heap's free pages to the system (glibc's malloc_trim); true when some were. Freed
+   * tensor buffers otherwise stay resident as fragments over a long run.
    */
-  mmapThreshold(): number;
+  trimMemory(): boolean;
 }
 
 // src/backend/native or dist/backend/native: the package root is three folders up.
@@ -62,6 +62,15 @@ export function loadNativeAddon(): NativeAddon | null {
     unavailable = existsSync(note) ? readFileSync(note, "utf8").trim() : `the addon did not load: ${(e as Error).message.split("\n")[0]}`;
   }
   return addon;
+}
+
+/**
+ * Returns memory freed by tensors to the system, where the native addon is loaded (glibc keeps
+ * freed buffers resident otherwise); false where nothing was returned or there is no addon. It
+ * costs about a millisecond: call it between training steps now and then, not after each.
+ */
+export function releaseFreedMemory(): boolean {
+  return loadNativeAddon()?.trimMemory() ?? false;
 }
 
 /** Why the native backend is not available, or null when it is. */
