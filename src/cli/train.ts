@@ -84,11 +84,15 @@ function resumedArgs(saved: RunRecord, given: TrainArgs): TrainArgs {
   return args;
 }
 
-/** V8's full collection, which the CLI may run (the flag exposes `gc` to contexts made after it). */
-const collectGarbage = ((): (() => void) => {
-  setFlagsFromString("--expose-gc");
-  return runInNewContext("gc") as () => void;
-})();
+let gc: (() => void) | null = null;
+/** V8's full collection, exposed on first use (the flag exposes `gc` to contexts made after it). */
+function collectGarbage(): void {
+  if (!gc) {
+    setFlagsFromString("--expose-gc");
+    gc = runInNewContext("gc") as () => void;
+  }
+  gc();
+}
 
 export async function trainCommand(given: TrainArgs): Promise<void> {
   if (given.resume && given.overwrite) throw new CliError("--resume and --overwrite exclude each other: continue the run, or start a new one", 2);

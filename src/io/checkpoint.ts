@@ -205,13 +205,7 @@ export async function saveSafetensorsFile(path: string, tensors: Record<string, 
 
 /** Reads one safetensors file; errors name the file. */
 export async function loadSafetensorsFile(path: string): Promise<{ tensors: Record<string, Tensor>; metadata: Record<string, string> }> {
-  let bytes: Uint8Array;
-  try {
-    bytes = await readFile(path);
-  } catch (e) {
-    const missing = (e as NodeJS.ErrnoException).code === "ENOENT";
-    throw new CheckpointError("loadSafetensorsFile", path, missing ? `${path} does not exist` : `cannot read ${path}: ${oneLine(e)}`, { cause: e });
-  }
+  const bytes = await readWeights("loadSafetensorsFile", path);
   try {
     return parseSafetensors(bytes);
   } catch (e) {
@@ -227,14 +221,17 @@ export async function loadSafetensorsFile(path: string): Promise<{ tensors: Reco
  * model.loadStateDict(tensors);
  */
 export async function loadTorchFile(path: string): Promise<TorchFile> {
-  let bytes: Uint8Array;
+  return parseTorchFile(await readWeights("loadTorchFile", path), path);
+}
+
+/** A weights file's bytes; a missing or unreadable file is a CheckpointError naming it. */
+async function readWeights(op: string, path: string): Promise<Uint8Array> {
   try {
-    bytes = await readFile(path);
+    return await readFile(path);
   } catch (e) {
     const missing = (e as NodeJS.ErrnoException).code === "ENOENT";
-    throw new CheckpointError("loadTorchFile", path, missing ? `${path} does not exist` : `cannot read ${path}: ${oneLine(e)}`, { cause: e });
+    throw new CheckpointError(op, path, missing ? `${path} does not exist` : `cannot read ${path}: ${oneLine(e)}`, { cause: e });
   }
-  return parseTorchFile(bytes, path);
 }
 
 function toJson(op: string, dir: string, name: string, value: unknown): string {
