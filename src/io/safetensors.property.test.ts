@@ -65,7 +65,7 @@ describe("safetensors properties", () => {
     fc.assert(fc.property(fc.integer({ min: 0, max: 2 ** 31 - 1 }), (seed) => {
       if (readBoth(makeSafetensors(new Rng(seed)))) accepted++;
     }), { numRuns: 800 });
-    expect(accepted).toBeGreaterThan(50); // the mutations reach the accepting paths too
+    expect(accepted).toBeGreaterThan(25); // the mutations reach the accepting paths too (about 60 of 800 on average)
   });
 
   test("random bytes, and random JSON as the header, are rejected cleanly or read correctly", () => {
