@@ -201,7 +201,17 @@ async function train(given: TrainArgs, ckptDir: string, newRunId: string): Promi
   const curvesPath = join(ckptDir, CURVES_FILE);
   const t0 = performance.now();
   let lastBatch = 0;
-  let lastTrim = 0;
+  let lastTrim = performance.now();
+  // Every two seconds (training and validation alike) a full collection and the freed buffers back
+  // to the system, so a long run's memory stays flat (V8 otherwise lets dead autograd graphs and
+  // batch buffers pile up for 100 MB or more).
+  const reclaim = (): void => {
+    const now = performance.now();
+    if (now - lastTrim < 2000) return;
+    lastTrim = now;
+    collectGarbage();
+    releaseFreedMemory();
+  };
   let savedEpoch = state?.epoch ?? 0;
   let result: tr.FitResult;
   try {
@@ -223,17 +233,12 @@ async function train(given: TrainArgs, ckptDir: string, newRunId: string): Promi
       signal: controller.signal,
       resumeFrom: state,
       onBatch: (p) => {
-        // Every two seconds a full collection and the freed buffers back to the system, so a long
-        // run's memory stays flat (V8 otherwise lets dead autograd graphs pile up for 100 MB or more).
-        if (p.elapsedMs - lastTrim >= 2000 || p.elapsedMs < lastTrim) {
-          lastTrim = p.elapsedMs;
-          collectGarbage();
-          releaseFreedMemory();
-        }
+        reclaim();
         if (p.batch === 1 || p.batch < lastBatch) bar.start(p.epoch, args.epochs, p.batches);
         lastBatch = p.batch;
         bar.update(p.batch, p.batches, p.loss, p.accuracy, p.examples, p.elapsedMs);
       },
+      onValBatch: reclaim,
       onEpoch: async (e, snapshot) => {
         bar.stop();
         lastBatch = 0;

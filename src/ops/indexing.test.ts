@@ -73,6 +73,31 @@ describe("embedding", () => {
     for (const r of [0, 1, 3]) expect(padded[r]).toEqual(full[r]);
   });
 
+  test("a weight that has a .grad gets the rows added into it in place; its padding row keeps what it held", () => {
+    const indices = idx([[0, 2, 1], [2, 2, 3]]);
+    const w = r64([4, 3]);
+    const up = randn([2, 3, 3], { dtype: "float64", generator: gen });
+    embedding(indices, w, 2).mul(up).sum().backward();
+    const once = w.grad!.tolist() as number[][];
+    const buffer = w.grad!;
+    const version = buffer._version.value;
+    buffer.data.set([7, 8, 9], 2 * 3); // what an earlier step left in the padding row
+    embedding(indices, w, 2).mul(up).sum().backward();
+    expect(w.grad).toBe(buffer);
+    expect(buffer._version.value).toBe(version + 1);
+    const twice = w.grad!.tolist() as number[][];
+    expect(twice[2]).toEqual([7, 8, 9]);
+    for (const r of [0, 1, 3]) twice[r]!.forEach((v, j) => expect(v).toBeCloseTo(2 * once[r]![j]!, 12));
+    // The op's own backward returns no buffer for the weight when it has one to add into.
+    const y = embedding(indices, w, 2);
+    const node = y._node!;
+    const before = Array.from(buffer.data);
+    expect(node.backward!([up], false, () => buffer)).toEqual([null]);
+    expect(Array.from(buffer.data)).not.toEqual(before);
+    const fresh = embedding(indices, w, 2)._node!.backward!([up], false, () => null)[0]!;
+    expect(fresh.shape).toEqual([4, 3]);
+  });
+
   test("errors", () => {
     const w = tensor([[0, 1], [10, 11]]);
     expect(() => embedding(idx([2]), w)).toThrow(/embedding: index 2 is out of range \[0, 2\)/);

@@ -50,9 +50,17 @@ export function embedding(indices: Tensor, weight: Tensor, paddingIdx: number | 
   const backend = getBackend();
   for (let i = 0; i < n; i++) backend.copyAxis(weight.data, V, idx[i]!, out, n, i, 1, 1, E, false);
   const y = new Tensor(out, [...indices.shape, E]);
-  return record("embedding", [weight], [y], ([dy]) => {
-    const dw = allocBuf(dy!.dtype, V * E) as FloatBuf;
+  return record("embedding", [weight], [y], ([dy], _retain, into) => {
     const b = getBackend();
+    // Rows add straight into the weight's existing `.grad` where it has one: a dense [V, E]
+    // gradient is the largest buffer of a text model's step.
+    const grad = into(0);
+    if (grad) {
+      for (let i = 0; i < n; i++) if (idx[i] !== paddingIdx) b.copyAxis(dy!.data, n, i, grad.data, V, idx[i]!, 1, 1, E, true);
+      grad._version.value++;
+      return [null];
+    }
+    const dw = allocBuf(dy!.dtype, V * E) as FloatBuf;
     for (let i = 0; i < n; i++) b.copyAxis(dy!.data, n, i, dw, V, idx[i]!, 1, 1, E, true);
     if (paddingIdx !== null) dw.fill(0, paddingIdx * E, (paddingIdx + 1) * E);
     return [new Tensor(dw, weight.shape)];

@@ -49,6 +49,22 @@ describe("fit's inputs", () => {
     expect(result.history).toHaveLength(1);
   });
 
+  test("the steps reuse each parameter's gradient buffer; validation reports batches and leaves out probabilities", async () => {
+    manualSeed(0);
+    const model = new TextClassifier({ vocabSize: 5, embeddingDim: 4, hiddenSize: 3, numClasses: 2 });
+    const grads = new Set<unknown>();
+    const valBatches: string[] = [];
+    const result = await fit(model, data, data, {
+      task: "classification", epochs: 2, batchSize: 2, seed: 1,
+      onBatch: () => grads.add(model.parameters()[0]!.grad),
+      onValBatch: (p) => valBatches.push(`${p.epoch}:${p.batch}/${p.batches}`),
+    });
+    expect(grads.size).toBe(1);
+    expect(valBatches).toEqual(["1:1/1", "2:1/1"]);
+    expect(result.history[0]!.val!.predictions).toHaveLength(6);
+    expect(result.history[0]!.val!.probabilities).toBeNull();
+  });
+
   test("ids packed in one typed array train exactly as arrays of ids", async () => {
     let end = 0;
     const starts = Uint32Array.from(data.ids, (s) => (end += s.length) - s.length);

@@ -87,6 +87,8 @@ export interface FitOptions {
   /** Stops training between batches; the result says `stopped: true`. */
   signal?: AbortSignal;
   onBatch?: (p: BatchProgress) => void;
+  /** Called after each validation batch (e.g. to reclaim memory or show progress while validating). */
+  onValBatch?: (p: { epoch: number; batch: number; batches: number }) => void;
   /**
    * Called after each epoch's validation; may be async (e.g. to save a checkpoint). `state()` gives
    * the run as it stands after the epoch, for `resumeFrom`; call it before anything else draws
@@ -165,8 +167,18 @@ export interface Evaluation {
   accuracy: number | null;
   /** Predicted class per example (classification) or predicted values (regression). */
   predictions: number[] | number[][];
-  /** Class probabilities per example (classification only). */
+  /** Class probabilities per example (classification only, unless `evaluate` was asked to leave them out). */
   probabilities: number[][] | null;
+}
+
+export interface EvaluateOptions {
+  task: Task;
+  batchSize?: number;
+  maxLen?: number;
+  /** Keep each example's class probabilities (default true); `fit`'s validation leaves them out. */
+  probabilities?: boolean;
+  /** Called after each batch with the batches done and their number. */
+  onBatch?: (batch: number, batches: number) => void;
 }
 
 export interface EpochResult {
@@ -238,15 +250,16 @@ function lossOf(task: Task, out: Tensor, target: Tensor): Tensor {
 const tick = (): Promise<void> => new Promise((resolve) => setTimeout(resolve, 0));
 
 /** Runs `model` over `data` without gradients: mean loss, accuracy, predictions and probabilities. */
-export function evaluate(model: SequenceModel, data: EncodedDataset, options: { task: Task; batchSize?: number; maxLen?: number }): Evaluation {
+export function evaluate(model: SequenceModel, data: EncodedDataset, options: EvaluateOptions): Evaluation {
   const { task, batchSize = 256 } = options;
   const wasTraining = model.training;
   model.eval();
   let lossSum = 0;
   let correct = 0;
   const n = data.ids.length;
+  const batches = Math.ceil(n / batchSize);
   const predictions: (number | number[])[] = new Array(n);
-  const probabilities: number[][] | null = task === "classification" ? new Array(n) : null;
+  const probabilities: number[][] | null = task === "classification" && options.probabilities !== false ? new Array(n) : null;
   noGrad(() => {
     for (let start = 0; start < n; start += batchSize) {
       const idx = Array.from({ length: Math.min(batchSize, n - start) }, (_, i) => start + i);
@@ -254,17 +267,18 @@ export function evaluate(model: SequenceModel, data: EncodedDataset, options: { 
       const out = model.forward(input, lengths);
       lossSum += lossOf(task, out, target).item() * idx.length;
       if (task === "classification") {
-        const probs = out.softmax(1).tolist() as number[][];
+        const probs = probabilities ? out.softmax(1).tolist() as number[][] : null;
         const pred = out.argmax(1).data;
         idx.forEach((i, j) => {
           predictions[i] = pred[j]!;
-          probabilities![i] = probs[j]!;
+          if (probs) probabilities![i] = probs[j]!;
           if (pred[j] === target.data[j]) correct++;
         });
       } else {
         const rows = out.tolist() as number[][];
         idx.forEach((i, j) => (predictions[i] = rows[j]!));
       }
+      options.onBatch?.(start / batchSize + 1, batches);
     }
   });
   model.train(wasTraining);
@@ -355,7 +369,9 @@ export async function fit(model: SequenceModel, train: EncodedDataset, val: Enco
       const loss = lossOf(task, out, target);
       const l = loss.item();
       if (!div && !Number.isFinite(l)) throw new DivergenceError(`fit: the loss became ${l} at epoch ${epoch}, batch ${b + 1}; ${hint}`, epoch, b + 1);
-      opt.zeroGrad();
+      // Zeros in place: every parameter of a text model gets a gradient each step, and the kept
+      // buffers take it in place (the embedding's dense gradient alone is vocabulary x dim floats).
+      opt.zeroGrad(false);
       if (Number.isFinite(l)) loss.backward();
       if (div && !(Number.isFinite(l) && gradsFinite(params))) {
         // Skip the step: the weights stay as they were.
@@ -403,7 +419,9 @@ export async function fit(model: SequenceModel, train: EncodedDataset, val: Enco
     // Runs shorter than the warm-up take the first epoch's loss as the level they started at.
     if (epoch === 1 && c.startLoss === 0 && seen > 0) c.startLoss = c.lossSum / seen;
     if (seen === 0) throw new DivergenceError(`fit: diverged in epoch ${epoch}: no step had a finite loss and gradient; ${hint}`, epoch, b);
-    const valResult = val && val.ids.length ? evaluate(model, val, { task, maxLen: options.maxLen }) : null;
+    const valResult = val && val.ids.length ? evaluate(model, val, {
+      task, maxLen: options.maxLen, probabilities: false, onBatch: options.onValBatch && ((batch, batches) => options.onValBatch!({ epoch, batch, batches })),
+    }) : null;
     // Best by validation accuracy, ties broken by validation loss (regression: loss alone).
     const lossNow = valResult ? valResult.loss : c.lossSum / seen;
     const score = task === "classification" && valResult ? valResult.accuracy! : -lossNow;

@@ -15,7 +15,7 @@ export {
   fit, evaluate, makeOptimizer, makeScheduler, makeBatch, DivergenceError, DIVERGENCE_DEFAULTS, type DivergenceOptions,
   PackedSequences, type IdSequences, type IdArray,
   type SequenceModel, type Task, type EncodedDataset, type OptimizerName, type SchedulerName, type FitOptions,
-  type BatchProgress, type Evaluation, type EpochResult, type FitResult,
+  type BatchProgress, type Evaluation, type EvaluateOptions, type EpochResult, type FitResult,
 } from "./fit.js";
 export {
   TaskModel, runLab, taskBaseline, compareGradientFlow, gradflowSvg,
