@@ -118,6 +118,9 @@ describe.each(fast)("%s backend against the reference", (name) => {
   const lstmProj = [
     { T: 5, N: 3, I: 6, H: 9, P: 4, bias: true, reverse: false, lengths: null },
     { T: 6, N: 3, I: 5, H: 8, P: 3, bias: false, reverse: true, lengths: [2, 6, 4] },
+    // A step's product split by columns across threads, its 4H = 2080 columns crossing the packed
+    // weights' column blocks (512 wide in wasm, 1024 with AVX2, 2048 with AVX-512).
+    { T: 2, N: 12, I: 8, H: 520, P: 0, bias: true, reverse: false, lengths: [2, 1, 2, 2, 1, 2, 2, 2, 1, 2, 2, 2] },
   ];
   const all = [
     ...kinds.flatMap((kind) => [...cases, ...(kind === "lstm" ? lstmProj : [])].map((c) => ({ kind, slope: 0, ...c }))),

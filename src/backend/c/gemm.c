@@ -121,10 +121,20 @@ void ST_NAME(st_gemm_pack_b)(const float *B, int k, int n, int transB, float *ou
   }
 }
 
+/* In op(B) packed whole (st_gemm_pack_b) with preN columns, k deep: the panel of NR columns that
+ * starts at column col (a multiple of NR), from depth p0 on (kc deep). The NC-column blocks before
+ * col's are whole, NC * k floats each. */
+static inline const float *prepacked_panel(const float *Bpre, int k, int preN, int col, int p0, int kc) {
+  size_t blk = (size_t)(col / NC), first = blk * NC;
+  size_t ncb = (size_t)preN - first < NC ? (size_t)preN - first : NC;
+  return Bpre + first * (size_t)k + round_up(ncb, NR) * (size_t)p0 + ((size_t)col - first) * (size_t)kc;
+}
+
 /* One thread's product on a block: C[m, n] (row stride ldc) (+)= op(A) op(B), with A's and B's
- * leading dimensions given, or with op(B) already packed whole (Bpre, from st_gemm_pack_b). */
-static void gemm_block(const float *A, size_t lda, const float *B, size_t ldb, const float *Bpre, float *C, size_t ldc, int m,
-                       int k, int n, int transA, int transB, int accumulate, float *scratch) {
+ * leading dimensions given, or with op(B) already packed whole (Bpre, from st_gemm_pack_b, preN
+ * columns wide), of which the block's columns start at preCol0 (a multiple of NR). */
+static void gemm_block(const float *A, size_t lda, const float *B, size_t ldb, const float *Bpre, int preN, int preCol0, float *C,
+                       size_t ldc, int m, int k, int n, int transA, int transB, int accumulate, float *scratch) {
   /* 64-byte aligned panels. */
   float *base = (float *)(((size_t)scratch + 63) & ~(size_t)63);
   size_t kcMax = (size_t)(k < KC ? k : KC);
@@ -132,20 +142,13 @@ static void gemm_block(const float *A, size_t lda, const float *B, size_t ldb, c
   float *own = Ap + kcMax * round_up((size_t)(m < MC ? m : MC), MR); /* B's panels, packed here */
   float *edge = own + kcMax * round_up((size_t)(n < NC ? n : NC), NR);
   ST_ASSERT(edge + MR * NR <= scratch + ST_NAME(st_gemm_scratch_floats)(m, k, n));
-  const float *Bp = own;
-  const float *pre = Bpre;
+  ST_ASSERT(!Bpre || (preCol0 % NR == 0 && preCol0 + n <= preN));
   for (int j0 = 0; j0 < n; j0 += NC) {
     int nc = n - j0 < NC ? n - j0 : NC;
     for (int p0 = 0; p0 < k; p0 += KC) {
       int kc = k - p0 < KC ? k - p0 : KC;
       int add = accumulate || p0 > 0;
-      if (pre) {
-        Bp = pre;
-        pre += round_up((size_t)nc, NR) * (size_t)kc;
-      } else {
-        Bp = own;
-        pack_b(B, ldb, transB, p0, kc, j0, nc, own);
-      }
+      if (!Bpre) pack_b(B, ldb, transB, p0, kc, j0, nc, own);
       for (int i0 = 0; i0 < m; i0 += MC) {
         int mc = m - i0 < MC ? m - i0 : MC;
         pack_a(A, lda, transA, i0, mc, p0, kc, Ap);
@@ -155,7 +158,7 @@ static void gemm_block(const float *A, size_t lda, const float *B, size_t ldb, c
             int rows = mc - i < MR ? mc - i : MR;
             float *c = C + (size_t)(i0 + i) * ldc + (size_t)(j0 + j);
             const float *a = Ap + (size_t)i * (size_t)kc;
-            const float *b = Bp + (size_t)j * (size_t)kc;
+            const float *b = Bpre ? prepacked_panel(Bpre, k, preN, preCol0 + j0 + j, p0, kc) : own + (size_t)j * (size_t)kc;
             if (rows == MR && cols == NR) {
               micro_kernel(kc, a, b, c, ldc, add);
               continue;
@@ -191,14 +194,19 @@ static void gemm_task(void *ctx, int task, float *scratch) {
   ST_ASSERT(len > 0 && start + len <= total);
   if (g->byRows) {
     const float *A = g->transA ? g->A + start : g->A + (size_t)start * lda;
-    gemm_block(A, lda, g->B, ldb, g->Bpre, g->C + (size_t)start * g->n, (size_t)g->n, len, g->k, g->n, g->transA, g->transB, g->accumulate, scratch);
+    gemm_block(A, lda, g->B, ldb, g->Bpre, g->n, 0, g->C + (size_t)start * g->n, (size_t)g->n, len, g->k, g->n, g->transA, g->transB,
+               g->accumulate, scratch);
   } else {
-    const float *B = g->transB ? g->B + (size_t)start * ldb : g->B + start;
-    gemm_block(g->A, lda, B, ldb, NULL, g->C + start, (size_t)g->n, g->m, g->k, len, g->transA, g->transB, g->accumulate, scratch);
+    /* A packed op(B) is read from its panels at the block's columns; a plain one from there on. */
+    const float *B = g->Bpre ? NULL : g->transB ? g->B + (size_t)start * ldb : g->B + start;
+    gemm_block(g->A, lda, B, ldb, g->Bpre, g->n, start, g->C + start, (size_t)g->n, g->m, g->k, len, g->transA, g->transB, g->accumulate,
+               scratch);
   }
 }
 
-/* The product, on as many threads as pay off; by rows only when op(B) comes packed. */
+/* The product, on as many threads as pay off: split along the longer of m and n. A recurrent step's
+ * product (few rows, op(B) packed once) is split by columns, so that each thread streams only its
+ * share of the packed weights: split by rows, every thread would read all of them. */
 static void gemm(const float *A, const float *B, const float *Bpre, float *C, int m, int k, int n, int transA, int transB, int accumulate,
                  float *scratch) {
   if (m <= 0 || n <= 0) return;
@@ -211,7 +219,7 @@ static void gemm(const float *A, const float *B, const float *Bpre, float *C, in
   double work = (double)m * (double)n * (double)k;
   if (threads > 1 && work >= 1e6) {
     gemm_split g = {A, B, Bpre, C, m, k, n, transA, transB, accumulate, 0, 0};
-    g.byRows = Bpre || m >= n;
+    g.byRows = m >= n;
     int total = g.byRows ? m : n, unit = g.byRows ? MR : NR;
     int units = (total + unit - 1) / unit;
     /* A few tasks a thread, so that a thread that starts late still gets work. */
@@ -223,7 +231,8 @@ static void gemm(const float *A, const float *B, const float *Bpre, float *C, in
       return;
     }
   }
-  gemm_block(A, transA ? (size_t)m : (size_t)k, B, transB ? (size_t)k : (size_t)n, Bpre, C, (size_t)n, m, k, n, transA, transB, accumulate, scratch);
+  gemm_block(A, transA ? (size_t)m : (size_t)k, B, transB ? (size_t)k : (size_t)n, Bpre, n, 0, C, (size_t)n, m, k, n, transA, transB, accumulate,
+             scratch);
 }
 
 void ST_NAME(st_gemm)(const float *A, const float *B, float *C, int m, int k, int n, int transA, int transB, int accumulate, float *scratch) {
