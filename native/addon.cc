@@ -70,11 +70,24 @@ std::vector<Kernels> available() {
 
 const std::vector<Kernels> kAvailable = available();
 const Kernels *active = &kAvailable.back();
-std::vector<float> scratch;
+void adviseHugePages(const void *data, size_t bytes);
 
-float *scratchFor(size_t floats) {
-  if (scratch.size() < floats) scratch.resize(floats);
-  return scratch.data();
+// The kernels' scratch, kept between calls and grown as needed; huge pages where it is large (the
+// recurrent backward's gate gradients alone are T * N * 4H floats, read with a stride of a row).
+float *scratch = nullptr;
+size_t scratchFloats = 0;
+
+float *scratchFor(Napi::Env env, size_t floats) {
+  if (scratchFloats < floats) {
+    free(scratch);
+    scratchFloats = 0;
+    const size_t align = size_t(2) << 20, bytes = (floats * sizeof(float) + align - 1) / align * align;
+    scratch = static_cast<float *>(aligned_alloc(align, bytes));
+    if (!scratch) throw Napi::Error::New(env, "out of memory for " + std::to_string(bytes) + " bytes of kernel scratch");
+    adviseHugePages(scratch, bytes);
+    scratchFloats = bytes / sizeof(float);
+  }
+  return scratch;
 }
 
 // Each 4 KiB page of a fresh buffer faults on first write, and on virtual machines of the kind this
@@ -124,7 +137,7 @@ Napi::Value Gemm(const Napi::CallbackInfo &info) {
   const float *a = floatsAt(info, 0, "A", static_cast<size_t>(m) * k);
   const float *b = floatsAt(info, 2, "B", static_cast<size_t>(k) * n);
   float *c = floatsAt(info, 4, "C", static_cast<size_t>(m) * n);
-  active->gemm(a, b, c, m, k, n, transA, transB, accumulate, scratchFor(active->gemmScratch(m, k, n)));
+  active->gemm(a, b, c, m, k, n, transA, transB, accumulate, scratchFor(info.Env(), active->gemmScratch(m, k, n)));
   return info.Env().Undefined();
 }
 
@@ -208,7 +221,7 @@ Napi::Value RecurrentForward(const Napi::CallbackInfo &info) {
   st_rec_forward_args a = forwardArgs(info, "recurrentForward", false);
   st_rec_layout layout;
   active->recForwardLayout(&a, &layout);
-  active->recForward(&a, scratchFor(layout.total));
+  active->recForward(&a, scratchFor(info.Env(), layout.total));
   return info.Env().Undefined();
 }
 
@@ -235,7 +248,7 @@ Napi::Value RecurrentBackward(const Napi::CallbackInfo &info) {
   b.dwIh = p[6], b.dwHh = p[7], b.dbIh = p[8], b.dbHh = p[9], b.dwHr = p[10];
   st_rec_layout layout;
   active->recBackwardLayout(&b, &layout);
-  active->recBackward(&b, scratchFor(layout.total));
+  active->recBackward(&b, scratchFor(info.Env(), layout.total));
   return env.Undefined();
 }
 

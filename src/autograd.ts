@@ -221,11 +221,24 @@ function ownGrad(leaf: Tensor): Tensor | null {
   return g.shape.every((n, i) => n === leaf.shape[i]) ? g : null;
 }
 
+const adoptable = new WeakSet<Tensor>();
+
+/**
+ * Marks `t`, a gradient that a backward has just written into a buffer of its own which nothing
+ * else holds, as one a leaf without a `.grad` may keep as it is (as PyTorch's AccumulateGrad steals
+ * a gradient no one else refers to) instead of copying: a recurrent layer's weight gradients are
+ * megabytes, and a fresh copy's pages must be faulted in again.
+ */
+export function adoptableGradient(t: Tensor): Tensor {
+  adoptable.add(t);
+  return t;
+}
+
 /** Adds into `.grad` in place, as PyTorch's AccumulateGrad does outside grad mode (a grad of another shape or dtype is replaced by the sum). */
 function accumulateLeaf(leaf: Tensor, dx: Tensor): void {
   if (!leaf.requiresGrad) return;
   const g = leaf.grad;
-  if (!g) leaf.grad = dx.contiguousCopy();
+  if (!g) leaf.grad = adoptable.delete(dx) && !dx.requiresGrad ? dx : dx.contiguousCopy();
   else if (ownGrad(leaf) && g.dtype === dx.dtype) g.add_(dx);
   else leaf.grad = g.add(dx);
 }

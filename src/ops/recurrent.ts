@@ -3,7 +3,7 @@
  * and one backward, on a backend that has fused kernels. `cells/steps.ts` composes the same step
  * from primitive ops; tests assert the two agree.
  */
-import { isGradEnabled, record } from "../autograd.js";
+import { adoptableGradient, isGradEnabled, record } from "../autograd.js";
 import { getBackend, type RecurrentBackwardArgs, type RecurrentBackwardResult, type RecurrentForwardArgs, type RecurrentKernels } from "../backend/index.js";
 import { carriesCell, gateCount, type FusedCellKind } from "../cells/spec.js";
 import type { FloatBuf } from "../dtype.js";
@@ -95,7 +95,7 @@ function gradTensors(g: RecurrentBackwardResult, inputs: readonly (Tensor | null
   return inputs.flatMap((t, i) => {
     if (!t) return [];
     const index = present++;
-    if (bufs[i]) return [new Tensor(bufs[i], t.shape)];
+    if (bufs[i]) return [adoptableGradient(new Tensor(bufs[i], t.shape))];
     const grad = into(index);
     if (grad) grad._version.value++;
     return [null];
