@@ -158,3 +158,5 @@ export interface Backend {
   readonly recurrent?: RecurrentKernels;
 }
 
+/** What a fast backend says when a backward reaches saved activations that an earlier backward freed. */
+export const SAVED_FREED = "Trying to backward through the graph a second time: a recurrent layer's saved activations were freed after the first backward (pass retainGraph: true to the first backward, or run the forward pass again)";

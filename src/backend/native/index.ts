@@ -13,6 +13,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { CELLS, gateCount, savedBuffers } from "../../cells/spec.js";
 import type { Backend, BinaryOp, Buf, FloatBuf, RecurrentBackwardArgs, RecurrentBackwardResult, RecurrentForwardArgs, RecurrentForwardResult, RecurrentSaved } from "../backend.js";
+import { SAVED_FREED } from "../backend.js";
 import { availableParallelism } from "node:os";
 import { cpuBackend, listBackends, registerBackend, setBackend, threadsFor } from "../index.js";
 
@@ -70,7 +71,35 @@ export function loadNativeAddon(): NativeAddon | null {
  * costs about a millisecond: call it between training steps now and then, not after each.
  */
 export function releaseFreedMemory(): boolean {
+  pool.clear();
+  pooledFloats = 0;
   return loadNativeAddon()?.trimMemory() ?? false;
+}
+
+/**
+ * Saved activations that a backward has used for the last time (it was not asked to retain
+ * them), kept by length for the next forward: a fresh buffer's pages must be faulted in and zeroed
+ * again, which for W4's 91 MB of saved activations took longer than its gate math. At most 256 MB
+ * is kept; buffers under 256 KB come back from the heap cheaply and are not kept.
+ */
+const pool = new Map<number, Float32Array[]>();
+const POOL_MAX_FLOATS = 64 << 20;
+const POOL_MIN_FLOATS = 64 << 10;
+let pooledFloats = 0;
+
+function pooledBuffer(n: number): Float32Array {
+  const b = n >= POOL_MIN_FLOATS ? pool.get(n)?.pop() : undefined;
+  if (!b) return new Float32Array(n);
+  pooledFloats -= n;
+  return b;
+}
+
+function keepForReuse(b: Float32Array): void {
+  if (b.length < POOL_MIN_FLOATS || pooledFloats + b.length > POOL_MAX_FLOATS) return;
+  const list = pool.get(b.length) ?? [];
+  list.push(b);
+  pool.set(b.length, list);
+  pooledFloats += b.length;
 }
 
 /** Why the native backend is not available, or null when it is. */
@@ -88,6 +117,8 @@ export const RECURRENT_BUFFERS = {
 type SavedName = "gates" | "hPrev" | "cPrev" | "c" | "m" | "ghn";
 interface NativeSaved extends RecurrentSaved {
   native: Partial<Record<SavedName, Float32Array>>;
+  /** The saved buffers this forward allocated (not aliases of its inputs and outputs); null once freed. */
+  owned: Float32Array[] | null;
 }
 
 const f32 = (b: Buf | null | undefined): b is Float32Array => b instanceof Float32Array;
@@ -142,21 +173,27 @@ function nativeRecurrent(native: NativeAddon, budget: () => void, backend: Pick<
       const y = aliases ? hN : new Float32Array(a.T * a.N * Hr);
       const saved: Partial<Record<SavedName, Float32Array>> = {};
       const written: Partial<Record<SavedName, Float32Array>> = {};
+      const owned: Float32Array[] = [];
       if (a.save) {
         for (const b of savedBuffers(a.kind, { I: a.I, H: a.H, P: a.P })) {
           const alias = aliases?.[b.name];
-          written[b.name] = alias ? sinkOf(a.T * a.N * b.size) : (saved[b.name] = new Float32Array(a.T * a.N * b.size));
-          if (alias) saved[b.name] = alias;
+          if (alias) {
+            written[b.name] = sinkOf(a.T * a.N * b.size);
+            saved[b.name] = alias;
+          } else {
+            owned.push((written[b.name] = saved[b.name] = pooledBuffer(a.T * a.N * b.size)));
+          }
         }
       }
       budget();
       native.recurrentForward(dims(a, a.save), a.slope ?? 0, a.lengths, forwardBuffers(a, { y, hN, cN, ...written }));
-      const kept: NativeSaved | null = a.save ? { kind: a.kind, native: saved } : null;
+      const kept: NativeSaved | null = a.save ? { kind: a.kind, native: saved, owned } : null;
       return { y, hN, cN, saved: kept };
     },
     backward(args: RecurrentBackwardArgs): RecurrentBackwardResult {
       const sv = args.saved as NativeSaved;
       if (!sv.native) return ref.backward(args);
+      if (!sv.owned) throw new Error(SAVED_FREED);
       const a = args.forward;
       const G = gateCount(a.kind);
       const Hr = a.P > 0 ? a.P : a.H;
@@ -181,6 +218,12 @@ function nativeRecurrent(native: NativeAddon, budget: () => void, backend: Pick<
         forwardBuffers(a, { y: null, hN: null, cN: null, ...sv.native }),
         RECURRENT_BUFFERS.backward.map((name) => grads[name] as Float32Array | null),
       );
+      if (!args.retain) {
+        // This backward was the last to read them (autograd frees the node after it).
+        for (const b of sv.owned) keepForReuse(b);
+        sv.owned = null;
+        sv.native = {};
+      }
       for (const k of added) {
         const g = into[k] as Float32Array;
         backend.binary("add", g, [g.length], out[k]!, [g.length], g, [g.length]);

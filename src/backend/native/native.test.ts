@@ -173,6 +173,34 @@ describe.skipIf(!native)("native gemm", () => {
   });
 });
 
+describe.skipIf(!native)("native recurrent layers", () => {
+  test("saved activations a backward is done with are reused by the next forward, whatever they held, and a second backward is refused", () => {
+    const rec = createNativeBackend(native!).recurrent!;
+    const { T, N, I, H } = { T: 8, N: 16, I: 5, H: 160 }; // the gates, T * N * 4H floats, are large enough to be kept
+    const gen = new Generator(11);
+    const r = (n: number): Float32Array => Float32Array.from({ length: n }, () => gen.random() - 0.5);
+    const base = { kind: "lstm" as const, T, N, I, H, P: 0, wIh: r(4 * H * I), wHh: r(4 * H * H), bIh: r(4 * H), bHh: r(4 * H), wHr: null, reverse: false, slope: 0, save: true };
+    const step = (lengths: Int32Array | null) => {
+      const args = { ...base, x: r(T * N * I), h0: r(N * H), c0: r(N * H), lengths };
+      const up = { dy: r(T * N * H), dhN: r(N * H), dcN: r(N * H) };
+      const got = rec.forward(args);
+      const saved = { ...(got.saved as unknown as { native: Record<string, Float32Array> }).native };
+      const want = cpuBackend.recurrent!.forward(args);
+      const g = rec.backward({ forward: args, saved: got.saved!, ...up });
+      const w = cpuBackend.recurrent!.backward({ forward: args, saved: want.saved!, ...up });
+      expect(() => rec.backward({ forward: args, saved: got.saved!, ...up })).toThrow(/backward through the graph a second time/);
+      for (const k of ["dx", "dh0", "dc0", "dwIh", "dwHh", "dbIh"] as const) expectAllClose(g[k], w[k], k, { atol: 1e-4, rtol: 1e-4 });
+      return saved;
+    };
+    const gates = step(null).gates;
+    // Emptied by the backward; the next forward of the same sizes gets its buffers back, dirty,
+    // and a packed batch writes only its real rows of them.
+    step(Int32Array.from({ length: N }, (_, b) => 1 + (b % T)));
+    const again = rec.forward({ ...base, x: r(T * N * I), h0: r(N * H), c0: r(N * H), lengths: null });
+    expect(Object.values((again.saved as unknown as { native: Record<string, Float32Array> }).native)).toContain(gates);
+  });
+});
+
 describe.skipIf(!native)("native binary ops", () => {
   afterEach(() => native!.setIsa(native!.isas().at(-1)!));
   const ops = ["add", "sub", "mul", "div"] as const;

@@ -8,6 +8,7 @@ import type { FloatBuf } from "../../dtype.js";
 import type {
   Backend, RecurrentKernels, RecurrentBackwardArgs, RecurrentBackwardResult, RecurrentForwardArgs, RecurrentForwardResult, RecurrentSaved,
 } from "../backend.js";
+import { SAVED_FREED } from "../backend.js";
 import { cpuBackend } from "../cpu/index.js";
 import { layoutOf, type Values } from "./abi.js";
 import { compileKernels, supportedVariants, WasmRuntime, type Variant } from "./runtime.js";
@@ -162,7 +163,7 @@ export function createWasmBackend(variant?: Variant, module?: WebAssembly.Module
     const sv = args.saved as WasmSaved;
     if (!isF32(a.x, a.wIh) || sv.runtime !== rt) return cpu.backward(args);
     if (sv.released) {
-      throw new Error("Trying to backward through the graph a second time: a recurrent layer's saved activations were freed after the first backward (pass retainGraph: true to the first backward, or run the forward pass again)");
+      throw new Error(SAVED_FREED);
     }
     const { kind, T, N, I, H, P } = a;
     const GH = gateCount(kind) * H;
