@@ -71,34 +71,44 @@ export function loadNativeAddon(): NativeAddon | null {
  * costs about a millisecond: call it between training steps now and then, not after each.
  */
 export function releaseFreedMemory(): boolean {
-  pool.clear();
+  pool.length = 0;
   pooledFloats = 0;
   return loadNativeAddon()?.trimMemory() ?? false;
 }
 
 /**
  * Saved activations that a backward has used for the last time (it was not asked to retain
- * them), kept by length for the next forward: a fresh buffer's pages must be faulted in and zeroed
- * again, which for W4's 91 MB of saved activations took longer than its gate math. At most 256 MB
- * is kept; buffers under 256 KB come back from the heap cheaply and are not kept.
+ * them), kept for the next forward: a fresh buffer's pages must be faulted in and zeroed again,
+ * which for W4's 91 MB of saved activations took longer than its gate math. A kept buffer serves
+ * any request from half its length up to its length (batches of text vary in length from step to
+ * step). At most 256 MB is kept; buffers under 256 KB come back from the heap cheaply and are not.
  */
-const pool = new Map<number, Float32Array[]>();
+const pool: Float32Array[] = [];
 const POOL_MAX_FLOATS = 64 << 20;
 const POOL_MIN_FLOATS = 64 << 10;
 let pooledFloats = 0;
+/** The whole kept buffer behind each piece handed out. */
+const wholeOf = new WeakMap<Float32Array, Float32Array>();
 
 function pooledBuffer(n: number): Float32Array {
-  const b = n >= POOL_MIN_FLOATS ? pool.get(n)?.pop() : undefined;
-  if (!b) return new Float32Array(n);
-  pooledFloats -= n;
-  return b;
+  let best = -1;
+  if (n >= POOL_MIN_FLOATS) {
+    pool.forEach((b, i) => {
+      if (b.length >= n && b.length <= 2 * n && (best < 0 || b.length < pool[best]!.length)) best = i;
+    });
+  }
+  if (best < 0) return new Float32Array(n);
+  const whole = pool.splice(best, 1)[0]!;
+  pooledFloats -= whole.length;
+  const piece = whole.length === n ? whole : whole.subarray(0, n);
+  wholeOf.set(piece, whole);
+  return piece;
 }
 
-function keepForReuse(b: Float32Array): void {
+function keepForReuse(piece: Float32Array): void {
+  const b = wholeOf.get(piece) ?? piece;
   if (b.length < POOL_MIN_FLOATS || pooledFloats + b.length > POOL_MAX_FLOATS) return;
-  const list = pool.get(b.length) ?? [];
-  list.push(b);
-  pool.set(b.length, list);
+  pool.push(b);
   pooledFloats += b.length;
 }
 

@@ -197,7 +197,12 @@ describe.skipIf(!native)("native recurrent layers", () => {
     // and a packed batch writes only its real rows of them.
     step(Int32Array.from({ length: N }, (_, b) => 1 + (b % T)));
     const again = rec.forward({ ...base, x: r(T * N * I), h0: r(N * H), c0: r(N * H), lengths: null });
-    expect(Object.values((again.saved as unknown as { native: Record<string, Float32Array> }).native)).toContain(gates);
+    expect(Object.values((again.saved as unknown as { native: Record<string, Float32Array> }).native).includes(gates!)).toBe(true);
+    rec.backward({ forward: { ...base, x: r(T * N * I), h0: r(N * H), c0: r(N * H), lengths: null }, saved: again.saved!, dy: null, dhN: r(N * H), dcN: null });
+    // A shorter batch (7 steps of 8) is served from the same memory.
+    const shorter = rec.forward({ ...base, T: 7, x: r(7 * N * I), h0: r(N * H), c0: r(N * H), lengths: null });
+    const kept = Object.values((shorter.saved as unknown as { native: Record<string, Float32Array> }).native);
+    expect(kept.find((b) => b.length === 7 * N * 4 * H)!.buffer === gates!.buffer).toBe(true);
   });
 });
 
