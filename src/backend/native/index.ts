@@ -136,13 +136,19 @@ const f32 = (b: Buf | null | undefined): b is Float32Array => b instanceof Float
 /** The dims block the addon reads (one array, refilled per call: the addon reads it before returning). */
 const dimsBlock = new Int32Array(8);
 function dims(a: RecurrentForwardArgs, save: boolean): Int32Array {
-  dimsBlock.set([CELLS[a.kind].kernel, a.T, a.N, a.I, a.H, a.P, a.reverse ? 1 : 0, save ? 1 : 0]);
-  return dimsBlock;
+  const d = dimsBlock;
+  d[0] = CELLS[a.kind].kernel, d[1] = a.T, d[2] = a.N, d[3] = a.I, d[4] = a.H, d[5] = a.P, d[6] = a.reverse ? 1 : 0, d[7] = save ? 1 : 0;
+  return d;
 }
 
-function forwardBuffers(a: RecurrentForwardArgs, out: Record<string, Float32Array | null>): (Float32Array | null)[] {
-  const all = { ...a, ...out } as unknown as Record<string, Float32Array | null | undefined>;
-  return RECURRENT_BUFFERS.forward.map((name) => all[name] ?? null);
+type OutBuffers = Partial<Record<"y" | "hN" | "cN" | SavedName, Float32Array | null>>;
+/** The forward buffers in RECURRENT_BUFFERS.forward's order (this runs for every layer and cell step). */
+export function forwardBuffers(a: RecurrentForwardArgs, o: OutBuffers): (Float32Array | null)[] {
+  const f = (b: Buf | null | undefined): Float32Array | null => (b as Float32Array | null | undefined) ?? null;
+  return [
+    f(a.x), f(a.h0), f(a.c0), f(a.wIh), f(a.wHh), f(a.bIh), f(a.bHh), f(a.wHr),
+    o.y ?? null, o.hN ?? null, o.cN ?? null, o.gates ?? null, o.hPrev ?? null, o.cPrev ?? null, o.c ?? null, o.m ?? null, o.ghn ?? null,
+  ];
 }
 
 /**

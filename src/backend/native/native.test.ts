@@ -10,7 +10,7 @@ import { tensor, type Tensor } from "../../tensor.js";
 import { Adam, AdamW } from "../../optim/adam.js";
 import { expectAllClose } from "../../../test/helpers.js";
 import * as ids from "../../cells/kernel-ids.js";
-import { createNativeBackend, loadNativeAddon, nativeUnavailableReason, RECURRENT_BUFFERS, type NativeAddon } from "./index.js";
+import { createNativeBackend, forwardBuffers, loadNativeAddon, nativeUnavailableReason, RECURRENT_BUFFERS, type NativeAddon } from "./index.js";
 
 const root = fileURLToPath(new URL("../../..", import.meta.url));
 const hasCompiler = spawnSync("g++", ["--version"]).status === 0 && process.env.SEQTORCH_NATIVE !== "0";
@@ -62,6 +62,11 @@ test("the C kernels' cell constants are the cell table's kernel ids", () => {
 
 test.skipIf(!native)("the addon reads the recurrent buffers in the order the TypeScript side passes them", () => {
   expect(native!.bufferNames()).toEqual({ forward: [...RECURRENT_BUFFERS.forward], backward: [...RECURRENT_BUFFERS.backward] });
+  // And the TypeScript side passes them in that order.
+  const named = Object.fromEntries(RECURRENT_BUFFERS.forward.map((n) => [n, new Float32Array(1)]));
+  const args = { ...named, kind: "lstm", T: 1, N: 1, I: 1, H: 1, P: 0, reverse: false, lengths: null, slope: 0, save: true } as unknown as Parameters<typeof forwardBuffers>[0];
+  expect(forwardBuffers(args, named)).toEqual(RECURRENT_BUFFERS.forward.map((n) => named[n]));
+  expect(forwardBuffers(args, named).every((b, i) => b === named[RECURRENT_BUFFERS.forward[i]!])).toBe(true);
 });
 
 const gen = new Generator(5);
