@@ -68,7 +68,9 @@ export function summarize(
     ...head,
     medianMs: n % 2 ? sorted[(n - 1) / 2]! : (sorted[n / 2 - 1]! + sorted[n / 2]!) / 2,
     minMs: sorted[0]!, reps: n, warmups: t.warmups, truncated: t.truncated,
-    baselineRssBytes, peakRssBytes: end.peak, peakSource: end.peakSource,
+    // Linux keeps RSS in per-thread counters that it folds in lazily, so VmHWM may trail an RSS
+    // read earlier by some pages; the peak is at least every RSS this child has seen.
+    baselineRssBytes, peakRssBytes: Math.max(end.peak, end.current, baselineRssBytes), peakSource: end.peakSource,
   };
 }
 
