@@ -171,16 +171,16 @@ float *bufferAt(Napi::Env env, const Napi::Array &list, uint32_t i, const char *
   return array.Data();
 }
 
-/** dims = [kind, T, N, I, H, P, reverse, save], then slope, lengths (Int32Array [N] or null), buffers. */
+/** dims = [kind, T, N, I, H, P, reverse, save, batchFirst], then slope, lengths (Int32Array [N] or null), buffers. */
 st_rec_forward_args forwardArgs(const Napi::CallbackInfo &info, const char *op, bool forBackward) {
   Napi::Env env = info.Env();
   if (!info[0].IsTypedArray() || info[0].As<Napi::TypedArray>().TypedArrayType() != napi_int32_array ||
-      info[0].As<Napi::Int32Array>().ElementLength() != 8) {
-    throw Napi::TypeError::New(env, std::string(op) + ": dims must be an Int32Array of 8");
+      info[0].As<Napi::Int32Array>().ElementLength() != 9) {
+    throw Napi::TypeError::New(env, std::string(op) + ": dims must be an Int32Array of 9");
   }
   auto d = info[0].As<Napi::Int32Array>();
   st_rec_forward_args a{};
-  a.kind = d[0], a.T = d[1], a.N = d[2], a.I = d[3], a.H = d[4], a.P = d[5], a.reverse = d[6], a.save = d[7];
+  a.kind = d[0], a.T = d[1], a.N = d[2], a.I = d[3], a.H = d[4], a.P = d[5], a.reverse = d[6], a.save = d[7], a.batch_first = d[8];
   if (a.kind < ST_KERNEL_LSTM || a.kind > ST_KERNEL_RNN_RELU) throw Napi::RangeError::New(env, std::string(op) + ": unknown kernel kind");
   if (a.T < 1 || a.N < 1 || a.I < 1 || a.H < 1 || a.P < 0 || (a.P > 0 && a.kind != ST_KERNEL_LSTM)) {
     throw Napi::RangeError::New(env, std::string(op) + ": invalid sizes");

@@ -104,7 +104,7 @@ describe.each(fast)("%s backend against the reference", (name) => {
 
   // rnn-leaky is covered below with a slope of its own.
   const kinds = FUSED_KINDS.filter((k) => k !== "rnn-leaky");
-  const cases: { T: number; N: number; I: number; H: number; P: number; bias: boolean; reverse: boolean; lengths: number[] | null }[] = [
+  const cases: { T: number; N: number; I: number; H: number; P: number; bias: boolean; reverse: boolean; lengths: number[] | null; batchFirst?: boolean }[] = [
     { T: 1, N: 1, I: 1, H: 1, P: 0, bias: true, reverse: false, lengths: null },
     { T: 7, N: 3, I: 17, H: 5, P: 0, bias: true, reverse: false, lengths: null },
     { T: 5, N: 5, I: 3, H: 33, P: 0, bias: false, reverse: true, lengths: null },
@@ -114,10 +114,13 @@ describe.each(fast)("%s backend against the reference", (name) => {
     { T: 8, N: 6, I: 5, H: 7, P: 0, bias: true, reverse: true, lengths: [1, 8, 0, 3, 1, 8] },
     // Large enough for the products to be split across threads.
     { T: 3, N: 20, I: 40, H: 64, P: 0, bias: true, reverse: true, lengths: null },
+    // Batch-first rows read and written in place, padded and packed.
+    { T: 7, N: 3, I: 17, H: 5, P: 0, bias: true, reverse: false, lengths: null, batchFirst: true },
+    { T: 6, N: 4, I: 9, H: 7, P: 0, bias: true, reverse: true, lengths: [6, 2, 5, 1], batchFirst: true },
   ];
   const lstmProj = [
     { T: 5, N: 3, I: 6, H: 9, P: 4, bias: true, reverse: false, lengths: null },
-    { T: 6, N: 3, I: 5, H: 8, P: 3, bias: false, reverse: true, lengths: [2, 6, 4] },
+    { T: 6, N: 3, I: 5, H: 8, P: 3, bias: false, reverse: true, lengths: [2, 6, 4], batchFirst: true },
     // A step's product split by columns across threads, its 4H = 2080 columns crossing the packed
     // weights' column blocks (512 wide in wasm, 1024 with AVX2, 2048 with AVX-512).
     { T: 2, N: 12, I: 8, H: 520, P: 0, bias: true, reverse: false, lengths: [2, 1, 2, 2, 1, 2, 2, 2, 1, 2, 2, 2] },
@@ -128,7 +131,7 @@ describe.each(fast)("%s backend against the reference", (name) => {
     ...cases.map((c) => ({ kind: "rnn-leaky" as FusedCellKind, slope: 0.05, ...c })),
   ];
 
-  test.each(all.map((c) => [`${c.kind}${c.slope ? ` slope ${c.slope}` : ""} T${c.T} N${c.N} I${c.I} H${c.H} P${c.P}${c.bias ? "" : " nobias"}${c.reverse ? " reverse" : ""}${c.lengths ? " packed" : ""}`, c] as const))("recurrent layer %s", (_label, c) => {
+  test.each(all.map((c) => [`${c.kind}${c.slope ? ` slope ${c.slope}` : ""} T${c.T} N${c.N} I${c.I} H${c.H} P${c.P}${c.bias ? "" : " nobias"}${c.reverse ? " reverse" : ""}${c.lengths ? " packed" : ""}${c.batchFirst ? " batchFirst" : ""}`, c] as const))("recurrent layer %s", (_label, c) => {
     const G = gateCount(c.kind);
     const Hr = c.P > 0 ? c.P : c.H;
     const scale = 1 / Math.sqrt(c.H);
@@ -144,6 +147,7 @@ describe.each(fast)("%s backend against the reference", (name) => {
       wHr: c.P > 0 ? rand(c.P * c.H, scale) : null,
       reverse: c.reverse,
       lengths: c.lengths ? Int32Array.from(c.lengths) : null,
+      batchFirst: c.batchFirst ?? false,
       save: true,
       slope: c.slope,
     };

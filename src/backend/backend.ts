@@ -32,7 +32,7 @@ export interface RecurrentForwardArgs {
   I: number;
   H: number;
   P: number;
-  x: FloatBuf; // [T, N, I]
+  x: FloatBuf; // [T, N, I] ([N, T, I] with batchFirst)
   h0: FloatBuf; // [N, Hr]
   c0: FloatBuf | null; // [N, H], LSTM only
   wIh: FloatBuf; // [G*H, I]
@@ -45,6 +45,8 @@ export interface RecurrentForwardArgs {
   lengths: Int32Array | null;
   /** Keep what backward needs. */
   save: boolean;
+  /** x, y, dx and dy are [N, T, *] rather than [T, N, *] (false when absent). */
+  batchFirst?: boolean;
   /** rnn-relu and rnn-leaky: the slope for negative inputs (0: ReLU; otherwise leaky ReLU). */
   slope?: number;
   /**

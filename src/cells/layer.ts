@@ -25,11 +25,14 @@ export interface CellLayerOptions {
   onStepGrad?: (t: number, grad: Tensor) => void;
   /** Run the composed cells even where a fused kernel exists (tests, diagnostics). */
   composed?: boolean;
+  /** x is `[N, T, I]` and the outputs `[N, T, out]`. */
+  batchFirst?: boolean;
 }
 
 /**
- * Runs `x` `[T, N, I]` from `states` (the table's states, each `[N, size]`) through one layer.
- * Returns the outputs `[T, N, out]` (at their time positions, also when reversed) and the final states.
+ * Runs `x` `[T, N, I]` (`[N, T, I]` with batchFirst) from `states` (the table's states, each
+ * `[N, size]`) through one layer. Returns the outputs `[T, N, out]` (`[N, T, out]`; at their time
+ * positions, also when reversed) and the final states.
  */
 export function cellLayer(kind: CellKind, x: Tensor, states: readonly Tensor[], w: CellWeights, options: CellLayerOptions = {}): [Tensor, Tensor[]] {
   const be = getBackend();
@@ -38,11 +41,13 @@ export function cellLayer(kind: CellKind, x: Tensor, states: readonly Tensor[], 
     const [y, h, c] = recurrentLayer(
       kind, x, states[0]!, states[1] ?? null,
       { wIh: w.weight_ih!, wHh: w.weight_hh!, bIh: w.bias_ih ?? null, bHh: w.bias_hh ?? null, wHr: w.weight_hr ?? null },
-      { reverse: options.reverse ?? false, lengths: options.lengths ?? null, slope },
+      { reverse: options.reverse ?? false, lengths: options.lengths ?? null, slope, batchFirst: options.batchFirst ?? false },
     );
     return [y, c ? [h, c] : [h]];
   }
-  return composedLayer(kind, x, states, w, options);
+  if (!options.batchFirst) return composedLayer(kind, x, states, w, options);
+  const [y, last] = composedLayer(kind, x.transpose(0, 1), states, w, options);
+  return [y.transpose(0, 1), last];
 }
 
 function composedLayer(kind: CellKind, x: Tensor, states0: readonly Tensor[], w: CellWeights, options: CellLayerOptions): [Tensor, Tensor[]] {

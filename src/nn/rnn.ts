@@ -256,9 +256,11 @@ export abstract class RNNBase<S extends RecurrentState = RecurrentState> extends
       x = indexAdd(data, 0, packedRowIndices(packed.batchSizes, B), T * B).reshape([T, B, this.inputSize]);
       lengths = packed.sortedLengths();
     } else {
-      x = batched ? (this.batchFirst ? data.transpose(0, 1) : data) : data.unsqueeze(1);
+      // Batch-first input stays as it is: the layers read and write [N, T, *] rows themselves.
+      x = batched ? data : data.unsqueeze(1);
     }
-    const N = x.shape[1]!;
+    const batchFirst = this.batchFirst && batched && !packed;
+    const N = x.shape[batchFirst ? 0 : 1]!;
     const D = this.bidirectional ? 2 : 1;
     const L = this.numLayers;
     const initial = statesOf(this.cell).map((spec, i): Tensor => {
@@ -282,9 +284,10 @@ export abstract class RNNBase<S extends RecurrentState = RecurrentState> extends
       const outs: Tensor[] = [];
       for (let dir = 0; dir < D; dir++) {
         const idx = layer * D + dir;
-        const steps = x.shape[0]!;
+        const steps = x.shape[batchFirst ? 1 : 0]!;
         const [y, last] = cellLayer(this.cell, x, initial.map((s) => s.select(0, idx)), this.layerWeights(layer, dir), {
           reverse: dir === 1,
+          batchFirst,
           lengths,
           cell: this.cellOptions,
           onStepGrad: observer ? (t, g) => observer(layer, dir, t, steps, g) : undefined,
@@ -309,8 +312,6 @@ export abstract class RNNBase<S extends RecurrentState = RecurrentState> extends
     if (!batched) {
       output = output.squeeze(1);
       states = states.map((s) => s.squeeze(1));
-    } else if (this.batchFirst) {
-      output = output.transpose(0, 1);
     }
     return [output, states];
   }

@@ -24,6 +24,8 @@ export interface RecurrentLayerOptions {
   lengths?: Int32Array | null;
   /** rnn-relu, rnn-leaky: slope for negative inputs (0, the default, is ReLU; otherwise leaky ReLU). */
   slope?: number;
+  /** x is `[N, T, I]` and y `[N, T, Hr]` (the kernels read and write those rows in place of a transpose). */
+  batchFirst?: boolean;
 }
 
 /** The layer's sizes from its weights, after checking the weights and states against them. */
@@ -103,22 +105,23 @@ function gradTensors(g: RecurrentBackwardResult, inputs: readonly (Tensor | null
 }
 
 /**
- * Runs `x` `[T, N, I]` through one recurrent layer from `h0` `[N, Hr]` (and `c0` `[N, H]` for an LSTM).
- * Returns `[y [T, N, Hr], hN [N, Hr], cN [N, H] | null]`.
+ * Runs `x` `[T, N, I]` (`[N, T, I]` with batchFirst) through one recurrent layer from `h0` `[N, Hr]`
+ * (and `c0` `[N, H]` for an LSTM). Returns `[y [T, N, Hr] ([N, T, Hr]), hN [N, Hr], cN [N, H] | null]`.
  */
 export function recurrentLayer(kind: FusedCellKind, x: Tensor, h0: Tensor, c0: Tensor | null, w: RecurrentWeights, options: RecurrentLayerOptions = {}): [Tensor, Tensor, Tensor | null] {
   const op = `recurrentLayer(${kind})`;
-  if (x.ndim !== 3) throw new ShapeError(op, `expected input [T, N, I], got ${fmtShape(x.shape)}`, [x.shape]);
-  const [T, N, I] = x.shape as [number, number, number];
+  const batchFirst = options.batchFirst ?? false;
+  if (x.ndim !== 3) throw new ShapeError(op, `expected input ${batchFirst ? "[N, T, I]" : "[T, N, I]"}, got ${fmtShape(x.shape)}`, [x.shape]);
+  const [T, N, I] = (batchFirst ? [x.shape[1], x.shape[0], x.shape[2]] : x.shape) as [number, number, number];
   const { H, P, Hr } = checkLayer(op, kind, x, N, I, h0, c0, w);
   const lengths = options.lengths ?? null;
   if (lengths && lengths.length !== N) throw new ShapeError(op, `lengths has ${lengths.length} entries for a batch of ${N}`);
 
   const inputs = [x, h0, c0, w.wIh, w.wHh, w.bIh, w.bHh, w.wHr];
-  const args: RecurrentForwardArgs = { ...forwardArgs(kind, { T, N, I, H, P }, inputs, options.slope ?? 0), reverse: options.reverse ?? false, lengths };
+  const args: RecurrentForwardArgs = { ...forwardArgs(kind, { T, N, I, H, P }, inputs, options.slope ?? 0), reverse: options.reverse ?? false, lengths, batchFirst };
   const kernels = kernelsFor(op, "run the layer through cells.cellLayer");
   const res = kernels.forward(args);
-  const y = new Tensor(res.y, [T, N, Hr]);
+  const y = new Tensor(res.y, batchFirst ? [N, T, Hr] : [T, N, Hr]);
   const hN = new Tensor(res.hN, [N, Hr]);
   const cN = res.cN ? new Tensor(res.cN, [N, H]) : null;
   const present = inputs.filter((t): t is Tensor => t !== null);

@@ -87,15 +87,17 @@ typedef struct {
 void ST_NAME(st_adam)(const st_adam_args *a);
 
 /*
- * One recurrent layer in one direction over a whole sequence, time-major (the argument block of
- * the fused kernels). Sizes: T steps, N batch, I input features, H hidden, P projection (0: none),
- * Hr = P ? P : H, G gates (4 LSTM, 3 GRU, 1 Elman), GH = G * H. Every buffer is float32, row-major.
+ * One recurrent layer in one direction over a whole sequence, time-major unless batch_first (the
+ * argument block of the fused kernels). Sizes: T steps, N batch, I input features, H hidden, P
+ * projection (0: none), Hr = P ? P : H, G gates (4 LSTM, 3 GRU, 1 Elman), GH = G * H. Every buffer
+ * is float32, row-major.
  */
 typedef struct {
   int kind; /* ST_KERNEL_* (cells.h) */
   int T, N, I, H, P;
-  int reverse; /* run from t = T - 1 down to 0 */
-  int save;    /* fill the saved buffers for backward */
+  int reverse;     /* run from t = T - 1 down to 0 */
+  int save;        /* fill the saved buffers for backward */
+  int batch_first; /* x, y (and dx, dy) are [N,T,*] rather than [T,N,*]; the saved buffers are not */
   float slope; /* Elman ReLU: the slope of negative inputs (0: ReLU) */
   const int *lengths; /* [N] valid steps per sequence, or NULL: all T */
   const float *x, *h0, *c0;                  /* [T,N,I], [N,Hr], [N,H] (LSTM) */

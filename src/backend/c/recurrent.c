@@ -46,6 +46,14 @@ static size_t real_rows(const st_rec_forward_args *a) {
 /* Whether the batch needs sorting and packing (some sequence shorter than T). */
 static int packed(const st_rec_forward_args *a) { return real_rows(a) != (size_t)a->T * a->N; }
 
+/* Whether x (and dx) go through the packed, time-major copy: packed, or batch-first. */
+static int gathered(const st_rec_forward_args *a) { return a->batch_first || packed(a); }
+
+/* The row of step t of sequence b in x, y, dx and dy. */
+static size_t row_of(const st_rec_forward_args *a, int t, int b) {
+  return a->batch_first ? (size_t)b * (size_t)a->T + (size_t)t : (size_t)t * (size_t)a->N + (size_t)b;
+}
+
 /* Int buffers in the float scratch: order [N], n [T], off [T + 1]. */
 static size_t int_floats(const st_rec_forward_args *a) { return align16((size_t)a->N + 2 * (size_t)a->T + 1); }
 
@@ -55,7 +63,7 @@ void ST_NAME(st_rec_forward_layout)(const st_rec_forward_args *a, st_rec_layout 
   st_memset(o, 0, sizeof *o);
   size_t at = 0;
   o->ints = at; at += int_floats(a);
-  o->xp = at; at += packed(a) ? align16(R * (size_t)a->I) : 0;
+  o->xp = at; at += gathered(a) ? align16(R * (size_t)a->I) : 0;
   o->gx = at; at += align16(R * GH);
   o->g = at; at += a->kind == ST_KERNEL_GRU ? align16(N * GH) : 0; /* the GRU's gates (the others' are gx's rows) */
   o->gh = at; at += a->kind == ST_KERNEL_GRU ? align16(N * GH) : 0;
@@ -76,7 +84,7 @@ void ST_NAME(st_rec_backward_layout)(const st_rec_backward_args *b, st_rec_layou
   const st_rec_forward_args *a = &b->f;
   size_t N = (size_t)a->N, H = (size_t)a->H, P = (size_t)a->P, R = real_rows(a);
   size_t GH = (size_t)gates_of(a->kind) * H, Hr = P ? P : H;
-  int pk = packed(a);
+  int pk = gathered(a);
   st_memset(o, 0, sizeof *o);
   size_t at = 0;
   o->ints = at; at += int_floats(a);
@@ -132,17 +140,18 @@ static void plan(const st_rec_forward_args *a, int *order, int *n, int *off) {
   }
 }
 
-/* dst[off[t] + r] = src[t * N + order[r]] for r < n[t]: padded rows to packed ones, `width` floats each. */
-static void gather(const float *src, float *dst, int T, int N, size_t width, const int *order, const int *n, const int *off) {
-  for (int t = 0; t < T; t++)
-    for (int r = 0; r < n[t]; r++) st_memcpy(dst + ((size_t)off[t] + r) * width, src + ((size_t)t * N + order[r]) * width, width * sizeof(float));
+/* dst[off[t] + r] = src[row_of(t, order[r])] for r < n[t]: padded (or batch-first) rows to packed
+ * time-major ones, `width` floats each. */
+static void gather(const st_rec_forward_args *a, const float *src, float *dst, size_t width, const int *order, const int *n, const int *off) {
+  for (int t = 0; t < a->T; t++)
+    for (int r = 0; r < n[t]; r++) st_memcpy(dst + ((size_t)off[t] + r) * width, src + row_of(a, t, order[r]) * width, width * sizeof(float));
 }
 
 /* The reverse of gather into a zeroed destination. */
-static void scatter(const float *src, float *dst, int T, int N, size_t width, const int *order, const int *n, const int *off) {
-  st_memset(dst, 0, (size_t)T * N * width * sizeof(float));
-  for (int t = 0; t < T; t++)
-    for (int r = 0; r < n[t]; r++) st_memcpy(dst + ((size_t)t * N + order[r]) * width, src + ((size_t)off[t] + r) * width, width * sizeof(float));
+static void scatter(const st_rec_forward_args *a, const float *src, float *dst, size_t width, const int *order, const int *n, const int *off) {
+  st_memset(dst, 0, (size_t)a->T * a->N * width * sizeof(float));
+  for (int t = 0; t < a->T; t++)
+    for (int r = 0; r < n[t]; r++) st_memcpy(dst + row_of(a, t, order[r]) * width, src + ((size_t)off[t] + r) * width, width * sizeof(float));
 }
 
 /* Rows of a [N, width] state in batch order to sorted order (to_sorted) or back. */
@@ -159,7 +168,7 @@ void ST_NAME(st_rec_forward)(const st_rec_forward_args *a, float *scratch) {
   float *base = aligned(scratch);
   const int T = a->T, N = a->N, H = a->H, P = a->P, I = a->I, kind = a->kind;
   const int GH = gates_of(kind) * H, Hr = P ? P : H;
-  const int lstm = kind == ST_KERNEL_LSTM, gru = kind == ST_KERNEL_GRU, pk = packed(a);
+  const int lstm = kind == ST_KERNEL_LSTM, gru = kind == ST_KERNEL_GRU, pk = gathered(a);
   int *order = (int *)(base + L.ints), *n = order + N, *off = n + T;
   float *gx = base + L.gx, *g = base + L.g, *gh = base + L.gh, *m = P ? base + L.m : NULL, *hp = base + L.hp;
   float *h = base + L.hs, *c = lstm ? base + L.cs : NULL, *gs = base + L.gemm;
@@ -176,7 +185,7 @@ void ST_NAME(st_rec_forward)(const st_rec_forward_args *a, float *scratch) {
   /* Input projection of all real steps at once; b_hh folds in too, except for the GRU's n gate. */
   const float *x = a->x;
   if (pk) {
-    gather(a->x, base + L.xp, T, N, (size_t)I, order, n, off);
+    gather(a, a->x, base + L.xp, (size_t)I, order, n, off);
     x = base + L.xp;
   }
   GEMM(x, a->wIh, gx, R, I, GH, 0, 1, 0, gs);
@@ -248,7 +257,7 @@ void ST_NAME(st_rec_forward)(const st_rec_forward_args *a, float *scratch) {
         st_memcpy(h, hp, sizeof(float) * nt * P);
       }
     }
-    for (int b = 0; b < nt; b++) st_memcpy(a->y + ((size_t)t * N + order[b]) * Hr, h + (size_t)b * Hr, sizeof(float) * Hr);
+    for (int b = 0; b < nt; b++) st_memcpy(a->y + row_of(a, t, order[b]) * Hr, h + (size_t)b * Hr, sizeof(float) * Hr);
     if (a->save) {
       st_memcpy(a->gates + o * GH, gru ? g : gx + o * GH, sizeof(float) * nt * GH);
       if (c) st_memcpy(a->c + o * H, c, sizeof(float) * nt * H);
@@ -266,7 +275,7 @@ void ST_NAME(st_rec_backward)(const st_rec_backward_args *bw, float *scratch) {
   const st_rec_forward_args *a = &bw->f;
   const int T = a->T, N = a->N, H = a->H, P = a->P, I = a->I, kind = a->kind;
   const int GH = gates_of(kind) * H, Hr = P ? P : H;
-  const int lstm = kind == ST_KERNEL_LSTM, gru = kind == ST_KERNEL_GRU, pk = packed(a);
+  const int lstm = kind == ST_KERNEL_LSTM, gru = kind == ST_KERNEL_GRU, pk = gathered(a);
   int *order = (int *)(base + L.ints), *n = order + N, *off = n + T;
   plan(a, order, n, off);
   const int R = off[T];
@@ -294,7 +303,7 @@ void ST_NAME(st_rec_backward)(const st_rec_backward_args *bw, float *scratch) {
     if (nt == 0) continue;
     if (bw->dy) {
       for (int b = 0; b < nt; b++) {
-        const float *d = bw->dy + ((size_t)t * N + order[b]) * Hr;
+        const float *d = bw->dy + row_of(a, t, order[b]) * Hr;
         float *dst = dh + (size_t)b * Hr;
         for (int j = 0; j < Hr; j++) dst[j] += d[j];
       }
@@ -359,10 +368,10 @@ void ST_NAME(st_rec_backward)(const st_rec_backward_args *bw, float *scratch) {
 
   const float *x = a->x;
   if (pk) {
-    gather(a->x, base + L.xp, T, N, (size_t)I, order, n, off);
+    gather(a, a->x, base + L.xp, (size_t)I, order, n, off);
     x = base + L.xp;
     GEMM(dG, a->wIh, base + L.dxp, R, GH, I, 0, 0, 0, gs);
-    scatter(base + L.dxp, bw->dx, T, N, (size_t)I, order, n, off);
+    scatter(a, base + L.dxp, bw->dx, (size_t)I, order, n, off);
   } else {
     GEMM(dG, a->wIh, bw->dx, R, GH, I, 0, 0, 0, gs);
   }

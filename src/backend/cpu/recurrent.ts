@@ -51,7 +51,7 @@ function isActive(lengths: Int32Array | null, b: number, t: number): boolean {
   return lengths === null || t < lengths[b]!;
 }
 
-export function recurrentForward(a: RecurrentForwardArgs): RecurrentForwardResult {
+function timeMajorForward(a: RecurrentForwardArgs): RecurrentForwardResult {
   const { kind, T, N, I, H, P, x, wIh, wHh, bIh, bHh, wHr, reverse, lengths, save } = a;
   const rec = recurrenceOf(kind);
   const G = gateCount(kind);
@@ -160,7 +160,7 @@ export function recurrentForward(a: RecurrentForwardArgs): RecurrentForwardResul
   return { y, hN: h, cN: c, saved };
 }
 
-export function recurrentBackward(args: RecurrentBackwardArgs): RecurrentBackwardResult {
+function timeMajorBackward(args: RecurrentBackwardArgs): RecurrentBackwardResult {
   const a = args.forward;
   const sv = args.saved as CpuSaved;
   const { kind, T, N, I, H, P, x, wIh, wHh, wHr, reverse, lengths } = a;
@@ -285,4 +285,28 @@ export function recurrentBackward(args: RecurrentBackwardArgs): RecurrentBackwar
     gemm(dHall!, 0, sv.m!, 0, dwHr, 0, P, TN, H, true, false, false);
   }
   return { dx, dh0: dh, dc0: dc, dwIh, dwHh, dbIh: a.bIh ? dbIh : null, dbHh: a.bHh ? dbHh : null, dwHr };
+}
+
+/** `[A, B, W]` rows as `[B, A, W]`. */
+function swapLeading(src: FloatBuf, A: number, B: number, W: number): FloatBuf {
+  const out = allocLike(src, A * B * W);
+  for (let i = 0; i < A; i++) for (let j = 0; j < B; j++) out.set(src.subarray((i * B + j) * W, (i * B + j + 1) * W), (j * A + i) * W);
+  return out;
+}
+
+/** The reference's batch-first layer: the time-major one between transposes. */
+const timeMajor = (a: RecurrentForwardArgs): RecurrentForwardArgs => ({ ...a, batchFirst: false, x: swapLeading(a.x, a.N, a.T, a.I) });
+
+export function recurrentForward(a: RecurrentForwardArgs): RecurrentForwardResult {
+  if (!a.batchFirst) return timeMajorForward(a);
+  const r = timeMajorForward(timeMajor(a));
+  return { ...r, y: swapLeading(r.y, a.T, a.N, a.P > 0 ? a.P : a.H) };
+}
+
+export function recurrentBackward(args: RecurrentBackwardArgs): RecurrentBackwardResult {
+  const a = args.forward;
+  if (!a.batchFirst) return timeMajorBackward(args);
+  const Hr = a.P > 0 ? a.P : a.H;
+  const g = timeMajorBackward({ ...args, forward: timeMajor(a), dy: args.dy && swapLeading(args.dy, a.N, a.T, Hr) });
+  return { ...g, dx: swapLeading(g.dx, a.T, a.N, a.I) };
 }

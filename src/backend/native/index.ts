@@ -134,10 +134,10 @@ interface NativeSaved extends RecurrentSaved {
 const f32 = (b: Buf | null | undefined): b is Float32Array => b instanceof Float32Array;
 
 /** The dims block the addon reads (one array, refilled per call: the addon reads it before returning). */
-const dimsBlock = new Int32Array(8);
+const dimsBlock = new Int32Array(9);
 function dims(a: RecurrentForwardArgs, save: boolean): Int32Array {
   const d = dimsBlock;
-  d[0] = CELLS[a.kind].kernel, d[1] = a.T, d[2] = a.N, d[3] = a.I, d[4] = a.H, d[5] = a.P, d[6] = a.reverse ? 1 : 0, d[7] = save ? 1 : 0;
+  d[0] = CELLS[a.kind].kernel, d[1] = a.T, d[2] = a.N, d[3] = a.I, d[4] = a.H, d[5] = a.P, d[6] = a.reverse ? 1 : 0, d[7] = save ? 1 : 0, d[8] = a.batchFirst ? 1 : 0;
   return d;
 }
 

@@ -124,7 +124,7 @@ export function createWasmBackend(variant?: Variant, module?: WebAssembly.Module
    */
   function forwardValues(a: RecurrentForwardArgs, save: boolean, forBackward = false): Values {
     const v: Values = {
-      kind: kernelId(a.kind), T: a.T, N: a.N, I: a.I, H: a.H, P: a.P, reverse: a.reverse, save, slope: a.slope ?? 0,
+      kind: kernelId(a.kind), T: a.T, N: a.N, I: a.I, H: a.H, P: a.P, reverse: a.reverse, save, batch_first: a.batchFirst ? 1 : 0, slope: a.slope ?? 0,
       lengths: a.lengths ? rt.putI32(a.lengths) : 0, x: put(a.x), wIh: put(a.wIh), wHh: put(a.wHh), wHr: put(a.wHr),
     };
     if (!forBackward) Object.assign(v, { h0: put(a.h0), c0: put(a.c0), bIh: put(a.bIh), bHh: put(a.bHh) });
