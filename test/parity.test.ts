@@ -124,6 +124,8 @@ describe.each(fast)("%s backend against the reference", (name) => {
     // A step's product split by columns across threads, its 4H = 2080 columns crossing the packed
     // weights' column blocks (512 wide in wasm, 1024 with AVX2, 2048 with AVX-512).
     { T: 2, N: 12, I: 8, H: 520, P: 0, bias: true, reverse: false, lengths: [2, 1, 2, 2, 1, 2, 2, 2, 1, 2, 2, 2] },
+    // Enough rows times H at the first step (130 x 128) for the gate math to split its rows across threads.
+    { T: 3, N: 130, I: 4, H: 128, P: 0, bias: true, reverse: true, lengths: Array.from({ length: 130 }, (_, b) => 1 + (b % 3)) },
   ];
   const all = [
     ...kinds.flatMap((kind) => [...cases, ...(kind === "lstm" ? lstmProj : [])].map((c) => ({ kind, slope: 0, ...c }))),

@@ -54,6 +54,64 @@ static size_t row_of(const st_rec_forward_args *a, int t, int b) {
   return a->batch_first ? (size_t)b * (size_t)a->T + (size_t)t : (size_t)t * (size_t)a->N + (size_t)b;
 }
 
+/*
+ * The LSTM's gate math of one step, row by row: rows are independent, so large steps split them
+ * across threads (as the products are), and small ones stay on the caller.
+ */
+typedef struct {
+  int H, Hr, GH, rows, per;
+  float *g, *c, *m, *h;                     /* forward: the step's gates (activated in place), cell, output */
+  const float *gates, *cs, *cPrev, *dmh;    /* backward: saved gates, cell and previous cell, d output */
+  float *dG, *dc;                           /* backward: gate gradients, cell gradient (updated in place) */
+} lstm_rows;
+
+static void lstm_forward_rows(void *ctx, int task, float *scratch) {
+  const lstm_rows *r = (const lstm_rows *)ctx;
+  const int H = r->H, GH = r->GH, end = (task + 1) * r->per < r->rows ? (task + 1) * r->per : r->rows;
+  (void)scratch;
+  for (int b = task * r->per; b < end; b++) {
+    float *gb = r->g + (size_t)b * GH, *cb = r->c + (size_t)b * H, *out = r->m ? r->m + (size_t)b * H : r->h + (size_t)b * r->Hr;
+    vsigmoid_n(gb, 2 * H); /* i, f */
+    vtanh_n(gb + 2 * H, H); /* g */
+    vsigmoid_n(gb + 3 * H, H); /* o */
+    FOR_LANES(j, w, H) {
+      vf cv = vfma(vload_n(gb + H + j, w), vload_n(cb + j, w), vload_n(gb + j, w) * vload_n(gb + 2 * H + j, w));
+      vstore_n(cb + j, cv, w);
+      vstore_n(out + j, vload_n(gb + 3 * H + j, w) * vtanh(cv), w);
+    }
+  }
+}
+
+static void lstm_backward_rows(void *ctx, int task, float *scratch) {
+  const lstm_rows *r = (const lstm_rows *)ctx;
+  const int H = r->H, GH = r->GH, end = (task + 1) * r->per < r->rows ? (task + 1) * r->per : r->rows;
+  (void)scratch;
+  for (int b = task * r->per; b < end; b++) {
+    const float *gt = r->gates + (size_t)b * GH, *ct = r->cs + (size_t)b * H, *cp = r->cPrev + (size_t)b * H;
+    const float *dmb = r->dmh + (size_t)b * (r->m ? H : r->Hr);
+    float *d = r->dG + (size_t)b * GH, *dcb = r->dc + (size_t)b * H;
+    FOR_LANES(j, w, H) {
+      vf ig = vload_n(gt + j, w), fg = vload_n(gt + H + j, w), gg = vload_n(gt + 2 * H + j, w), og = vload_n(gt + 3 * H + j, w);
+      vf tc = vtanh(vload_n(ct + j, w)), dmv = vload_n(dmb + j, w);
+      vf dct = vload_n(dcb + j, w) + dmv * og * (1.0f - tc * tc);
+      vstore_n(d + j, dct * gg * ig * (1.0f - ig), w);
+      vstore_n(d + H + j, dct * vload_n(cp + j, w) * fg * (1.0f - fg), w);
+      vstore_n(d + 2 * H + j, dct * ig * (1.0f - gg * gg), w);
+      vstore_n(d + 3 * H + j, dmv * tc * og * (1.0f - og), w);
+      vstore_n(dcb + j, dct * fg, w);
+    }
+  }
+}
+
+/* Runs fn over r's rows: in blocks on the pool from about 64K gate values a step, else at once. */
+static void run_rows(void (*fn)(void *, int, float *), lstm_rows *r) {
+  int threads = st_threads(), tasks = 1;
+  if (threads > 1 && (size_t)r->rows * (size_t)r->H >= ((size_t)1 << 14)) tasks = r->rows < 2 * threads ? r->rows : 2 * threads;
+  r->per = (r->rows + tasks - 1) / tasks;
+  if (tasks > 1) st_parallel((r->rows + r->per - 1) / r->per, fn, r, 0);
+  else fn(r, 0, NULL);
+}
+
 /* Int buffers in the float scratch: order [N], n [T], off [T + 1]. */
 static size_t int_floats(const st_rec_forward_args *a) { return align16((size_t)a->N + 2 * (size_t)a->T + 1); }
 
@@ -231,19 +289,12 @@ void ST_NAME(st_rec_forward)(const st_rec_forward_args *a, float *scratch) {
       /* The step's rows of the input projection become its gates, in place. */
       float *gstep = gx + o * GH;
       GEMM_PACKED(h, wHhP, gstep, nt, Hr, GH, 0, 1, gs);
-      for (int b = 0; b < nt; b++) {
-        float *gb = gstep + (size_t)b * GH;
-        if (lstm) {
-          float *cb = c + (size_t)b * H, *out = m ? m + (size_t)b * H : h + (size_t)b * Hr;
-          vsigmoid_n(gb, 2 * H); /* i, f */
-          vtanh_n(gb + 2 * H, H); /* g */
-          vsigmoid_n(gb + 3 * H, H); /* o */
-          FOR_LANES(j, w, H) {
-            vf cv = vfma(vload_n(gb + H + j, w), vload_n(cb + j, w), vload_n(gb + j, w) * vload_n(gb + 2 * H + j, w));
-            vstore_n(cb + j, cv, w);
-            vstore_n(out + j, vload_n(gb + 3 * H + j, w) * vtanh(cv), w);
-          }
-        } else {
+      if (lstm) {
+        lstm_rows r = {.H = H, .Hr = Hr, .GH = GH, .rows = nt, .g = gstep, .c = c, .m = m, .h = h};
+        run_rows(lstm_forward_rows, &r);
+      } else {
+        for (int b = 0; b < nt; b++) {
+          float *gb = gstep + (size_t)b * GH;
           if (kind == ST_KERNEL_RNN_RELU) {
             for (int j = 0; j < H; j++) gb[j] = gb[j] > 0 ? gb[j] : a->slope * gb[j];
           } else {
@@ -313,21 +364,9 @@ void ST_NAME(st_rec_backward)(const st_rec_backward_args *bw, float *scratch) {
         st_memcpy(dHall + o * P, dh, sizeof(float) * nt * P);
         GEMM_PACKED(dh, wHrP, dm, nt, P, H, 0, 0, gs);
       }
-      for (int b = 0; b < nt; b++) {
-        const float *gt = a->gates + (o + b) * GH, *ct = a->c + (o + b) * H, *cp = a->cPrev + (o + b) * H;
-        float *d = dG + (o + b) * GH, *dcb = dc + (size_t)b * H;
-        const float *dmb = dm ? dm + (size_t)b * H : dh + (size_t)b * H;
-        FOR_LANES(j, w, H) {
-          vf ig = vload_n(gt + j, w), fg = vload_n(gt + H + j, w), gg = vload_n(gt + 2 * H + j, w), og = vload_n(gt + 3 * H + j, w);
-          vf tc = vtanh(vload_n(ct + j, w)), dmv = vload_n(dmb + j, w);
-          vf dct = vload_n(dcb + j, w) + dmv * og * (1.0f - tc * tc);
-          vstore_n(d + j, dct * gg * ig * (1.0f - ig), w);
-          vstore_n(d + H + j, dct * vload_n(cp + j, w) * fg * (1.0f - fg), w);
-          vstore_n(d + 2 * H + j, dct * ig * (1.0f - gg * gg), w);
-          vstore_n(d + 3 * H + j, dmv * tc * og * (1.0f - og), w);
-          vstore_n(dcb + j, dct * fg, w);
-        }
-      }
+      lstm_rows r = {.H = H, .Hr = Hr, .GH = GH, .rows = nt, .m = dm, .gates = a->gates + o * GH, .cs = a->c + o * H,
+                     .cPrev = a->cPrev + o * H, .dmh = dm ? dm : dh, .dG = dG + o * GH, .dc = dc};
+      run_rows(lstm_backward_rows, &r);
       GEMM_PACKED(dG + o * GH, wHhP, dhNext, nt, GH, Hr, 0, 0, gs);
     } else if (gru) {
       for (int b = 0; b < nt; b++) {
