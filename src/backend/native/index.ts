@@ -81,11 +81,13 @@ export function releaseFreedMemory(): boolean {
  * them), kept for the next forward: a fresh buffer's pages must be faulted in and zeroed again,
  * which for W4's 91 MB of saved activations took longer than its gate math. A kept buffer serves
  * any request from half its length up to its length (batches of text vary in length from step to
- * step). At most 256 MB is kept; buffers under 256 KB come back from the heap cheaply and are not.
+ * step). At most 256 MB is kept, and only buffers from 4 MiB up (as large as the ones given huge
+ * pages): smaller ones mostly come back from the heap, and a small model's training run keeps its
+ * memory low between collections.
  */
 const pool: Float32Array[] = [];
 const POOL_MAX_FLOATS = 64 << 20;
-const POOL_MIN_FLOATS = 64 << 10;
+const POOL_MIN_FLOATS = 1 << 20;
 let pooledFloats = 0;
 /** The whole kept buffer behind each piece handed out. */
 const wholeOf = new WeakMap<Float32Array, Float32Array>();
