@@ -263,11 +263,12 @@ export abstract class RNNBase<S extends RecurrentState = RecurrentState> extends
     const N = x.shape[batchFirst ? 0 : 1]!;
     const D = this.bidirectional ? 2 : 1;
     const L = this.numLayers;
-    const initial = statesOf(this.cell).map((spec, i): Tensor => {
+    // A state not given starts at zeros, made per layer and direction below.
+    const initial = statesOf(this.cell).map((spec, i): Tensor | null => {
       const size = this.stateSizes[i]!;
       const t = hx[i] ?? null;
       const expected = batched ? [D * L, N, size] : [D * L, size];
-      if (!t) return zeros([D * L, N, size], { dtype: data.dtype });
+      if (!t) return null;
       if (!shapesEqual(t.shape, expected)) {
         const what = batched ? `(D·numLayers, N, ${spec.sizeSymbol})` : `(D·numLayers, ${spec.sizeSymbol}) for unbatched input`;
         throw new ShapeError(name, `${spec.layerArg} must have shape ${what}. Expected ${fmtShape(expected)}, got ${fmtShape(t.shape)} (${shown})`, [expected, t.shape]);
@@ -285,7 +286,8 @@ export abstract class RNNBase<S extends RecurrentState = RecurrentState> extends
       for (let dir = 0; dir < D; dir++) {
         const idx = layer * D + dir;
         const steps = x.shape[batchFirst ? 1 : 0]!;
-        const [y, last] = cellLayer(this.cell, x, initial.map((s) => s.select(0, idx)), this.layerWeights(layer, dir), {
+        const states = initial.map((s, i) => (s ? s.select(0, idx) : zeros([N, this.stateSizes[i]!], { dtype: data.dtype })));
+        const [y, last] = cellLayer(this.cell, x, states, this.layerWeights(layer, dir), {
           reverse: dir === 1,
           batchFirst,
           lengths,
