@@ -94,7 +94,8 @@ float *scratchFor(Napi::Env env, size_t floats) {
 // runs on a fault costs about 16 us: a fresh 52 MB buffer took 230 ms to fault in, as long as the
 // W4 step's forward products, and 4 ms with transparent huge pages. Large buffers (fresh mappings
 // past glibc's mmap threshold, or heap that a trim returned) are therefore advised to use them
-// where the kernel offers them on request; on pages already in memory the advice changes nothing.
+// where the kernel offers them on request. Only the buffers a kernel writes are advised: the inputs
+// are in memory already, where the advice would only hand them to the kernel's background collapse.
 void adviseHugePages(const void *data, size_t bytes) {
 #if defined(__linux__) && defined(MADV_HUGEPAGE)
   const size_t huge = size_t(2) << 20;
@@ -115,7 +116,7 @@ int32_t intArg(const Napi::CallbackInfo &info, size_t i, const char *name, const
 }
 
 /** A Float32Array argument and an offset into it, checked to hold `count` floats from there. */
-float *floatsAt(const Napi::CallbackInfo &info, size_t i, const char *name, size_t count) {
+float *floatsAt(const Napi::CallbackInfo &info, size_t i, const char *name, size_t count, bool output = false) {
   if (!info[i].IsTypedArray() || info[i].As<Napi::TypedArray>().TypedArrayType() != napi_float32_array) {
     throw Napi::TypeError::New(info.Env(), std::string("gemm: ") + name + " must be a Float32Array");
   }
@@ -125,7 +126,7 @@ float *floatsAt(const Napi::CallbackInfo &info, size_t i, const char *name, size
     throw Napi::RangeError::New(info.Env(), std::string("gemm: ") + name + " holds " + std::to_string(array.ElementLength()) +
                                                 " floats, too few for " + std::to_string(count) + " from offset " + std::to_string(offset));
   }
-  adviseHugePages(array.Data(), array.ByteLength());
+  if (output) adviseHugePages(array.Data(), array.ByteLength());
   return array.Data() + offset;
 }
 
@@ -136,7 +137,7 @@ Napi::Value Gemm(const Napi::CallbackInfo &info) {
   bool transA = info[9].ToBoolean(), transB = info[10].ToBoolean(), accumulate = info[11].ToBoolean();
   const float *a = floatsAt(info, 0, "A", static_cast<size_t>(m) * k);
   const float *b = floatsAt(info, 2, "B", static_cast<size_t>(k) * n);
-  float *c = floatsAt(info, 4, "C", static_cast<size_t>(m) * n);
+  float *c = floatsAt(info, 4, "C", static_cast<size_t>(m) * n, true);
   active->gemm(a, b, c, m, k, n, transA, transB, accumulate, scratchFor(info.Env(), active->gemmScratch(m, k, n)));
   return info.Env().Undefined();
 }
@@ -153,7 +154,7 @@ struct Need {
 };
 
 /** The Float32Array at list[i] checked to hold `need.floats` floats, or null where allowed. */
-float *bufferAt(Napi::Env env, const Napi::Array &list, uint32_t i, const char *name, Need need, const char *op) {
+float *bufferAt(Napi::Env env, const Napi::Array &list, uint32_t i, const char *name, Need need, const char *op, bool output) {
   Napi::Value v = list.Get(i);
   if (v.IsNull() || v.IsUndefined()) {
     if (need.required) throw Napi::TypeError::New(env, std::string(op) + ": " + name + " is required");
@@ -167,7 +168,7 @@ float *bufferAt(Napi::Env env, const Napi::Array &list, uint32_t i, const char *
     throw Napi::RangeError::New(env, std::string(op) + ": " + name + " holds " + std::to_string(array.ElementLength()) +
                                          " floats, expected " + std::to_string(need.floats));
   }
-  adviseHugePages(array.Data(), array.ByteLength());
+  if (output) adviseHugePages(array.Data(), array.ByteLength());
   return array.Data();
 }
 
@@ -210,7 +211,7 @@ st_rec_forward_args forwardArgs(const Napi::CallbackInfo &info, const char *op, 
   auto list = info[3].As<Napi::Array>();
   if (!info[3].IsArray() || list.Length() != 17) throw Napi::TypeError::New(env, std::string(op) + ": 17 forward buffers expected");
   float *p[17];
-  for (uint32_t i = 0; i < 17; i++) p[i] = bufferAt(env, list, i, kForwardBuffers[i], needs[i], op);
+  for (uint32_t i = 0; i < 17; i++) p[i] = bufferAt(env, list, i, kForwardBuffers[i], needs[i], op, i >= 8);
   a.x = p[0], a.h0 = p[1], a.c0 = p[2], a.wIh = p[3], a.wHh = p[4], a.bIh = p[5], a.bHh = p[6], a.wHr = p[7];
   a.y = p[8], a.hN = p[9], a.cN = p[10], a.gates = p[11], a.hPrev = p[12], a.cPrev = p[13], a.c = p[14], a.m = p[15], a.ghn = p[16];
   return a;
@@ -243,7 +244,7 @@ Napi::Value RecurrentBackward(const Napi::CallbackInfo &info) {
   if (!info[4].IsArray() || info[4].As<Napi::Array>().Length() != 11) throw Napi::TypeError::New(env, "recurrentBackward: 11 backward buffers expected");
   auto list = info[4].As<Napi::Array>();
   float *p[11];
-  for (uint32_t i = 0; i < 11; i++) p[i] = bufferAt(env, list, i, kBackwardBuffers[i], needs[i], "recurrentBackward");
+  for (uint32_t i = 0; i < 11; i++) p[i] = bufferAt(env, list, i, kBackwardBuffers[i], needs[i], "recurrentBackward", i >= 3);
   b.dy = p[0], b.dhN = p[1], b.dcN = p[2], b.dx = p[3], b.dh0 = p[4], b.dc0 = p[5];
   b.dwIh = p[6], b.dwHh = p[7], b.dbIh = p[8], b.dbHh = p[9], b.dwHr = p[10];
   st_rec_layout layout;

@@ -61,7 +61,7 @@ static size_t row_of(const st_rec_forward_args *a, int t, int b) {
 typedef struct {
   int H, Hr, GH, rows, per;
   float *g, *c, *m, *h;                     /* forward: the step's gates (activated in place), cell, output */
-  const float *gates, *cs, *cPrev, *dmh;    /* backward: saved gates, cell and previous cell, d output */
+  const float *gates, *cs, *cPrev, *dmh;    /* backward: saved gates, cell and previous cell, d output (m or h) */
   float *dG, *dc;                           /* backward: gate gradients, cell gradient (updated in place) */
 } lstm_rows;
 
@@ -88,7 +88,7 @@ static void lstm_backward_rows(void *ctx, int task, float *scratch) {
   (void)scratch;
   for (int b = task * r->per; b < end; b++) {
     const float *gt = r->gates + (size_t)b * GH, *ct = r->cs + (size_t)b * H, *cp = r->cPrev + (size_t)b * H;
-    const float *dmb = r->dmh + (size_t)b * (r->m ? H : r->Hr);
+    const float *dmb = r->dmh + (size_t)b * H; /* d m (projection) or d h: H wide either way */
     float *d = r->dG + (size_t)b * GH, *dcb = r->dc + (size_t)b * H;
     FOR_LANES(j, w, H) {
       vf ig = vload_n(gt + j, w), fg = vload_n(gt + H + j, w), gg = vload_n(gt + 2 * H + j, w), og = vload_n(gt + 3 * H + j, w);
@@ -364,7 +364,7 @@ void ST_NAME(st_rec_backward)(const st_rec_backward_args *bw, float *scratch) {
         st_memcpy(dHall + o * P, dh, sizeof(float) * nt * P);
         GEMM_PACKED(dh, wHrP, dm, nt, P, H, 0, 0, gs);
       }
-      lstm_rows r = {.H = H, .Hr = Hr, .GH = GH, .rows = nt, .m = dm, .gates = a->gates + o * GH, .cs = a->c + o * H,
+      lstm_rows r = {.H = H, .Hr = Hr, .GH = GH, .rows = nt, .gates = a->gates + o * GH, .cs = a->c + o * H,
                      .cPrev = a->cPrev + o * H, .dmh = dm ? dm : dh, .dG = dG + o * GH, .dc = dc};
       run_rows(lstm_backward_rows, &r);
       GEMM_PACKED(dG + o * GH, wHhP, dhNext, nt, GH, Hr, 0, 0, gs);
