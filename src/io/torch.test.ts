@@ -44,7 +44,9 @@ describe("parseTorchFile on hand-built files", () => {
     const view = stateDictPickle([{ key: "w", tensor: f32("0", 4, [2, 2], [2, 1], 1) }]);
     expect(message(ptZip(view, { 0: floats(1, 2, 3, 4) }))).toBe('m.pt: tensor "w" (size [2,2], stride [2,1], offset 1) reaches element 4 of a storage of 4');
     const ok = stateDictPickle([{ key: "w", tensor: f32("0", 4, [4], [1]) }]);
-    expect(message(ptZip(ok, {}))).toBe('m.pt: storage "0" is missing from the archive (no archive/data/0)');
+    expect(message(ptZip(ok, {}))).toBe('m.pt: storage "0" is missing from the archive (no entry "archive/data/0")');
+    // The archive's folder name is quoted, so that even a line break in it leaves a one-line message.
+    expect(message(ptZip(ok, {}, "view\n"))).toBe('m.pt: storage "0" is missing from the archive (no entry "view\\n/data/0")');
     expect(message(ptZip(ok, { 0: floats(1, 2, 3) }))).toBe('m.pt: storage "0" holds 12 bytes, but 4 F32 elements need 16');
     expect(message(ptZip(ok, { 0: floats(1, 2, 3, 4) }, "archive", { "archive/byteorder": new TextEncoder().encode("big") }))).toMatch(/^m\.pt: the tensors are stored big-endian/);
   });

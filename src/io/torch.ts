@@ -122,7 +122,7 @@ function readZip(bytes: Uint8Array, source: string, fail: Fail): TorchFile {
   const data = new Map<Storage, Uint8Array>();
   for (const s of storages.values()) {
     const raw = files[`${root}data/${s.key}`];
-    if (!raw) fail(`storage ${showJson(s.key)} is missing from the archive (no ${root}data/${s.key})`);
+    if (!raw) fail(`storage ${showJson(s.key)} is missing from the archive (no entry ${showJson(`${root}data/${s.key}`)})`);
     if (raw!.length !== s.numel * s.size) fail(`storage ${showJson(s.key)} holds ${raw!.length} bytes, but ${s.numel} ${s.dtype} elements need ${s.numel * s.size}`);
     data.set(s, raw!);
   }
