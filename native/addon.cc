@@ -153,26 +153,36 @@ struct Need {
   bool required;  // must be present (otherwise: may be null, and must be null when floats is 0)
 };
 
-/** The Float32Array at list[i] checked to hold `need.floats` floats, or null where allowed. */
-float *bufferAt(Napi::Env env, const Napi::Array &list, uint32_t i, const char *name, Need need, const char *op, bool output) {
-  Napi::Value v = list.Get(i);
-  if (v.IsNull() || v.IsUndefined()) {
-    if (need.required) throw Napi::TypeError::New(env, std::string(op) + ": " + name + " is required");
-    return nullptr;
-  }
-  if (!v.IsTypedArray() || v.As<Napi::TypedArray>().TypedArrayType() != napi_float32_array) {
+/**
+ * The Float32Array argument info[i] checked to hold `need.floats` floats, or null where allowed.
+ * One napi_get_typedarray_info per buffer: a layer call checks 17 to 28 of them, and at small sizes
+ * the checks cost as much as the kernel.
+ */
+float *bufferAt(const Napi::CallbackInfo &info, size_t i, const char *name, Need need, const char *op, bool output) {
+  Napi::Env env = info.Env();
+  napi_value v = info[i];
+  napi_typedarray_type type;
+  size_t length = 0;
+  void *data = nullptr;
+  if (napi_get_typedarray_info(env, v, &type, &length, &data, nullptr, nullptr) != napi_ok) {
+    napi_valuetype t = napi_undefined;
+    napi_typeof(env, v, &t);
+    if (t == napi_null || t == napi_undefined) {
+      if (need.required) throw Napi::TypeError::New(env, std::string(op) + ": " + name + " is required");
+      return nullptr;
+    }
     throw Napi::TypeError::New(env, std::string(op) + ": " + name + " must be a Float32Array");
   }
-  auto array = v.As<Napi::Float32Array>();
-  if (need.floats == 0 || array.ElementLength() != need.floats) {
-    throw Napi::RangeError::New(env, std::string(op) + ": " + name + " holds " + std::to_string(array.ElementLength()) +
+  if (type != napi_float32_array) throw Napi::TypeError::New(env, std::string(op) + ": " + name + " must be a Float32Array");
+  if (need.floats == 0 || length != need.floats) {
+    throw Napi::RangeError::New(env, std::string(op) + ": " + name + " holds " + std::to_string(length) +
                                          " floats, expected " + std::to_string(need.floats));
   }
-  if (output) adviseHugePages(array.Data(), array.ByteLength());
-  return array.Data();
+  if (output) adviseHugePages(data, length * sizeof(float));
+  return static_cast<float *>(data);
 }
 
-/** dims = [kind, T, N, I, H, P, reverse, save, batchFirst], then slope, lengths (Int32Array [N] or null), buffers. */
+/** dims = [kind, T, N, I, H, P, reverse, save, batchFirst], then slope, lengths (Int32Array [N] or null), the 17 forward buffers. */
 st_rec_forward_args forwardArgs(const Napi::CallbackInfo &info, const char *op, bool forBackward) {
   Napi::Env env = info.Env();
   if (!info[0].IsTypedArray() || info[0].As<Napi::TypedArray>().TypedArrayType() != napi_int32_array ||
@@ -208,16 +218,17 @@ st_rec_forward_args forwardArgs(const Napi::CallbackInfo &info, const char *op, 
       {save ? TN * Hr : 0, save}, {save && lstm ? TN * H : 0, save && lstm}, {save && lstm ? TN * H : 0, save && lstm},
       {save && P ? TN * H : 0, save && P > 0}, {save && gru ? TN * H : 0, save && gru},
   };
-  auto list = info[3].As<Napi::Array>();
-  if (!info[3].IsArray() || list.Length() != 17) throw Napi::TypeError::New(env, std::string(op) + ": 17 forward buffers expected");
+  if (info.Length() != (forBackward ? 3 + 17 + 11 : 3 + 17)) {
+    throw Napi::TypeError::New(env, std::string(op) + ": 17 forward buffers" + (forBackward ? " and 11 backward buffers" : "") + " expected after lengths");
+  }
   float *p[17];
-  for (uint32_t i = 0; i < 17; i++) p[i] = bufferAt(env, list, i, kForwardBuffers[i], needs[i], op, i >= 8);
+  for (uint32_t i = 0; i < 17; i++) p[i] = bufferAt(info, 3 + i, kForwardBuffers[i], needs[i], op, i >= 8);
   a.x = p[0], a.h0 = p[1], a.c0 = p[2], a.wIh = p[3], a.wHh = p[4], a.bIh = p[5], a.bHh = p[6], a.wHr = p[7];
   a.y = p[8], a.hN = p[9], a.cN = p[10], a.gates = p[11], a.hPrev = p[12], a.cPrev = p[13], a.c = p[14], a.m = p[15], a.ghn = p[16];
   return a;
 }
 
-// recurrentForward(dims, slope, lengths, buffers)
+// recurrentForward(dims, slope, lengths, ...forward buffers)
 Napi::Value RecurrentForward(const Napi::CallbackInfo &info) {
   st_rec_forward_args a = forwardArgs(info, "recurrentForward", false);
   st_rec_layout layout;
@@ -226,8 +237,8 @@ Napi::Value RecurrentForward(const Napi::CallbackInfo &info) {
   return info.Env().Undefined();
 }
 
-// recurrentBackward(dims, slope, lengths, forwardBuffers, backwardBuffers): the forward call's
-// arguments with save = 1 and its saved buffers filled.
+// recurrentBackward(dims, slope, lengths, ...forward buffers, ...backward buffers): the forward
+// call's arguments with save = 1 and its saved buffers filled.
 Napi::Value RecurrentBackward(const Napi::CallbackInfo &info) {
   Napi::Env env = info.Env();
   st_rec_backward_args b{};
@@ -241,10 +252,8 @@ Napi::Value RecurrentBackward(const Napi::CallbackInfo &info) {
       {TN * Hr, false}, {N * Hr, false}, {lstm ? N * H : 0, false}, {TN * I, true}, {N * Hr, true}, {lstm ? N * H : 0, lstm},
       {GH * I, true},   {GH * Hr, true}, {bias ? GH : 0, bias},     {bias ? GH : 0, bias}, {P * H, P > 0},
   };
-  if (!info[4].IsArray() || info[4].As<Napi::Array>().Length() != 11) throw Napi::TypeError::New(env, "recurrentBackward: 11 backward buffers expected");
-  auto list = info[4].As<Napi::Array>();
   float *p[11];
-  for (uint32_t i = 0; i < 11; i++) p[i] = bufferAt(env, list, i, kBackwardBuffers[i], needs[i], "recurrentBackward", i >= 3);
+  for (uint32_t i = 0; i < 11; i++) p[i] = bufferAt(info, 3 + 17 + i, kBackwardBuffers[i], needs[i], "recurrentBackward", i >= 3);
   b.dy = p[0], b.dhN = p[1], b.dcN = p[2], b.dx = p[3], b.dh0 = p[4], b.dc0 = p[5];
   b.dwIh = p[6], b.dwHh = p[7], b.dbIh = p[8], b.dbHh = p[9], b.dwHr = p[10];
   st_rec_layout layout;

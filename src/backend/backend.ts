@@ -55,6 +55,12 @@ export interface RecurrentForwardArgs {
    * outputs' own storage rather than copies.
    */
   cell?: boolean;
+  /**
+   * Buffers to write y, hN and cN into (sized as the result's), rather than fresh ones: a stack of
+   * layers hands each layer its slice of one allocation. A backend may ignore this and return its
+   * own buffers; the caller then copies.
+   */
+  out?: { y: FloatBuf; hN: FloatBuf; cN: FloatBuf | null };
 }
 
 /** What the forward kernel keeps for backward through time. Opaque to ops. */

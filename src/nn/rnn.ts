@@ -7,7 +7,8 @@
  */
 import { CELLS, cellParameters, isFused, kernelSlope, stateSizes, type CellKind, type StateSpec } from "../cells/spec.js";
 import { getBackend } from "../backend/index.js";
-import { recurrentCell } from "../ops/recurrent.js";
+import { recurrentCell, recurrentStack, type RecurrentWeights } from "../ops/recurrent.js";
+import { isGradEnabled } from "../autograd.js";
 import { cellLayer } from "../cells/layer.js";
 import { cellStep, inputProjection, type CellOptions, type CellWeights } from "../cells/steps.js";
 import { dropout } from "../ops/composite.js";
@@ -279,6 +280,55 @@ export abstract class RNNBase<S extends RecurrentState = RecurrentState> extends
       return packed?.sortedIndices ? t.indexSelect(1, packed.sortedIndices) : t;
     });
 
+    const run = { batchFirst, lengths, N };
+    const [output0, states0] = this.inference(x, initial, run) ?? this.layerByLayer(x, initial, run);
+    let states = states0;
+    x = output0;
+    if (packed) {
+      const [T, B, F] = x.shape as [number, number, number];
+      const out = indexSelect(x.reshape([T * B, F]), 0, packedRowIndices(packed.batchSizes, B));
+      if (packed.unsortedIndices) states = states.map((s) => s.indexSelect(1, packed.unsortedIndices!));
+      return [packed.withData(out), states];
+    }
+    let output = x;
+    if (!batched) {
+      output = output.squeeze(1);
+      states = states.map((s) => s.squeeze(1));
+    }
+    return [output, states];
+  }
+
+  /**
+   * The stack in one op where nothing needs a gradient and every layer is the fused kernel with
+   * nothing between layers (no dropout in training, no residual, no step observer); null otherwise.
+   */
+  private inference(x: Tensor, initial: readonly (Tensor | null)[], run: { batchFirst: boolean; lengths: Int32Array | null }): [Tensor, Tensor[]] | null {
+    const kind = this.cell;
+    if (!isFused(kind) || !getBackend().recurrent || this.stepGradObserver || this.residual || (this.dropout > 0 && this.training)) return null;
+    const weights: RecurrentWeights[] = [];
+    const grad = isGradEnabled();
+    if (grad && (x.requiresGrad || initial.some((t) => t?.requiresGrad))) return null;
+    for (const keys of this.weightKeys) {
+      const w: Partial<Record<string, Tensor>> = {};
+      for (const [n, full] of keys) {
+        const p = this.getParameter(full);
+        if (!p) continue;
+        if (grad && p.requiresGrad) return null;
+        w[n] = p;
+      }
+      weights.push({ wIh: w.weight_ih!, wHh: w.weight_hh!, bIh: w.bias_ih ?? null, bHh: w.bias_hh ?? null, wHr: w.weight_hr ?? null });
+    }
+    return recurrentStack(kind, x, initial, weights, {
+      layers: this.numLayers, bidirectional: this.bidirectional, batchFirst: run.batchFirst, lengths: run.lengths,
+      slope: kernelSlope(kind, this.cellOptions.negativeSlope),
+    });
+  }
+
+  /** Each layer and direction as its own op (recorded for backward), with dropout and residual between layers. */
+  private layerByLayer(x: Tensor, initial: readonly (Tensor | null)[], run: { batchFirst: boolean; lengths: Int32Array | null; N: number }): [Tensor, Tensor[]] {
+    const { batchFirst, lengths, N } = run;
+    const D = this.bidirectional ? 2 : 1;
+    const L = this.numLayers;
     const observer = this.stepGradObserver;
     const finals: Tensor[][] = initial.map(() => []);
     for (let layer = 0; layer < L; layer++) {
@@ -286,7 +336,7 @@ export abstract class RNNBase<S extends RecurrentState = RecurrentState> extends
       for (let dir = 0; dir < D; dir++) {
         const idx = layer * D + dir;
         const steps = x.shape[batchFirst ? 1 : 0]!;
-        const states = initial.map((s, i) => (s ? s.select(0, idx) : zeros([N, this.stateSizes[i]!], { dtype: data.dtype })));
+        const states = initial.map((s, i) => (s ? s.select(0, idx) : zeros([N, this.stateSizes[i]!], { dtype: x.dtype })));
         const [y, last] = cellLayer(this.cell, x, states, this.layerWeights(layer, dir), {
           reverse: dir === 1,
           batchFirst,
@@ -303,19 +353,7 @@ export abstract class RNNBase<S extends RecurrentState = RecurrentState> extends
       // ATen's stacked loop: dropout on each layer's whole output but the last, in training only.
       if (this.dropout > 0 && this.training && layer < L - 1) x = dropout(x, this.dropout, true);
     }
-    let states = finals.map((f) => stack(f, 0));
-    if (packed) {
-      const [T, B, F] = x.shape as [number, number, number];
-      const out = indexSelect(x.reshape([T * B, F]), 0, packedRowIndices(packed.batchSizes, B));
-      if (packed.unsortedIndices) states = states.map((s) => s.indexSelect(1, packed.unsortedIndices!));
-      return [packed.withData(out), states];
-    }
-    let output = x;
-    if (!batched) {
-      output = output.squeeze(1);
-      states = states.map((s) => s.squeeze(1));
-    }
-    return [output, states];
+    return [x, finals.map((f) => stack(f, 0))];
   }
 
   override extraRepr(): string {

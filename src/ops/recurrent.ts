@@ -170,3 +170,96 @@ export function recurrentCell(kind: FusedCellKind, x: Tensor, h: Tensor, c: Tens
   });
   return [h1, c1];
 }
+
+let zeroF32 = new Float32Array(0);
+let zeroF64 = new Float64Array(0);
+/** A zero buffer of at least n floats, shared: nothing may write into it. */
+function zerosOf(Ctor: Float32ArrayConstructor | Float64ArrayConstructor, n: number): FloatBuf {
+  if (Ctor === Float64Array) return zeroF64.length >= n ? zeroF64 : (zeroF64 = new Float64Array(n));
+  return zeroF32.length >= n ? zeroF32 : (zeroF32 = new Float32Array(n));
+}
+
+export interface RecurrentStackOptions {
+  layers: number;
+  bidirectional: boolean;
+  /** x is `[N, T, I]` and the output `[N, T, D·Hr]`. */
+  batchFirst?: boolean;
+  /** Valid steps per batch element, sorted longest first (packed sequences). */
+  lengths?: Int32Array | null;
+  slope?: number;
+}
+
+/**
+ * A whole stack of fused layers forward, with nothing recorded for backward: what a stacked layer
+ * runs for inference. Each layer writes into its slice of buffers allocated once for the stack (the
+ * output, the final states and two alternating inputs for the layers between), a reverse
+ * direction's output is interleaved into the rows, and zero initial states come from one shared
+ * buffer: no per-layer tensors, state slices, concatenations or zero states, which at small sizes
+ * cost more than the kernels. `initial`: per state, `[D·layers, N, size]` or null for zeros.
+ * `weights`: per layer and direction, in that order. Returns the last layer's output and the final
+ * states, as `cellLayer` over each layer would.
+ */
+export function recurrentStack(kind: FusedCellKind, x: Tensor, initial: readonly (Tensor | null)[], weights: readonly RecurrentWeights[], options: RecurrentStackOptions): [Tensor, Tensor[]] {
+  const op = `recurrentStack(${kind})`;
+  const { layers: L, batchFirst = false, lengths = null, slope = 0 } = options;
+  const D = options.bidirectional ? 2 : 1;
+  if (x.ndim !== 3) throw new ShapeError(op, `expected input ${batchFirst ? "[N, T, I]" : "[T, N, I]"}, got ${fmtShape(x.shape)}`, [x.shape]);
+  if (weights.length !== L * D || L < 1) throw new Error(`${op}: expected ${L * D} layer weights (layers ${L} × directions ${D}), got ${weights.length}`);
+  if (isGradEnabled()) {
+    for (const t of [x, ...initial, ...weights.flatMap((w) => [w.wIh, w.wHh, w.bIh, w.bHh, w.wHr])]) {
+      if (t?.requiresGrad) throw new Error(`${op}: records no gradient; run each layer through recurrentLayer when one is needed`);
+    }
+  }
+  const [T, N] = (batchFirst ? [x.shape[1], x.shape[0]] : x.shape) as [number, number];
+  if (lengths && lengths.length !== N) throw new ShapeError(op, `lengths has ${lengths.length} entries for a batch of ${N}`);
+  const kernels = kernelsFor(op, "run each layer through cells.cellLayer");
+  const lstm = carriesCell(kind);
+  const w0 = weights[0]!;
+  const H = w0.wIh.shape[0]! / gateCount(kind), Hr = w0.wHr ? w0.wHr.shape[0]! : H;
+  // The kept buffers: output [T·N, D·Hr], final h [L·D, N, Hr] (and c [L·D, N, H]), one allocation
+  // where small (64 KB), so that a kept state never holds a large output alive.
+  const rows = T * N, outSize = rows * D * Hr, hSize = L * D * N * Hr, cSize = lstm ? L * D * N * H : 0;
+  const Ctor = x.data.constructor as Float32ArrayConstructor | Float64ArrayConstructor;
+  const kept = outSize + hSize + cSize <= 16 << 10 ? new Ctor(outSize + hSize + cSize) : null;
+  const output = kept ? kept.subarray(0, outSize) : new Ctor(outSize);
+  const finalH = kept ? kept.subarray(outSize, outSize + hSize) : new Ctor(hSize);
+  const finalC = !lstm ? null : kept ? kept.subarray(outSize + hSize) : new Ctor(cSize);
+  // Temporaries: the inputs of layers 1 .. L-1 (two, alternating) and one direction's output.
+  const between = L > 1 ? (L > 2 ? 2 : 1) : 0;
+  const temp = new Ctor(between * outSize + (D === 2 ? rows * Hr : 0));
+  const zero = zerosOf(Ctor, N * Math.max(H, Hr));
+  let input = x;
+  for (let layer = 0; layer < L; layer++) {
+    const I = input.shape[2]!;
+    const last = layer === L - 1;
+    const out = last ? output : temp.subarray(((L - 2 - layer) % 2) * outSize, ((L - 2 - layer) % 2 + 1) * outSize);
+    for (let dir = 0; dir < D; dir++) {
+      const idx = layer * D + dir;
+      const w = weights[idx]!;
+      const state = (i: number, size: number): Tensor => {
+        const t = initial[i];
+        return new Tensor(t ? (t.data as FloatBuf).subarray(idx * N * size, (idx + 1) * N * size) : zero.subarray(0, N * size), [N, size]);
+      };
+      const h0 = state(0, Hr), c0 = lstm ? state(1, H) : null;
+      const sizes = checkLayer(op, kind, input, N, I, h0, c0, w);
+      if (sizes.H !== H || sizes.Hr !== Hr) throw new ShapeError(op, `layer ${layer} has hidden size ${sizes.H} (output ${sizes.Hr}); layer 0 has ${H} (${Hr})`);
+      const y = D === 1 ? out : temp.subarray(between * outSize, between * outSize + rows * Hr);
+      const hN = finalH.subarray(idx * N * Hr, (idx + 1) * N * Hr), cN = finalC ? finalC.subarray(idx * N * H, (idx + 1) * N * H) : null;
+      const res = kernels.forward({
+        kind, T, N, I, H, P: sizes.P, x: input.data as FloatBuf, h0: h0.data as FloatBuf, c0: c0 ? (c0.data as FloatBuf) : null,
+        wIh: w.wIh.data as FloatBuf, wHh: w.wHh.data as FloatBuf, bIh: w.bIh ? (w.bIh.data as FloatBuf) : null, bHh: w.bHh ? (w.bHh.data as FloatBuf) : null,
+        wHr: w.wHr ? (w.wHr.data as FloatBuf) : null, reverse: dir === 1, lengths, save: false, batchFirst, slope, out: { y, hN, cN },
+      });
+      // A backend that ignored `out` returned its own buffers.
+      if (res.y !== y) y.set(res.y);
+      if (res.hN !== hN) hN.set(res.hN);
+      if (cN && res.cN && res.cN !== cN) cN.set(res.cN);
+      if (D === 2) {
+        // The directions' outputs side by side in each row ([T·N, 2·Hr], either layout).
+        for (let r = 0, from = 0, at = dir * Hr; r < rows; r++, at += 2 * Hr) for (let j = 0; j < Hr; j++) out[at + j] = y[from++]!;
+      }
+    }
+    input = new Tensor(out, batchFirst ? [N, T, D * Hr] : [T, N, D * Hr]);
+  }
+  return [input, finalC ? [new Tensor(finalH, [L * D, N, Hr]), new Tensor(finalC, [L * D, N, H])] : [new Tensor(finalH, [L * D, N, Hr])]];
+}

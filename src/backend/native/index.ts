@@ -22,10 +22,12 @@ export interface NativeAddon {
   gemm(A: Float32Array, aOff: number, B: Float32Array, bOff: number, C: Float32Array, cOff: number, m: number, k: number, n: number, transA: boolean, transB: boolean, accumulate: boolean): void;
   /**
    * One recurrent layer and direction (see `RECURRENT_BUFFERS` for the buffers' order): dims are
-   * `[kind, T, N, I, H, P, reverse, save]`. Every buffer is checked against its size first.
+   * `[kind, T, N, I, H, P, reverse, save, batchFirst]`, followed by the 17 forward buffers (backward:
+   * then the 11 backward buffers) as arguments: reading them from an array cost more than the kernel
+   * at small sizes. Every buffer is checked against its size first.
    */
-  recurrentForward(dims: Int32Array, slope: number, lengths: Int32Array | null, buffers: (Float32Array | null)[]): void;
-  recurrentBackward(dims: Int32Array, slope: number, lengths: Int32Array | null, forward: (Float32Array | null)[], backward: (Float32Array | null)[]): void;
+  recurrentForward(dims: Int32Array, slope: number, lengths: Int32Array | null, ...buffers: (Float32Array | null)[]): void;
+  recurrentBackward(dims: Int32Array, slope: number, lengths: Int32Array | null, ...buffers: (Float32Array | null)[]): void;
   /** The buffer order the addon reads, to check against `RECURRENT_BUFFERS`. */
   bufferNames(): { forward: string[]; backward: string[] };
   /** One Adam/AdamW step in place; hyper = [lr, beta1, beta2, eps, weightDecay, stepSize, bc2Sqrt, decoupled, maximize]. */
@@ -114,6 +116,28 @@ function keepForReuse(piece: Float32Array): void {
   pooledFloats += b.length;
 }
 
+/**
+ * Small buffers that live and die together (one call's outputs, one layer's saved activations) as
+ * views of one allocation, null for a size of 0. On the virtual machines this was measured on, each
+ * Float32Array past V8's 64-byte on-heap limit costs 1.2–4 us to allocate (calloc racing the garbage
+ * collector's background sweeper for the heap lock), against 0.03 us for a view: a small layer's
+ * call made four of them. Past `max` floats in all (64 KB for outputs, which callers may keep one
+ * of), each buffer gets its own allocation, so that one kept output never holds a large neighbour alive.
+ */
+function carve(sizes: readonly number[], max = CARVE_MAX_FLOATS): (Float32Array | null)[] {
+  const total = sizes.reduce((sum, n) => sum + (n > 0 ? n + 15 & ~15 : 0), 0);
+  if (total > max) return sizes.map((n) => (n > 0 ? new Float32Array(n) : null));
+  const whole = new Float32Array(total);
+  let at = 0;
+  return sizes.map((n) => {
+    if (n <= 0) return null;
+    const piece = whole.subarray(at, at + n);
+    at += n + 15 & ~15;
+    return piece;
+  });
+}
+const CARVE_MAX_FLOATS = 16 << 10;
+
 /** Why the native backend is not available, or null when it is. */
 export function nativeUnavailableReason(): string | null {
   loadNativeAddon();
@@ -184,29 +208,35 @@ function nativeRecurrent(native: NativeAddon, budget: () => void, backend: Pick<
       if (!inputs.every((b) => b === null || f32(b))) return ref.forward(a);
       const Hr = a.P > 0 ? a.P : a.H;
       const lstm = a.kind === "lstm";
-      const hN = new Float32Array(a.N * Hr);
-      const cN = lstm ? new Float32Array(a.N * a.H) : null;
-      const aliases = a.save ? cellAliases(a, cN) : null;
       // A cell's step reads hN only, so y (the same values) may be hN itself.
-      const y = aliases ? hN : new Float32Array(a.T * a.N * Hr);
+      const cellStep = a.save && a.cell === true && a.T === 1 && !a.lengths;
+      const given = a.out && !cellStep && [a.out.y, a.out.hN, a.out.cN].every((b) => b === null || f32(b)) ? a.out : null;
+      const [hN, cN, yOwn] = given
+        ? [given.hN as Float32Array, given.cN as Float32Array | null, given.y as Float32Array]
+        : carve([a.N * Hr, lstm ? a.N * a.H : 0, cellStep ? 0 : a.T * a.N * Hr]);
+      const aliases = a.save ? cellAliases(a, lstm ? cN! : null) : null;
+      const y = aliases ? hN! : (yOwn ?? new Float32Array(0));
       const saved: Partial<Record<SavedName, Float32Array>> = {};
       const written: Partial<Record<SavedName, Float32Array>> = {};
       const owned: Float32Array[] = [];
       if (a.save) {
-        for (const b of savedBuffers(a.kind, { I: a.I, H: a.H, P: a.P })) {
+        const specs = savedBuffers(a.kind, { I: a.I, H: a.H, P: a.P }).filter((b) => {
           const alias = aliases?.[b.name];
           if (alias) {
             written[b.name] = sinkOf(a.T * a.N * b.size);
             saved[b.name] = alias;
-          } else {
-            owned.push((written[b.name] = saved[b.name] = pooledBuffer(a.T * a.N * b.size)));
           }
-        }
+          return !alias;
+        });
+        const sizes = specs.map((b) => a.T * a.N * b.size);
+        // Small saved buffers share one allocation (they are freed together); large ones come from the pool.
+        const bufs = sizes.reduce((x, y) => x + y, 0) < POOL_MIN_FLOATS ? carve(sizes, POOL_MIN_FLOATS) : sizes.map(pooledBuffer);
+        specs.forEach((b, i) => owned.push((written[b.name] = saved[b.name] = bufs[i]!)));
       }
       budget();
-      native.recurrentForward(dims(a, a.save), a.slope ?? 0, a.lengths, forwardBuffers(a, { y, hN, cN, ...written }));
+      native.recurrentForward(dims(a, a.save), a.slope ?? 0, a.lengths, ...forwardBuffers(a, { y, hN, cN, ...written }));
       const kept: NativeSaved | null = a.save ? { kind: a.kind, native: saved, owned } : null;
-      return { y, hN, cN, saved: kept };
+      return { y, hN: hN!, cN: lstm ? cN! : null, saved: kept };
     },
     backward(args: RecurrentBackwardArgs): RecurrentBackwardResult {
       const sv = args.saved as NativeSaved;
@@ -233,8 +263,8 @@ function nativeRecurrent(native: NativeAddon, budget: () => void, backend: Pick<
       budget();
       native.recurrentBackward(
         dims(a, true), a.slope ?? 0, a.lengths,
-        forwardBuffers(a, { y: null, hN: null, cN: null, ...sv.native }),
-        RECURRENT_BUFFERS.backward.map((name) => grads[name] as Float32Array | null),
+        ...forwardBuffers(a, { y: null, hN: null, cN: null, ...sv.native }),
+        ...RECURRENT_BUFFERS.backward.map((name) => grads[name] as Float32Array | null),
       );
       if (!args.retain) {
         // This backward was the last to read them (autograd frees the node after it).

@@ -155,7 +155,8 @@ export function createWasmBackend(variant?: Variant, module?: WebAssembly.Module
       saved = { kind, runtime: rt, blocks, base, bytes: savedBytes, released: false };
       unreleased.register(saved, { runtime: rt, base, bytes: savedBytes }, saved);
     }
-    return { y: rt.read(y, T * N * Hr), hN: rt.read(hN, N * Hr), cN: lstm ? rt.read(cN, N * H) : null, saved };
+    const o = a.out && [a.out.y, a.out.hN, a.out.cN].every((b) => b === null || b instanceof Float32Array) ? a.out : null;
+    return { y: rt.read(y, T * N * Hr, o?.y), hN: rt.read(hN, N * Hr, o?.hN), cN: lstm ? rt.read(cN, N * H, o?.cN) : null, saved };
   }
 
   function recurrentBackward(args: RecurrentBackwardArgs): RecurrentBackwardResult {

@@ -7,6 +7,7 @@ import { threadsFor } from "../index.js";
 import * as binaries from "./kernels-wasm.js";
 import { allowRelaxedSimd, hostCores, startWorkers, threadsSupported } from "./host.js";
 import { layoutOf, readStruct, writeStruct, type StructName, type Values } from "./abi.js";
+import type { FloatBuf } from "../../dtype.js";
 
 /**
  * The kernels' exports: the C functions of src/backend/c (pointers are byte offsets, booleans 0/1,
@@ -300,8 +301,9 @@ export class WasmRuntime {
   }
 
   /** A fresh copy of `n` floats at `ptr` (never a view of shared memory). */
-  read(ptr: number, n: number): Float32Array {
-    const out = new Float32Array(n);
+  /** n floats from ptr, copied into `into` (of n floats) or a new array. */
+  read(ptr: number, n: number, into?: FloatBuf | null): Float32Array {
+    const out = into instanceof Float32Array && into.length === n ? into : new Float32Array(n);
     out.set(this.f32.subarray(ptr >> 2, (ptr >> 2) + n));
     return out;
   }
