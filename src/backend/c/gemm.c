@@ -6,10 +6,16 @@
  */
 #include "kernels.h"
 
-/* Rows of the register tile: 6 (12 accumulators) natively; 4 in WebAssembly, whose engines have
- * 16 vector registers for accumulators, operands and the engine's own temporaries. */
+/* Rows of the register tile: 8 with AVX-512 (16 accumulators of its 32 registers; a recurrent
+ * step's 32 or 64 rows are then whole tiles, where 6 left an edge tile that cost a whole one),
+ * 6 with 16 registers (12 accumulators); 4 in WebAssembly, whose engines have 16 vector registers
+ * for accumulators, operands and the engine's own temporaries. */
 #ifndef ST_MR
+#if VW >= 16
+#define ST_MR 8
+#else
 #define ST_MR 6
+#endif
 #endif
 #define MR ST_MR
 #define NR (2 * VW)

@@ -146,9 +146,19 @@ function argReduce(op: "argmax" | "argmin", x: Buf, outer: number, size: number,
 
 // Copies (and sums) of contiguous runs, one function per array type: an element loop that sees
 // every dtype turns megamorphic and runs several times slower than one that sees a single type.
-function runF32(dst: Float32Array, d: number, src: Float32Array, s: number, n: number): void { for (let i = 0; i < n; i++) dst[d + i] = src[s + i]!; }
-function runF64(dst: Float64Array, d: number, src: Float64Array, s: number, n: number): void { for (let i = 0; i < n; i++) dst[d + i] = src[s + i]!; }
-function runI32(dst: Int32Array, d: number, src: Int32Array, s: number, n: number): void { for (let i = 0; i < n; i++) dst[d + i] = src[s + i]!; }
+// From 64 elements a view's set (a memcpy) beats the loop: an embedding's 2048 rows of 128 took 330 us by loop, 130 by set.
+function runF32(dst: Float32Array, d: number, src: Float32Array, s: number, n: number): void {
+  if (n >= 64) dst.set(src.subarray(s, s + n), d);
+  else for (let i = 0; i < n; i++) dst[d + i] = src[s + i]!;
+}
+function runF64(dst: Float64Array, d: number, src: Float64Array, s: number, n: number): void {
+  if (n >= 64) dst.set(src.subarray(s, s + n), d);
+  else for (let i = 0; i < n; i++) dst[d + i] = src[s + i]!;
+}
+function runI32(dst: Int32Array, d: number, src: Int32Array, s: number, n: number): void {
+  if (n >= 64) dst.set(src.subarray(s, s + n), d);
+  else for (let i = 0; i < n; i++) dst[d + i] = src[s + i]!;
+}
 function runAny(dst: Buf, d: number, src: Buf, s: number, n: number): void { for (let i = 0; i < n; i++) dst[d + i] = src[s + i]!; }
 function addF32(dst: Float32Array, d: number, src: Float32Array, s: number, n: number): void { for (let i = 0; i < n; i++) dst[d + i] += src[s + i]!; }
 function addAny(dst: Buf, d: number, src: Buf, s: number, n: number): void { for (let i = 0; i < n; i++) dst[d + i] += src[s + i]!; }
