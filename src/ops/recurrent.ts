@@ -256,7 +256,10 @@ export function recurrentStack(kind: FusedCellKind, x: Tensor, initial: readonly
       if (cN && res.cN && res.cN !== cN) cN.set(res.cN);
       if (D === 2) {
         // The directions' outputs side by side in each row ([T·N, 2·Hr], either layout).
-        for (let r = 0, from = 0, at = dir * Hr; r < rows; r++, at += 2 * Hr) for (let j = 0; j < Hr; j++) out[at + j] = y[from++]!;
+        for (let r = 0, from = 0, at = dir * Hr; r < rows; r++, at += 2 * Hr, from += Hr) {
+          if (Hr >= 64) out.set(y.subarray(from, from + Hr), at);
+          else for (let j = 0; j < Hr; j++) out[at + j] = y[from + j]!;
+        }
       }
     }
     input = new Tensor(out, batchFirst ? [N, T, D * Hr] : [T, N, D * Hr]);

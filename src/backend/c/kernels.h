@@ -120,7 +120,7 @@ typedef struct {
 typedef struct {
   size_t ints;                             /* the batch order and the packed steps' counts and offsets */
   size_t xp, dxp;                          /* x (and dx) packed, when some sequence is shorter than T */
-  size_t gx, g, gh, m, hp;                 /* forward */
+  size_t gx, g, gh, m, hp, bias;           /* forward (bias: b_ih + b_hh, added with each step's gates) */
   size_t wHhP, wHrP;                       /* W_hh and W_hr packed for the per-step products */
   size_t dG, dGh, dHall, dm, dhNext;       /* backward */
   size_t hs, cs;                           /* the running state (or its gradient), rows in sorted order */

@@ -61,6 +61,7 @@ static size_t row_of(const st_rec_forward_args *a, int t, int b) {
 typedef struct {
   int H, Hr, GH, rows, per;
   float *g, *c, *m, *h;                     /* forward: the step's gates (activated in place), cell, output */
+  const float *bias;                        /* forward: added to the gates first (NULL: none) */
   const float *gates, *cs, *cPrev, *dmh;    /* backward: saved gates, cell and previous cell, d output (m or h) */
   float *dG, *dc;                           /* backward: gate gradients, cell gradient (updated in place) */
 } lstm_rows;
@@ -71,6 +72,7 @@ static void lstm_forward_rows(void *ctx, int task, float *scratch) {
   (void)scratch;
   for (int b = task * r->per; b < end; b++) {
     float *gb = r->g + (size_t)b * GH, *cb = r->c + (size_t)b * H, *out = r->m ? r->m + (size_t)b * H : r->h + (size_t)b * r->Hr;
+    if (r->bias) FOR_LANES(j, w, GH) vstore_n(gb + j, vload_n(gb + j, w) + vload_n(r->bias + j, w), w);
     vsigmoid_n(gb, 2 * H); /* i, f */
     vtanh_n(gb + 2 * H, H); /* g */
     vsigmoid_n(gb + 3 * H, H); /* o */
@@ -127,6 +129,7 @@ void ST_NAME(st_rec_forward_layout)(const st_rec_forward_args *a, st_rec_layout 
   o->gh = at; at += a->kind == ST_KERNEL_GRU ? align16(N * GH) : 0;
   o->m = at; at += P ? align16(N * H) : 0;
   o->hp = at; at += P ? align16(N * P) : 0;
+  o->bias = at; at += align16(GH);
   o->hs = at; at += align16(N * Hr);
   o->cs = at; at += a->kind == ST_KERNEL_LSTM ? align16(N * H) : 0;
   o->wHhP = at; at += align16(PACKED_B((int)Hr, (int)GH));
@@ -247,17 +250,20 @@ void ST_NAME(st_rec_forward)(const st_rec_forward_args *a, float *scratch) {
     x = base + L.xp;
   }
   GEMM(x, a->wIh, gx, R, I, GH, 0, 1, 0, gs);
-  for (size_t r = 0; r < (size_t)R; r++) {
-    float *o = gx + r * GH;
-    if (a->bIh) for (int j = 0; j < GH; j++) o[j] += a->bIh[j];
-    if (a->bHh && !gru) for (int j = 0; j < GH; j++) o[j] += a->bHh[j];
-  }
+  /* The biases, summed once: the LSTM adds them to each step's gates as it activates them (a pass
+   * over rows already in cache), the others to the projection in one pass. */
+  float *bias = base + L.bias;
+  int biased = a->bIh || (a->bHh && !gru);
+  FOR_LANES(j, w, GH) vstore_n(bias + j, vload_or0(a->bIh ? a->bIh + j : NULL, w) + vload_or0(a->bHh && !gru ? a->bHh + j : NULL, w), w);
+  if (biased && !lstm)
+    for (size_t r = 0; r < (size_t)R; r++) FOR_LANES(j, w, GH) vstore_n(gx + r * GH + j, vload_n(gx + r * GH + j, w) + vload_n(bias + j, w), w);
   permute_rows(a->h0, h, N, (size_t)Hr, order, 1);
   if (c) {
     if (a->c0) permute_rows(a->c0, c, N, (size_t)H, order, 1);
     else st_memset(c, 0, sizeof(float) * N * H);
   }
-  st_memset(a->y, 0, sizeof(float) * T * N * Hr);
+  /* Rows past a sequence's length stay zero; without lengths every row is written. */
+  if ((size_t)R != (size_t)T * N) st_memset(a->y, 0, sizeof(float) * T * N * Hr);
 
   for (int s = 0; s < T; s++) {
     const int t = a->reverse ? T - 1 - s : s, nt = n[t];
@@ -290,7 +296,7 @@ void ST_NAME(st_rec_forward)(const st_rec_forward_args *a, float *scratch) {
       float *gstep = gx + o * GH;
       GEMM_PACKED(h, wHhP, gstep, nt, Hr, GH, 0, 1, gs);
       if (lstm) {
-        lstm_rows r = {.H = H, .Hr = Hr, .GH = GH, .rows = nt, .g = gstep, .c = c, .m = m, .h = h};
+        lstm_rows r = {.H = H, .Hr = Hr, .GH = GH, .rows = nt, .g = gstep, .c = c, .m = m, .h = h, .bias = biased ? bias : NULL};
         run_rows(lstm_forward_rows, &r);
       } else {
         for (int b = 0; b < nt; b++) {

@@ -114,7 +114,7 @@ static const st_field fields[] = {
     {"st_rec_backward_args", 0, (int)sizeof(st_rec_backward_args)},
     BWD(f), BWD(dy), BWD(dhN), BWD(dcN), BWD(dx), BWD(dh0), BWD(dc0), BWD(dwIh), BWD(dwHh), BWD(dbIh), BWD(dbHh), BWD(dwHr),
     {"st_rec_layout", 0, (int)sizeof(st_rec_layout)},
-    LAY(ints), LAY(xp), LAY(dxp), LAY(gx), LAY(g), LAY(gh), LAY(m), LAY(hp), LAY(wHhP), LAY(wHrP),
+    LAY(ints), LAY(xp), LAY(dxp), LAY(gx), LAY(g), LAY(gh), LAY(m), LAY(hp), LAY(bias), LAY(wHhP), LAY(wHrP),
     LAY(dG), LAY(dGh), LAY(dHall), LAY(dm), LAY(dhNext), LAY(hs), LAY(cs), LAY(gemm), LAY(total),
     {"st_adam_args", 0, (int)sizeof(st_adam_args)},
     ADAM(x), ADAM(m), ADAM(v), ADAM(vMax), ADAM(g), ADAM(n), ADAM(lr), ADAM(beta1), ADAM(beta2), ADAM(eps),
