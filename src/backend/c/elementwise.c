@@ -41,7 +41,7 @@
     }                                                                                   \
   } while (0)
 
-void ST_NAME(st_binary)(int op, const float *a, int strideA, const float *b, int strideB, float *out, size_t n) {
+static void binary_range(int op, const float *a, int strideA, const float *b, int strideB, float *out, size_t n) {
   switch (op) {
     case ST_BIN_ADD: BIN_LOOP(x + y); break;
     case ST_BIN_SUB: BIN_LOOP(x - y); break;
@@ -49,4 +49,33 @@ void ST_NAME(st_binary)(int op, const float *a, int strideA, const float *b, int
     case ST_BIN_DIV: BIN_LOOP(x / y); break;
     default: break;
   }
+}
+
+typedef struct {
+  int op, strideA, strideB;
+  const float *a, *b;
+  float *out;
+  size_t n, per;
+} binary_split;
+
+static void binary_task(void *ctx, int task, float *scratch) {
+  const binary_split *s = (const binary_split *)ctx;
+  size_t start = (size_t)task * s->per, len = s->n - start < s->per ? s->n - start : s->per;
+  (void)scratch;
+  if (start >= s->n) return;
+  binary_range(s->op, s->strideA ? s->a + start : s->a, s->strideA, s->strideB ? s->b + start : s->b, s->strideB, s->out + start, len);
+}
+
+/* From a million elements the range is split across threads: besides the arithmetic, the first
+ * writes to a fresh output fault its pages in, which then happens on every thread at once. */
+void ST_NAME(st_binary)(int op, const float *a, int strideA, const float *b, int strideB, float *out, size_t n) {
+  int threads = st_threads();
+  if (threads > 1 && n >= ((size_t)1 << 20)) {
+    binary_split s = {op, strideA, strideB, a, b, out, n, 0};
+    int tasks = 2 * threads;
+    s.per = ((n + (size_t)tasks - 1) / (size_t)tasks + 15) & ~(size_t)15;
+    st_parallel((int)((n + s.per - 1) / s.per), binary_task, &s, 0);
+    return;
+  }
+  binary_range(op, a, strideA, b, strideB, out, n);
 }

@@ -242,6 +242,28 @@ describe.skipIf(!native)("native binary ops", () => {
     }
   });
 
+  test("from a million elements the op is split across two threads (the pool runs tasks), with the same values", () => {
+    const backend = createNativeBackend(native!);
+    const n = (4 << 20) + 37;
+    const a = rand(n), b = rand(n), one = rand(1);
+    native!.setThreads(2);
+    const before = native!.poolStats().tasks;
+    try {
+      for (const op of ops) {
+        for (const [x, y] of [[a, b], [a, one], [one, b]] as const) {
+          const want = new Float32Array(n), got = new Float32Array(n);
+          cpuBackend.binary(op, x, [x.length], y, [y.length], want, [n]);
+          backend.binary(op, x, [x.length], y, [y.length], got, [n]);
+          expect(got.every((v, i) => Object.is(v, want[i])), `${op} lengths ${x.length}, ${y.length}`).toBe(true);
+        }
+      }
+      // The caller takes tasks too; over twelve ops of 4M elements the pool's thread takes some.
+      expect(native!.poolStats().tasks).toBeGreaterThan(before);
+    } finally {
+      native!.setThreads(1);
+    }
+  });
+
   test("ops on the native backend: large float32 ones run in C (a broadcast row stays in TypeScript), with the reference's values", () => {
     const before = getBackend().name;
     const calls: number[] = [];
