@@ -179,6 +179,18 @@ function zerosOf(Ctor: Float32ArrayConstructor | Float64ArrayConstructor, n: num
   return zeroF32.length >= n ? zeroF32 : (zeroF32 = new Float32Array(n));
 }
 
+let tempF32 = new Float32Array(0);
+/**
+ * The stack's temporaries: one buffer kept between calls up to 16 MB (a fresh buffer's pages fault
+ * in on first write, which for W5's 6 MB cost about as much as its gate math); larger ones, and
+ * float64, are allocated per call. Every kernel writes its whole output, so nothing stale is read.
+ */
+function tempOf(Ctor: Float32ArrayConstructor | Float64ArrayConstructor, n: number): FloatBuf {
+  if (Ctor === Float64Array || n > 4 << 20) return new Ctor(n);
+  if (tempF32.length < n) tempF32 = new Float32Array(n);
+  return tempF32.subarray(0, n);
+}
+
 export interface RecurrentStackOptions {
   layers: number;
   bidirectional: boolean;
@@ -226,7 +238,7 @@ export function recurrentStack(kind: FusedCellKind, x: Tensor, initial: readonly
   const finalC = !lstm ? null : kept ? kept.subarray(outSize + hSize) : new Ctor(cSize);
   // Temporaries: the inputs of layers 1 .. L-1 (two, alternating) and one direction's output.
   const between = L > 1 ? (L > 2 ? 2 : 1) : 0;
-  const temp = new Ctor(between * outSize + (D === 2 ? rows * Hr : 0));
+  const temp = tempOf(Ctor, between * outSize + (D === 2 ? rows * Hr : 0));
   const zero = zerosOf(Ctor, N * Math.max(H, Hr));
   let input = x;
   for (let layer = 0; layer < L; layer++) {
