@@ -182,12 +182,12 @@ float *bufferAt(const Napi::CallbackInfo &info, size_t i, const char *name, Need
   return static_cast<float *>(data);
 }
 
-/** dims = [kind, T, N, I, H, P, reverse, save, batchFirst], then slope, lengths (Int32Array [N] or null), the 17 forward buffers. */
+/** dims = [kind, T, N, I, H, P, reverse, save, batchFirst, reuseGates (backward)], then slope, lengths (Int32Array [N] or null), the 17 forward buffers. */
 st_rec_forward_args forwardArgs(const Napi::CallbackInfo &info, const char *op, bool forBackward) {
   Napi::Env env = info.Env();
   if (!info[0].IsTypedArray() || info[0].As<Napi::TypedArray>().TypedArrayType() != napi_int32_array ||
-      info[0].As<Napi::Int32Array>().ElementLength() != 9) {
-    throw Napi::TypeError::New(env, std::string(op) + ": dims must be an Int32Array of 9");
+      info[0].As<Napi::Int32Array>().ElementLength() != 10) {
+    throw Napi::TypeError::New(env, std::string(op) + ": dims must be an Int32Array of 10");
   }
   auto d = info[0].As<Napi::Int32Array>();
   st_rec_forward_args a{};
@@ -256,6 +256,7 @@ Napi::Value RecurrentBackward(const Napi::CallbackInfo &info) {
   for (uint32_t i = 0; i < 11; i++) p[i] = bufferAt(info, 3 + 17 + i, kBackwardBuffers[i], needs[i], "recurrentBackward", i >= 3);
   b.dy = p[0], b.dhN = p[1], b.dcN = p[2], b.dx = p[3], b.dh0 = p[4], b.dc0 = p[5];
   b.dwIh = p[6], b.dwHh = p[7], b.dbIh = p[8], b.dbHh = p[9], b.dwHr = p[10];
+  b.reuse_gates = info[0].As<Napi::Int32Array>()[9] != 0;
   st_rec_layout layout;
   active->recBackwardLayout(&b, &layout);
   active->recBackward(&b, scratchFor(info.Env(), layout.total));

@@ -113,6 +113,8 @@ typedef struct {
   const float *dy, *dhN, *dcN; /* [T,N,Hr], [N,Hr], [N,H]; each may be NULL (zero) */
   float *dx, *dh0, *dc0;       /* [T,N,I], [N,Hr], [N,H] (LSTM) */
   float *dwIh, *dwHh, *dbIh, *dbHh, *dwHr; /* like the weights; the biases NULL when there are none */
+  int reuse_gates; /* this backward is the last to read the saved activations: an LSTM writes its gate
+                      gradients over the saved gates, R * 4H floats of scratch fewer */
 } st_rec_backward_args;
 
 /* Where each scratch buffer lives, in floats from the scratch's start (64-byte aligned), and the

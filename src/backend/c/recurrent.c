@@ -49,6 +49,11 @@ static int packed(const st_rec_forward_args *a) { return real_rows(a) != (size_t
 /* Whether x (and dx) go through the packed, time-major copy: packed, or batch-first. */
 static int gathered(const st_rec_forward_args *a) { return a->batch_first || packed(a); }
 
+/* Whether the forward builds its gates in the saved buffer itself (the LSTM's and the plain RNN's
+ * saved gates are the activated input projection plus the step's product, row for row): no
+ * R * G * H floats of scratch and no copy per step. The GRU saves its gates apart from the projection. */
+static int gates_in_place(const st_rec_forward_args *a) { return a->save && a->kind != ST_KERNEL_GRU; }
+
 /* The row of step t of sequence b in x, y, dx and dy. */
 static size_t row_of(const st_rec_forward_args *a, int t, int b) {
   return a->batch_first ? (size_t)b * (size_t)a->T + (size_t)t : (size_t)t * (size_t)a->N + (size_t)b;
@@ -124,7 +129,7 @@ void ST_NAME(st_rec_forward_layout)(const st_rec_forward_args *a, st_rec_layout 
   size_t at = 0;
   o->ints = at; at += int_floats(a);
   o->xp = at; at += gathered(a) ? align16(R * (size_t)a->I) : 0;
-  o->gx = at; at += align16(R * GH);
+  o->gx = at; at += gates_in_place(a) ? 0 : align16(R * GH);
   o->g = at; at += a->kind == ST_KERNEL_GRU ? align16(N * GH) : 0; /* the GRU's gates (the others' are gx's rows) */
   o->gh = at; at += a->kind == ST_KERNEL_GRU ? align16(N * GH) : 0;
   o->m = at; at += P ? align16(N * H) : 0;
@@ -151,7 +156,7 @@ void ST_NAME(st_rec_backward_layout)(const st_rec_backward_args *b, st_rec_layou
   o->ints = at; at += int_floats(a);
   o->xp = at; at += pk ? align16(R * (size_t)a->I) : 0;
   o->dxp = at; at += pk ? align16(R * (size_t)a->I) : 0;
-  o->dG = at; at += align16(R * GH);
+  o->dG = at; at += b->reuse_gates && a->kind == ST_KERNEL_LSTM ? 0 : align16(R * GH);
   o->dGh = at; at += a->kind == ST_KERNEL_GRU ? align16(R * GH) : 0;
   o->dHall = at; at += P ? align16(R * P) : 0;
   o->dm = at; at += P ? align16(N * H) : 0;
@@ -231,7 +236,7 @@ void ST_NAME(st_rec_forward)(const st_rec_forward_args *a, float *scratch) {
   const int GH = gates_of(kind) * H, Hr = P ? P : H;
   const int lstm = kind == ST_KERNEL_LSTM, gru = kind == ST_KERNEL_GRU, pk = gathered(a);
   int *order = (int *)(base + L.ints), *n = order + N, *off = n + T;
-  float *gx = base + L.gx, *g = base + L.g, *gh = base + L.gh, *m = P ? base + L.m : NULL, *hp = base + L.hp;
+  float *gx = gates_in_place(a) ? a->gates : base + L.gx, *g = base + L.g, *gh = base + L.gh, *m = P ? base + L.m : NULL, *hp = base + L.hp;
   float *h = base + L.hs, *c = lstm ? base + L.cs : NULL, *gs = base + L.gemm;
   float *wHhP = base + L.wHhP, *wHrP = P ? base + L.wHrP : NULL;
   const float *gs_end = scratch + L.total;
@@ -316,7 +321,7 @@ void ST_NAME(st_rec_forward)(const st_rec_forward_args *a, float *scratch) {
     }
     for (int b = 0; b < nt; b++) st_memcpy(a->y + row_of(a, t, order[b]) * Hr, h + (size_t)b * Hr, sizeof(float) * Hr);
     if (a->save) {
-      st_memcpy(a->gates + o * GH, gru ? g : gx + o * GH, sizeof(float) * nt * GH);
+      if (gru) st_memcpy(a->gates + o * GH, g, sizeof(float) * nt * GH);
       if (c) st_memcpy(a->c + o * H, c, sizeof(float) * nt * H);
       if (m) st_memcpy(a->m + o * H, m, sizeof(float) * nt * H);
     }
@@ -336,7 +341,7 @@ void ST_NAME(st_rec_backward)(const st_rec_backward_args *bw, float *scratch) {
   int *order = (int *)(base + L.ints), *n = order + N, *off = n + T;
   plan(a, order, n, off);
   const int R = off[T];
-  float *dG = base + L.dG, *dGh = gru ? base + L.dGh : dG, *dHall = P ? base + L.dHall : NULL;
+  float *dG = bw->reuse_gates && lstm ? (float *)a->gates : base + L.dG, *dGh = gru ? base + L.dGh : dG, *dHall = P ? base + L.dHall : NULL;
   float *dm = P ? base + L.dm : NULL, *dhNext = base + L.dhNext, *wHhP = base + L.wHhP, *wHrP = P ? base + L.wHrP : NULL;
   float *dh = base + L.hs, *dc = lstm ? base + L.cs : NULL, *gs = base + L.gemm;
   const float *gs_end = scratch + L.total;

@@ -10,7 +10,7 @@ export const STRUCTS = {
     "kind", "T", "N", "I", "H", "P", "reverse", "save", "batch_first", "slope:f32", "lengths",
     "x", "h0", "c0", "wIh", "wHh", "bIh", "bHh", "wHr", "y", "hN", "cN", "gates", "hPrev", "cPrev", "c", "m", "ghn",
   ],
-  st_rec_backward_args: ["f:st_rec_forward_args", "dy", "dhN", "dcN", "dx", "dh0", "dc0", "dwIh", "dwHh", "dbIh", "dbHh", "dwHr"],
+  st_rec_backward_args: ["f:st_rec_forward_args", "dy", "dhN", "dcN", "dx", "dh0", "dc0", "dwIh", "dwHh", "dbIh", "dbHh", "dwHr", "reuse_gates"],
   st_rec_layout: ["ints", "xp", "dxp", "gx", "g", "gh", "m", "hp", "bias", "wHhP", "wHrP", "dG", "dGh", "dHall", "dm", "dhNext", "hs", "cs", "gemm", "total"],
   st_adam_args: [
     "x", "m", "v", "vMax", "g", "n", "lr:f32", "beta1:f32", "beta2:f32", "eps:f32", "weightDecay:f32", "stepSize:f32", "bc2Sqrt:f32",

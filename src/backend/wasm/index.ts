@@ -171,14 +171,15 @@ export function createWasmBackend(variant?: Variant, module?: WebAssembly.Module
     const Hr = P > 0 ? P : H;
     const lstm = carriesCell(kind);
     rt.begin();
-    // The kernel reads the saved activations where the forward pass left them and changes nothing there.
+    // The kernel reads the saved activations where the forward pass left them; the last backward to
+    // read them (not retained) may write the gate gradients over the saved gates.
     const f = { ...forwardValues(a, true, true), ...sv.blocks };
     const out = {
       dx: rt.allocF32(T * N * I), dh0: rt.allocF32(N * Hr), dc0: lstm ? rt.allocF32(N * H) : 0,
       dwIh: rt.allocF32(GH * I), dwHh: rt.allocF32(GH * Hr),
       dbIh: a.bIh ? rt.allocF32(GH) : 0, dbHh: a.bHh ? rt.allocF32(GH) : 0, dwHr: P > 0 ? rt.allocF32(P * H) : 0,
     };
-    runRecurrent(rt.putStruct("st_rec_backward_args", { f, dy: put(args.dy), dhN: put(args.dhN), dcN: put(args.dcN), ...out }), true);
+    runRecurrent(rt.putStruct("st_rec_backward_args", { f, dy: put(args.dy), dhN: put(args.dhN), dcN: put(args.dcN), ...out, reuse_gates: args.retain ? 0 : 1 }), true);
     if (!args.retain) {
       // Freed as PyTorch frees a graph's buffers after backward.
       sv.released = true;

@@ -112,7 +112,7 @@ static const st_field fields[] = {
     FWD(x), FWD(h0), FWD(c0), FWD(wIh), FWD(wHh), FWD(bIh), FWD(bHh), FWD(wHr), FWD(y), FWD(hN), FWD(cN),
     FWD(gates), FWD(hPrev), FWD(cPrev), FWD(c), FWD(m), FWD(ghn),
     {"st_rec_backward_args", 0, (int)sizeof(st_rec_backward_args)},
-    BWD(f), BWD(dy), BWD(dhN), BWD(dcN), BWD(dx), BWD(dh0), BWD(dc0), BWD(dwIh), BWD(dwHh), BWD(dbIh), BWD(dbHh), BWD(dwHr),
+    BWD(f), BWD(dy), BWD(dhN), BWD(dcN), BWD(dx), BWD(dh0), BWD(dc0), BWD(dwIh), BWD(dwHh), BWD(dbIh), BWD(dbHh), BWD(dwHr), BWD(reuse_gates),
     {"st_rec_layout", 0, (int)sizeof(st_rec_layout)},
     LAY(ints), LAY(xp), LAY(dxp), LAY(gx), LAY(g), LAY(gh), LAY(m), LAY(hp), LAY(bias), LAY(wHhP), LAY(wHrP),
     LAY(dG), LAY(dGh), LAY(dHall), LAY(dm), LAY(dhNext), LAY(hs), LAY(cs), LAY(gemm), LAY(total),
