@@ -25,12 +25,19 @@
 
 static inline size_t round_up(size_t x, size_t m) { return (x + m - 1) / m * m; }
 
+/* A short product (m <= MC rows: a recurrent step's) packs op(A) whole, all k deep, once: its
+ * column blocks, and the threads that split its columns, share the one packing. */
+static inline int whole_a(int m) { return m <= MC; }
+
 size_t ST_NAME(st_gemm_scratch_floats)(int m, int k, int n) {
   size_t kc = (size_t)(k < KC ? k : KC);
   size_t mc = round_up((size_t)(m < MC ? m : MC), MR);
   size_t nc = round_up((size_t)(n < NC ? n : NC), NR);
-  return kc * mc + kc * nc + MR * NR + 64;
+  /* Room for op(A) whole at up to MC rows: the sizes are asked for the most rows a caller's products
+   * have, and its shorter ones (a packed batch's later steps) may pack whole. */
+  return (size_t)k * mc + kc * nc + MR * NR + 64;
 }
+
 
 /* op(A)[i, p] for i in [i0, i0 + mc), p in [p0, p0 + kc) into MR-row panels, zero-padded; A's
  * rows (columns when transA) are lda apart. Both are read along their rows, where memory is
@@ -51,6 +58,12 @@ static void pack_a(const float *A, size_t lda, int transA, int i0, int mc, int p
       for (int p = 0; p < kc; p++) o[(size_t)p * MR + r] = r < rows ? src[p] : 0;
     }
   }
+}
+
+/* op(A) whole, as pack_a lays out each KC-deep block (for a short product: i0 = 0, mc = m). */
+static void pack_a_whole(const float *A, size_t lda, int transA, int m, int k, float *out) {
+  size_t mpad = round_up((size_t)m, MR);
+  for (int p0 = 0; p0 < k; p0 += KC) pack_a(A, lda, transA, 0, m, p0, k - p0 < KC ? k - p0 : KC, out + (size_t)p0 * mpad);
 }
 
 /* op(B)[p, j] for p in [p0, p0 + kc), j in [j0, j0 + nc) into NR-column panels, zero-padded; B's
@@ -138,15 +151,20 @@ static inline const float *prepacked_panel(const float *Bpre, int k, int preN, i
 
 /* One thread's product on a block: C[m, n] (row stride ldc) (+)= op(A) op(B), with A's and B's
  * leading dimensions given, or with op(B) already packed whole (Bpre, from st_gemm_pack_b, preN
- * columns wide), of which the block's columns start at preCol0 (a multiple of NR). */
-static void gemm_block(const float *A, size_t lda, const float *B, size_t ldb, const float *Bpre, int preN, int preCol0, float *C,
-                       size_t ldc, int m, int k, int n, int transA, int transB, int accumulate, float *scratch) {
+ * columns wide), of which the block's columns start at preCol0 (a multiple of NR); a short
+ * product's op(A) may come packed whole (Apre, from pack_a_whole). */
+static void gemm_block(const float *A, size_t lda, const float *Apre, const float *B, size_t ldb, const float *Bpre, int preN, int preCol0,
+                       float *C, size_t ldc, int m, int k, int n, int transA, int transB, int accumulate, float *scratch) {
   /* 64-byte aligned panels. */
   float *base = (float *)(((size_t)scratch + 63) & ~(size_t)63);
-  size_t kcMax = (size_t)(k < KC ? k : KC);
+  size_t mpad = round_up((size_t)(m < MC ? m : MC), MR);
   float *Ap = base;
-  float *own = Ap + kcMax * round_up((size_t)(m < MC ? m : MC), MR); /* B's panels, packed here */
-  float *edge = own + kcMax * round_up((size_t)(n < NC ? n : NC), NR);
+  float *own = Ap + (size_t)k * mpad; /* B's panels, packed here */
+  if (whole_a(m) && !Apre) {
+    pack_a_whole(A, lda, transA, m, k, Ap);
+    Apre = Ap;
+  }
+  float *edge = own + (size_t)(k < KC ? k : KC) * round_up((size_t)(n < NC ? n : NC), NR);
   ST_ASSERT(edge + MR * NR <= scratch + ST_NAME(st_gemm_scratch_floats)(m, k, n));
   ST_ASSERT(!Bpre || (preCol0 % NR == 0 && preCol0 + n <= preN));
   for (int j0 = 0; j0 < n; j0 += NC) {
@@ -157,13 +175,14 @@ static void gemm_block(const float *A, size_t lda, const float *B, size_t ldb, c
       if (!Bpre) pack_b(B, ldb, transB, p0, kc, j0, nc, own);
       for (int i0 = 0; i0 < m; i0 += MC) {
         int mc = m - i0 < MC ? m - i0 : MC;
-        pack_a(A, lda, transA, i0, mc, p0, kc, Ap);
+        const float *Ablk = Apre ? Apre + (size_t)p0 * mpad : Ap;
+        if (!Apre) pack_a(A, lda, transA, i0, mc, p0, kc, Ap);
         for (int j = 0; j < nc; j += NR) {
           int cols = nc - j < NR ? nc - j : NR;
           for (int i = 0; i < mc; i += MR) {
             int rows = mc - i < MR ? mc - i : MR;
             float *c = C + (size_t)(i0 + i) * ldc + (size_t)(j0 + j);
-            const float *a = Ap + (size_t)i * (size_t)kc;
+            const float *a = Ablk + (size_t)i * (size_t)kc;
             const float *b = Bpre ? prepacked_panel(Bpre, k, preN, preCol0 + j0 + j, p0, kc) : own + (size_t)j * (size_t)kc;
             if (rows == MR && cols == NR) {
               micro_kernel(kc, a, b, c, ldc, add);
@@ -185,7 +204,7 @@ static void gemm_block(const float *A, size_t lda, const float *B, size_t ldb, c
 
 /* A product split into blocks of rows or of columns, one block a task. */
 typedef struct {
-  const float *A, *B, *Bpre;
+  const float *A, *Apre, *B, *Bpre;
   float *C;
   int m, k, n, transA, transB, accumulate;
   int byRows, step; /* block height (byRows) or width */
@@ -200,13 +219,13 @@ static void gemm_task(void *ctx, int task, float *scratch) {
   ST_ASSERT(len > 0 && start + len <= total);
   if (g->byRows) {
     const float *A = g->transA ? g->A + start : g->A + (size_t)start * lda;
-    gemm_block(A, lda, g->B, ldb, g->Bpre, g->n, 0, g->C + (size_t)start * g->n, (size_t)g->n, len, g->k, g->n, g->transA, g->transB,
+    gemm_block(A, lda, NULL, g->B, ldb, g->Bpre, g->n, 0, g->C + (size_t)start * g->n, (size_t)g->n, len, g->k, g->n, g->transA, g->transB,
                g->accumulate, scratch);
   } else {
     /* A packed op(B) is read from its panels at the block's columns; a plain one from there on. */
     const float *B = g->Bpre ? NULL : g->transB ? g->B + (size_t)start * ldb : g->B + start;
-    gemm_block(g->A, lda, B, ldb, g->Bpre, g->n, start, g->C + start, (size_t)g->n, g->m, g->k, len, g->transA, g->transB, g->accumulate,
-               scratch);
+    gemm_block(g->A, lda, g->Apre, B, ldb, g->Bpre, g->n, start, g->C + start, (size_t)g->n, g->m, g->k, len, g->transA, g->transB,
+               g->accumulate, scratch);
   }
 }
 
@@ -224,7 +243,7 @@ static void gemm(const float *A, const float *B, const float *Bpre, float *C, in
   int threads = st_threads();
   double work = (double)m * (double)n * (double)k;
   if (threads > 1 && work >= 1e6) {
-    gemm_split g = {A, B, Bpre, C, m, k, n, transA, transB, accumulate, 0, 0};
+    gemm_split g = {A, NULL, B, Bpre, C, m, k, n, transA, transB, accumulate, 0, 0};
     g.byRows = m >= n;
     int total = g.byRows ? m : n, unit = g.byRows ? MR : NR;
     int units = (total + unit - 1) / unit;
@@ -232,13 +251,19 @@ static void gemm(const float *A, const float *B, const float *Bpre, float *C, in
     int tasks = units < 4 * threads ? units : 4 * threads;
     if (tasks > 1) {
       g.step = (units + tasks - 1) / tasks * unit;
+      if (!g.byRows && whole_a(m)) {
+        /* Split by columns, every task reads all of op(A): packed once here, in the caller's scratch. */
+        float *Ap = (float *)(((size_t)scratch + 63) & ~(size_t)63);
+        pack_a_whole(A, transA ? (size_t)m : (size_t)k, transA, m, k, Ap);
+        g.Apre = Ap;
+      }
       int bm = g.byRows ? g.step : m, bn = g.byRows ? n : g.step;
       st_parallel((total + g.step - 1) / g.step, gemm_task, &g, ST_NAME(st_gemm_scratch_floats)(bm, k, bn));
       return;
     }
   }
-  gemm_block(A, transA ? (size_t)m : (size_t)k, B, transB ? (size_t)k : (size_t)n, Bpre, n, 0, C, (size_t)n, m, k, n, transA, transB, accumulate,
-             scratch);
+  gemm_block(A, transA ? (size_t)m : (size_t)k, NULL, B, transB ? (size_t)k : (size_t)n, Bpre, n, 0, C, (size_t)n, m, k, n, transA, transB,
+             accumulate, scratch);
 }
 
 void ST_NAME(st_gemm)(const float *A, const float *B, float *C, int m, int k, int n, int transA, int transB, int accumulate, float *scratch) {
