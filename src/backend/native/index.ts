@@ -74,6 +74,7 @@ export function loadNativeAddon(): NativeAddon | null {
  */
 export function releaseFreedMemory(): boolean {
   pool.length = 0;
+  blocks.clear();
   pooledFloats = 0;
   return loadNativeAddon()?.trimMemory() ?? false;
 }
@@ -93,6 +94,21 @@ const POOL_MIN_FLOATS = 1 << 20;
 let pooledFloats = 0;
 /** The whole kept buffer behind each piece handed out. */
 const wholeOf = new WeakMap<Float32Array, Float32Array>();
+/**
+ * Smaller saved blocks (one call's saved buffers in one allocation), kept by exact length: a cell
+ * loop saves the same sizes at every step (W7: 2 cells × 999 steps × 80 KB), and an allocation of
+ * that size cost about 25 us, as much as the step's kernel. They share the 256 MB.
+ */
+const blocks = new Map<number, Float32Array[]>();
+const BLOCK_MIN_FLOATS = 1 << 10;
+
+/** A saved block of exactly n floats: a kept one (its old contents are written over), or a fresh one. */
+function savedBlock(n: number): Float32Array {
+  const kept = n >= BLOCK_MIN_FLOATS ? blocks.get(n)?.pop() : undefined;
+  if (!kept) return new Float32Array(n);
+  pooledFloats -= n;
+  return kept;
+}
 
 function pooledBuffer(n: number): Float32Array {
   let best = -1;
@@ -111,7 +127,15 @@ function pooledBuffer(n: number): Float32Array {
 
 function keepForReuse(piece: Float32Array): void {
   const b = wholeOf.get(piece) ?? piece;
-  if (b.length < POOL_MIN_FLOATS || pooledFloats + b.length > POOL_MAX_FLOATS) return;
+  if (pooledFloats + b.length > POOL_MAX_FLOATS) return;
+  if (b.length < POOL_MIN_FLOATS) {
+    if (b.length < BLOCK_MIN_FLOATS) return;
+    const list = blocks.get(b.length);
+    if (list) list.push(b);
+    else blocks.set(b.length, [b]);
+    pooledFloats += b.length;
+    return;
+  }
   pool.push(b);
   pooledFloats += b.length;
 }
@@ -124,10 +148,10 @@ function keepForReuse(piece: Float32Array): void {
  * call made four of them. Past `max` floats in all (64 KB for outputs, which callers may keep one
  * of), each buffer gets its own allocation, so that one kept output never holds a large neighbour alive.
  */
-function carve(sizes: readonly number[], max = CARVE_MAX_FLOATS): (Float32Array | null)[] {
-  const total = sizes.reduce((sum, n) => sum + (n > 0 ? n + 15 & ~15 : 0), 0);
+function carve(sizes: readonly number[], max = CARVE_MAX_FLOATS, alloc = (n: number): Float32Array => new Float32Array(n)): (Float32Array | null)[] {
+  const total = carvedLength(sizes);
   if (total > max) return sizes.map((n) => (n > 0 ? new Float32Array(n) : null));
-  const whole = new Float32Array(total);
+  const whole = alloc(total);
   let at = 0;
   return sizes.map((n) => {
     if (n <= 0) return null;
@@ -137,6 +161,7 @@ function carve(sizes: readonly number[], max = CARVE_MAX_FLOATS): (Float32Array 
   });
 }
 const CARVE_MAX_FLOATS = 16 << 10;
+const carvedLength = (sizes: readonly number[]): number => sizes.reduce((sum, n) => sum + (n > 0 ? n + 15 & ~15 : 0), 0);
 
 /** Why the native backend is not available, or null when it is. */
 export function nativeUnavailableReason(): string | null {
@@ -229,9 +254,18 @@ function nativeRecurrent(native: NativeAddon, budget: () => void, backend: Pick<
           return !alias;
         });
         const sizes = specs.map((b) => a.T * a.N * b.size);
-        // Small saved buffers share one allocation (they are freed together); large ones come from the pool.
-        const bufs = sizes.reduce((x, y) => x + y, 0) < POOL_MIN_FLOATS ? carve(sizes, POOL_MIN_FLOATS) : sizes.map(pooledBuffer);
-        specs.forEach((b, i) => owned.push((written[b.name] = saved[b.name] = bufs[i]!)));
+        // Small saved buffers share one block (they are freed together), kept for reuse by its length;
+        // large ones come from the pool one by one.
+        const total = carvedLength(sizes);
+        if (total < POOL_MIN_FLOATS) {
+          const block = savedBlock(total);
+          owned.push(block);
+          const bufs = carve(sizes, total, () => block);
+          specs.forEach((b, i) => (written[b.name] = saved[b.name] = bufs[i]!));
+        } else {
+          const bufs = sizes.map(pooledBuffer);
+          specs.forEach((b, i) => owned.push((written[b.name] = saved[b.name] = bufs[i]!)));
+        }
       }
       budget();
       native.recurrentForward(dims(a, a.save), a.slope ?? 0, a.lengths, ...forwardBuffers(a, { y, hN, cN, ...written }));

@@ -214,6 +214,30 @@ describe.skipIf(!native)("native recurrent layers", () => {
     const kept = Object.values((again.saved as unknown as Native).native);
     expect(kept.some((b) => b.length === 40 * N * 4 * H && b.buffer === first.saved.gates!.buffer)).toBe(true);
   });
+
+  test("a small layer's saved buffers are one block, kept by its exact length for the next forward of that size, with the same results", () => {
+    const rec = createNativeBackend(native!).recurrent!;
+    const { T, N, I, H } = { T: 3, N: 5, I: 4, H: 24 }; // gates, c, cPrev, hPrev: 3 * 5 * (96 + 24 + 24 + 24) floats
+    const gen = new Generator(5);
+    const r = (n: number): Float32Array => Float32Array.from({ length: n }, () => gen.random() - 0.5);
+    const args = { kind: "lstm" as const, T, N, I, H, P: 0, x: r(T * N * I), h0: r(N * H), c0: r(N * H), wIh: r(4 * H * I), wHh: r(4 * H * H), bIh: r(4 * H), bHh: r(4 * H), wHr: null, reverse: false, lengths: null, slope: 0, save: true };
+    const up = { dy: r(T * N * H), dhN: r(N * H), dcN: r(N * H) };
+    type Native = { native: Record<string, Float32Array> };
+    const step = () => {
+      const f = rec.forward(args);
+      const saved = Object.values((f.saved as unknown as Native).native);
+      const g = rec.backward({ forward: args, saved: f.saved!, ...up });
+      return { block: saved[0]!.buffer, shared: saved.every((b) => b.buffer === saved[0]!.buffer), values: [f.y, f.hN, g.dx, g.dh0, g.dwHh!].map((v) => Array.from(v)) };
+    };
+    releaseFreedMemory();
+    const first = step();
+    const second = step();
+    expect(first.shared).toBe(true);
+    expect(second.block).toBe(first.block);
+    expect(second.values).toEqual(first.values);
+    releaseFreedMemory();
+    expect(step().block).not.toBe(first.block);
+  });
 });
 
 describe.skipIf(!native)("native binary ops", () => {
