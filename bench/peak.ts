@@ -50,6 +50,53 @@ async function wasm(dir: string, name: string, flags: string[]): Promise<number>
   return best;
 }
 
+/**
+ * The limit at one moment, for a row measured then: the widest native loop this CPU runs and the
+ * relaxed-SIMD wasm loop, built once, each timed in a fraction of a second (best of five short runs).
+ * This machine kind's clock moved by a fifth within minutes, so `npm run bench` reads each kernel row
+ * against the limit measured right before and after it, besides the peak lines of the run's start.
+ */
+export interface PeakProbe {
+  native: { target: string; measure(): number } | null;
+  wasm: { target: string; measure(): number } | null;
+  close(): void;
+}
+
+export async function peakProbe(): Promise<PeakProbe> {
+  const dir = mkdtempSync(join(os.tmpdir(), "seqtorch-peak-probe-"));
+  const flags = simdFlags();
+  let nativeProbe: PeakProbe["native"] = null;
+  let wasmProbe: PeakProbe["wasm"] = null;
+  if (has("gcc")) {
+    const widest = flags.includes("avx512f") ? ["avx512", "native AVX-512", ["-DVW=16", "-mavx512f"]] as const
+      : flags.includes("avx2") && flags.includes("fma") ? ["avx2", "native AVX2 + FMA", ["-DVW=8", "-mavx2", "-mfma"]] as const
+      : ["sse", "native SSE", ["-DVW=4", "-msse2"]] as const;
+    const exe = join(dir, widest[0]);
+    execFileSync("gcc", ["-O2", "-ffp-contract=fast", ...widest[2], source, "-o", exe]);
+    nativeProbe = { target: widest[1], measure: () => Number(execFileSync(exe, ["20000000"], { encoding: "utf8" }).trim()) };
+  }
+  if (has("clang-16")) {
+    const out = join(dir, "relaxed.wasm");
+    execFileSync("clang-16", ["--target=wasm32", "-O2", "-DVW=4", "-msimd128", "-DRELAXED", "-mrelaxed-simd", "-nostdlib", "-Wl,--no-entry", source, "-o", out]);
+    if (Number(process.versions.node.split(".")[0]) < 22) v8.setFlagsFromString("--experimental-wasm-relaxed-simd");
+    const { instance } = await WebAssembly.instantiate(readFileSync(out));
+    const { peak, flopsPerIteration } = instance.exports as { peak(n: number): number; flopsPerIteration(): number };
+    wasmProbe = {
+      target: "wasm relaxed SIMD",
+      measure: () => {
+        let best = 0;
+        for (let r = 0; r < 5; r++) {
+          const t0 = performance.now();
+          peak(10_000_000);
+          best = Math.max(best, (10_000_000 * flopsPerIteration()) / ((performance.now() - t0) / 1000) / 1e9);
+        }
+        return best;
+      },
+    };
+  }
+  return { native: nativeProbe, wasm: wasmProbe, close: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
 /** Measures every target this machine can build and run. */
 export async function measurePeak(): Promise<PeakRow[]> {
   const dir = mkdtempSync(join(os.tmpdir(), "seqtorch-peak-"));

@@ -13,7 +13,8 @@ import { mkdtempSync, rmSync } from "node:fs";
 import os from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { cpuModel } from "./machine.js";
+import { cpuModel, simdFlags } from "./machine.js";
+import { measurePeak, peakProbe } from "./peak.js";
 import {
   FULL_PROTOCOL, PHASE_LABEL, QUICK_PROTOCOL, SINGLE_THREADED_BACKENDS, WORKLOADS, allCases, caseFlops, onnxCase,
   type Case, type ChildArgs, type MeasureArgs, type MeasureResult, type Protocol,
@@ -102,7 +103,11 @@ const ortChild = (args: ChildArgs, timeoutSec: number): ChildOutcome =>
   runChild(process.execPath, ["--import", "tsx", ortScript, JSON.stringify(args)], timeoutSec);
 
 
-interface Row { c: Case; impl: string; backend: string; threads: number; result: (MeasureResult & { maxAbsDiff?: number }) | null; failure?: string }
+interface Row {
+  c: Case; impl: string; backend: string; threads: number; result: (MeasureResult & { maxAbsDiff?: number }) | null; failure?: string;
+  /** A seqtorch kernel row's limit: the one-thread FMA loop's GFLOP/s right before and after it, averaged. */
+  peakNear?: number;
+}
 
 const MiB = 1024 * 1024;
 
@@ -114,14 +119,16 @@ function fmtMs(ms: number): string {
 function cells(row: Row, torchRows: Map<string, Row>, minReps: number): string[] {
   const head = [row.c.workload.id, PHASE_LABEL[row.c.phase], row.impl, String(row.threads)];
   const r = row.result;
-  if (!r) return [...head, `failed: ${row.failure ?? "unknown"}`, "", "", "", "", ""];
+  if (!r) return [...head, `failed: ${row.failure ?? "unknown"}`, "", "", "", "", "", ""];
   const torch = torchRows.get(`${row.c.key}@${row.threads}`)?.result;
   const ratio = row.backend === "torch" ? "ref" : torch ? `${(r.medianMs / torch.medianMs).toFixed(2)}x` : "n/a";
   const short = r.truncated || r.reps < minReps;
+  const gflops = caseFlops(row.c) / r.medianMs / 1e6;
   return [
     ...head,
     fmtMs(r.medianMs),
-    (caseFlops(row.c) / r.medianMs / 1e6).toFixed(2),
+    gflops.toFixed(2),
+    row.peakNear ? `${((100 * gflops) / (row.peakNear * row.threads)).toFixed(0)}%` : "",
     ratio,
     ((r.peakRssBytes - r.baselineRssBytes) / MiB).toFixed(0),
     (r.peakRssBytes / MiB).toFixed(0),
@@ -129,8 +136,8 @@ function cells(row: Row, torchRows: Map<string, Row>, minReps: number): string[]
   ];
 }
 
-const HEADER = ["workload", "step", "impl", "thr", "ms/step", "GFLOP/s", "vs torch", "peak-base MiB", "peak MiB", "reps"];
-const RIGHT = new Set([3, 4, 5, 6, 7, 8, 9]);
+const HEADER = ["workload", "step", "impl", "thr", "ms/step", "GFLOP/s", "of peak", "vs torch", "peak-base MiB", "peak MiB", "reps"];
+const RIGHT = new Set([3, 4, 5, 6, 7, 8, 9, 10]);
 
 function textTable(rows: string[][]): string {
   const widths = HEADER.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i]!.startsWith("failed") ? 0 : r[i]!.length))));
@@ -162,7 +169,7 @@ function ortLegend(rows: Row[]): string {
   ].join(" ");
 }
 
-function main(): void {
+async function main(): Promise<void> {
   const opts = parseArgs(process.argv.slice(2));
   const cases = selectCases(opts.only);
   const base = opts.quick ? QUICK_PROTOCOL : FULL_PROTOCOL;
@@ -198,10 +205,15 @@ function main(): void {
   if (!ortProbe.ok) notes.push(`ONNX Runtime skipped: onnxruntime-node did not load (${ortProbe.reason}); it is a devDependency: npm install`);
   else if (!torchVersion) notes.push("ONNX Runtime skipped: its models are exported by PyTorch, which is missing");
 
+  // The limit: the register-only FMA loop on one thread, at the start, and again beside each kernel row.
+  log("measuring the FMA peak (bench/peak.ts)");
+  const peaks = await measurePeak();
+  const peakNow = await peakProbe();
   const coretype = process.env.OPENBLAS_CORETYPE;
   const env = [
     `date: ${new Date().toISOString()}`,
-    `CPU: ${cpuModel()}, ${os.cpus().length} logical CPUs, load average ${os.loadavg()[0]!.toFixed(2)} at start`,
+    `CPU: ${cpuModel()}, ${os.cpus().length} logical CPUs, load average ${os.loadavg()[0]!.toFixed(2)} at start; SIMD flags: ${simdFlags().join(" ") || "unknown"}`,
+    `peak at the start (one thread, a register-only FMA loop): ${peaks.map((p) => `${p.target} ${p.gflops === null ? `- (${p.note})` : p.gflops.toFixed(1)}`).join("; ")} GFLOP/s`,
     `Node ${process.version}, seqtorch backends: ${backends.join(", ")}`,
     `PyTorch: ${torchVersion ?? "skipped"} (${PYTHON})`,
     `ONNX Runtime: ${ortVersion ? `onnxruntime-node ${ortVersion}, CPU execution provider` : "skipped"}`,
@@ -244,12 +256,15 @@ function main(): void {
     jobs.forEach((job, i) => {
       const args: MeasureArgs = { mode: "measure", case: job.c.key, workload: job.c.workload, phase: job.c.phase, backend: job.backend, threads: job.threads, protocol };
       const label = `[${i + 1}/${jobs.length}] ${job.c.workload.id} ${PHASE_LABEL[job.c.phase]} ${job.impl} ${job.threads}t`;
+      const limit = job.backend === "native" ? peakNow.native : job.backend === "wasm" ? peakNow.wasm : null;
+      const before = limit?.measure();
       const t0 = performance.now();
       const out = job.backend === "torch" ? torchChild(args, opts.timeoutSec) : job.backend === "ort" ? measureOrt(job.c, args) : seqtorchChild(args, opts.timeoutSec);
       const wall = ((performance.now() - t0) / 1000).toFixed(1);
+      const peakNear = limit && before !== undefined ? (before + limit.measure()) / 2 : undefined;
       if (out.ok) {
         const result = out.value as MeasureResult;
-        rows.push({ ...job, result });
+        rows.push({ ...job, result, peakNear });
         log(`${label}: ${fmtMs(result.medianMs)} ms (${result.reps} reps, ${wall} s)`);
       } else {
         rows.push({ ...job, result: null, failure: out.reason });
@@ -258,6 +273,7 @@ function main(): void {
     });
   } finally {
     if (onnxRoot) rmSync(onnxRoot, { recursive: true, force: true });
+    peakNow.close();
   }
 
   const torchRows = new Map(rows.filter((r) => r.backend === "torch").map((r) => [`${r.c.key}@${r.threads}`, r]));
@@ -266,6 +282,7 @@ function main(): void {
   const truncated = rows.some((r) => r.result && (r.result.truncated || r.result.reps < protocol.minReps));
   const legend = [
     "ms/step: median step time. GFLOP/s: recurrent FLOPs / ms/step, counting 2·T·N·G·H·(I_l+H) per layer and direction for a forward pass (G = 4 LSTM, 3 GRU; I_l = input size, H·dirs above layer 0) and 3x that for fwd+bwd and train.",
+    `of peak: a seqtorch row's GFLOP/s over thr × the one-thread FMA loop's (${peakNow.native?.target ?? "no native loop"} for native rows, ${peakNow.wasm?.target ?? "no wasm loop"} for wasm rows), measured right before and after the row and averaged: the clock moves between rows on this machine kind.`,
     "vs torch: ms / PyTorch ms at the same thread count (above 1x is slower). The cpu backend is single-threaded, so it is run once, at 1 thread.",
     ...(ortVersion ? [ortLegend(rows)] : []),
     "peak-base: peak RSS (VmHWM; ru_maxrss for PyTorch) minus the RSS right after imports and setup, in the same child; peak: the absolute peak RSS.",
@@ -291,7 +308,7 @@ function main(): void {
 }
 
 try {
-  main();
+  await main();
 } catch (e) {
   console.error(e instanceof Error ? e.message : e);
   process.exit(2);
