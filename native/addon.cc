@@ -150,7 +150,8 @@ const char *const kBackwardBuffers[] = {"dy", "dhN", "dcN", "dx", "dh0", "dc0", 
 
 struct Need {
   size_t floats;
-  bool required;  // must be present (otherwise: may be null, and must be null when floats is 0)
+  bool required;         // must be present (otherwise: may be null, and must be null when floats is 0)
+  bool atLeast = false;  // may hold more (a strided y: a view into a wider output)
 };
 
 /**
@@ -174,24 +175,24 @@ float *bufferAt(const Napi::CallbackInfo &info, size_t i, const char *name, Need
     throw Napi::TypeError::New(env, std::string(op) + ": " + name + " must be a Float32Array");
   }
   if (type != napi_float32_array) throw Napi::TypeError::New(env, std::string(op) + ": " + name + " must be a Float32Array");
-  if (need.floats == 0 || length != need.floats) {
+  if (need.floats == 0 || (need.atLeast ? length < need.floats : length != need.floats)) {
     throw Napi::RangeError::New(env, std::string(op) + ": " + name + " holds " + std::to_string(length) +
-                                         " floats, expected " + std::to_string(need.floats));
+                                         " floats, expected " + (need.atLeast ? "at least " : "") + std::to_string(need.floats));
   }
   if (output) adviseHugePages(data, length * sizeof(float));
   return static_cast<float *>(data);
 }
 
-/** dims = [kind, T, N, I, H, P, reverse, save, batchFirst, reuseGates (backward)], then slope, lengths (Int32Array [N] or null), the 17 forward buffers. */
+/** dims = [kind, T, N, I, H, P, reverse, save, batchFirst, reuseGates (backward), yStride (forward; 0: Hr)], then slope, lengths (Int32Array [N] or null), the 17 forward buffers. */
 st_rec_forward_args forwardArgs(const Napi::CallbackInfo &info, const char *op, bool forBackward) {
   Napi::Env env = info.Env();
   if (!info[0].IsTypedArray() || info[0].As<Napi::TypedArray>().TypedArrayType() != napi_int32_array ||
-      info[0].As<Napi::Int32Array>().ElementLength() != 10) {
-    throw Napi::TypeError::New(env, std::string(op) + ": dims must be an Int32Array of 10");
+      info[0].As<Napi::Int32Array>().ElementLength() != 11) {
+    throw Napi::TypeError::New(env, std::string(op) + ": dims must be an Int32Array of 11");
   }
   auto d = info[0].As<Napi::Int32Array>();
   st_rec_forward_args a{};
-  a.kind = d[0], a.T = d[1], a.N = d[2], a.I = d[3], a.H = d[4], a.P = d[5], a.reverse = d[6], a.save = d[7], a.batch_first = d[8];
+  a.kind = d[0], a.T = d[1], a.N = d[2], a.I = d[3], a.H = d[4], a.P = d[5], a.reverse = d[6], a.save = d[7], a.batch_first = d[8], a.y_ld = forBackward ? 0 : d[10];
   if (a.kind < ST_KERNEL_LSTM || a.kind > ST_KERNEL_RNN_RELU) throw Napi::RangeError::New(env, std::string(op) + ": unknown kernel kind");
   if (a.T < 1 || a.N < 1 || a.I < 1 || a.H < 1 || a.P < 0 || (a.P > 0 && a.kind != ST_KERNEL_LSTM)) {
     throw Napi::RangeError::New(env, std::string(op) + ": invalid sizes");
@@ -209,11 +210,14 @@ st_rec_forward_args forwardArgs(const Napi::CallbackInfo &info, const char *op, 
   size_t T = a.T, N = a.N, I = a.I, H = a.H, P = a.P, TN = T * N;
   bool lstm = a.kind == ST_KERNEL_LSTM, gru = a.kind == ST_KERNEL_GRU, save = a.save != 0;
   size_t GH = (lstm ? 4 : gru ? 3 : 1) * H, Hr = P ? P : H;
+  if (a.y_ld < 0 || (a.y_ld > 0 && static_cast<size_t>(a.y_ld) < Hr)) {
+    throw Napi::RangeError::New(env, std::string(op) + ": y's row stride " + std::to_string(a.y_ld) + " is below its row of " + std::to_string(Hr) + " floats");
+  }
   const Need needs[] = {
       {TN * I, true},         {N * Hr, true},         {lstm ? N * H : 0, false}, {GH * I, true},
       {GH * Hr, true},        {GH, false},            {GH, false},               {P * H, P > 0},
       // y, hN, cN: the forward call's outputs, which backward does not read.
-      {forBackward ? 0 : TN * Hr, !forBackward}, {forBackward ? 0 : N * Hr, !forBackward},
+      {forBackward ? 0 : a.y_ld > 0 ? (TN - 1) * a.y_ld + Hr : TN * Hr, !forBackward, a.y_ld > 0}, {forBackward ? 0 : N * Hr, !forBackward},
       {lstm && !forBackward ? N * H : 0, lstm && !forBackward}, {save ? TN * GH : 0, save},
       {save ? TN * Hr : 0, save}, {save && lstm ? TN * H : 0, save && lstm}, {save && lstm ? TN * H : 0, save && lstm},
       {save && P ? TN * H : 0, save && P > 0}, {save && gru ? TN * H : 0, save && gru},

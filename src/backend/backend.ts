@@ -60,7 +60,17 @@ export interface RecurrentForwardArgs {
    * layers hands each layer its slice of one allocation. A backend may ignore this and return its
    * own buffers; the caller then copies.
    */
-  out?: { y: FloatBuf; hN: FloatBuf; cN: FloatBuf | null };
+  out?: {
+    y: FloatBuf;
+    hN: FloatBuf;
+    cN: FloatBuf | null;
+    /**
+     * y's rows are this many floats apart (y then holds at least (T·N − 1)·yStride + Hr): each
+     * direction of a bidirectional stack writes its half of every output row. A backend that does
+     * not write there returns its own y, contiguous.
+     */
+    yStride?: number;
+  };
 }
 
 /** What the forward kernel keeps for backward through time. Opaque to ops. */

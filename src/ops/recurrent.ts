@@ -204,12 +204,13 @@ export interface RecurrentStackOptions {
 /**
  * A whole stack of fused layers forward, with nothing recorded for backward: what a stacked layer
  * runs for inference. Each layer writes into its slice of buffers allocated once for the stack (the
- * output, the final states and two alternating inputs for the layers between), a reverse
- * direction's output is interleaved into the rows, and zero initial states come from one shared
- * buffer: no per-layer tensors, state slices, concatenations or zero states, which at small sizes
- * cost more than the kernels. `initial`: per state, `[D·layers, N, size]` or null for zeros.
- * `weights`: per layer and direction, in that order. Returns the last layer's output and the final
- * states, as `cellLayer` over each layer would.
+ * output, the final states and two alternating inputs for the layers between), a reverse direction
+ * straight into the second half of each output row (where the backend takes a row stride; otherwise
+ * its output is copied there), and zero initial states come from one shared buffer: no per-layer
+ * tensors, state slices, concatenations or zero states, which at small sizes cost more than the
+ * kernels. `initial`: per state, `[D·layers, N, size]` or null for zeros. `weights`: per layer and
+ * direction, in that order. Returns the last layer's output and the final states, as `cellLayer`
+ * over each layer would.
  */
 export function recurrentStack(kind: FusedCellKind, x: Tensor, initial: readonly (Tensor | null)[], weights: readonly RecurrentWeights[], options: RecurrentStackOptions): [Tensor, Tensor[]] {
   const op = `recurrentStack(${kind})`;
@@ -236,9 +237,9 @@ export function recurrentStack(kind: FusedCellKind, x: Tensor, initial: readonly
   const output = kept ? kept.subarray(0, outSize) : new Ctor(outSize);
   const finalH = kept ? kept.subarray(outSize, outSize + hSize) : new Ctor(hSize);
   const finalC = !lstm ? null : kept ? kept.subarray(outSize + hSize) : new Ctor(cSize);
-  // Temporaries: the inputs of layers 1 .. L-1 (two, alternating) and one direction's output.
+  // Temporaries: the inputs of layers 1 .. L-1 (two, alternating).
   const between = L > 1 ? (L > 2 ? 2 : 1) : 0;
-  const temp = tempOf(Ctor, between * outSize + (D === 2 ? rows * Hr : 0));
+  const temp = tempOf(Ctor, between * outSize);
   const zero = zerosOf(Ctor, N * Math.max(H, Hr));
   let input = x;
   for (let layer = 0; layer < L; layer++) {
@@ -255,22 +256,24 @@ export function recurrentStack(kind: FusedCellKind, x: Tensor, initial: readonly
       const h0 = state(0, Hr), c0 = lstm ? state(1, H) : null;
       const sizes = checkLayer(op, kind, input, N, I, h0, c0, w);
       if (sizes.H !== H || sizes.Hr !== Hr) throw new ShapeError(op, `layer ${layer} has hidden size ${sizes.H} (output ${sizes.Hr}); layer 0 has ${H} (${Hr})`);
-      const y = D === 1 ? out : temp.subarray(between * outSize, between * outSize + rows * Hr);
+      // A reverse direction writes the second half of each output row: y is a view from there, rows 2·Hr apart.
+      const y = D === 1 ? out : out.subarray(dir * Hr);
       const hN = finalH.subarray(idx * N * Hr, (idx + 1) * N * Hr), cN = finalC ? finalC.subarray(idx * N * H, (idx + 1) * N * H) : null;
       const res = kernels.forward({
         kind, T, N, I, H, P: sizes.P, x: input.data as FloatBuf, h0: h0.data as FloatBuf, c0: c0 ? (c0.data as FloatBuf) : null,
         wIh: w.wIh.data as FloatBuf, wHh: w.wHh.data as FloatBuf, bIh: w.bIh ? (w.bIh.data as FloatBuf) : null, bHh: w.bHh ? (w.bHh.data as FloatBuf) : null,
-        wHr: w.wHr ? (w.wHr.data as FloatBuf) : null, reverse: dir === 1, lengths, save: false, batchFirst, slope, out: { y, hN, cN },
+        wHr: w.wHr ? (w.wHr.data as FloatBuf) : null, reverse: dir === 1, lengths, save: false, batchFirst, slope,
+        out: { y, hN, cN, yStride: D * Hr },
       });
-      // A backend that ignored `out` returned its own buffers.
-      if (res.y !== y) y.set(res.y);
+      // A backend that ignored `out` returned its own buffers (y contiguous).
       if (res.hN !== hN) hN.set(res.hN);
       if (cN && res.cN && res.cN !== cN) cN.set(res.cN);
-      if (D === 2) {
-        // The directions' outputs side by side in each row ([T·N, 2·Hr], either layout).
-        for (let r = 0, from = 0, at = dir * Hr; r < rows; r++, at += 2 * Hr, from += Hr) {
-          if (Hr >= 64) out.set(y.subarray(from, from + Hr), at);
-          else for (let j = 0; j < Hr; j++) out[at + j] = y[from + j]!;
+      if (res.y !== y && D === 1) y.set(res.y);
+      else if (res.y !== y) {
+        const from = res.y;
+        for (let r = 0, at = 0; r < rows; r++, at += D * Hr) {
+          if (Hr >= 64) y.set(from.subarray(r * Hr, (r + 1) * Hr), at);
+          else for (let j = 0; j < Hr; j++) y[at + j] = from[r * Hr + j]!;
         }
       }
     }

@@ -98,6 +98,8 @@ typedef struct {
   int reverse;     /* run from t = T - 1 down to 0 */
   int save;        /* fill the saved buffers for backward */
   int batch_first; /* x, y (and dx, dy) are [N,T,*] rather than [T,N,*]; the saved buffers are not */
+  int y_ld;        /* forward: floats from one row of y to the next (0: Hr); a bidirectional stack writes
+                      each direction into its half of the rows of one output */
   float slope; /* Elman ReLU: the slope of negative inputs (0: ReLU) */
   const int *lengths; /* [N] valid steps per sequence, or NULL: all T */
   const float *x, *h0, *c0;                  /* [T,N,I], [N,Hr], [N,H] (LSTM) */

@@ -268,7 +268,11 @@ void ST_NAME(st_rec_forward)(const st_rec_forward_args *a, float *scratch) {
     else st_memset(c, 0, sizeof(float) * N * H);
   }
   /* Rows past a sequence's length stay zero; without lengths every row is written. */
-  if ((size_t)R != (size_t)T * N) st_memset(a->y, 0, sizeof(float) * T * N * Hr);
+  const size_t ldy = a->y_ld > 0 ? (size_t)a->y_ld : (size_t)Hr;
+  if ((size_t)R != (size_t)T * N) {
+    if (ldy == (size_t)Hr) st_memset(a->y, 0, sizeof(float) * T * N * Hr);
+    else for (size_t r = 0; r < (size_t)T * N; r++) st_memset(a->y + r * ldy, 0, sizeof(float) * Hr);
+  }
 
   for (int s = 0; s < T; s++) {
     const int t = a->reverse ? T - 1 - s : s, nt = n[t];
@@ -319,7 +323,7 @@ void ST_NAME(st_rec_forward)(const st_rec_forward_args *a, float *scratch) {
         st_memcpy(h, hp, sizeof(float) * nt * P);
       }
     }
-    for (int b = 0; b < nt; b++) st_memcpy(a->y + row_of(a, t, order[b]) * Hr, h + (size_t)b * Hr, sizeof(float) * Hr);
+    for (int b = 0; b < nt; b++) st_memcpy(a->y + row_of(a, t, order[b]) * ldy, h + (size_t)b * Hr, sizeof(float) * Hr);
     if (a->save) {
       if (gru) st_memcpy(a->gates + o * GH, g, sizeof(float) * nt * GH);
       if (c) st_memcpy(a->c + o * H, c, sizeof(float) * nt * H);

@@ -22,7 +22,7 @@ export interface NativeAddon {
   gemm(A: Float32Array, aOff: number, B: Float32Array, bOff: number, C: Float32Array, cOff: number, m: number, k: number, n: number, transA: boolean, transB: boolean, accumulate: boolean): void;
   /**
    * One recurrent layer and direction (see `RECURRENT_BUFFERS` for the buffers' order): dims are
-   * `[kind, T, N, I, H, P, reverse, save, batchFirst, reuseGates]`, followed by the 17 forward buffers (backward:
+   * `[kind, T, N, I, H, P, reverse, save, batchFirst, reuseGates, yStride]`, followed by the 17 forward buffers (backward:
    * then the 11 backward buffers) as arguments: reading them from an array cost more than the kernel
    * at small sizes. Every buffer is checked against its size first.
    */
@@ -185,10 +185,10 @@ interface NativeSaved extends RecurrentSaved {
 const f32 = (b: Buf | null | undefined): b is Float32Array => b instanceof Float32Array;
 
 /** The dims block the addon reads (one array, refilled per call: the addon reads it before returning). */
-const dimsBlock = new Int32Array(10);
-function dims(a: RecurrentForwardArgs, save: boolean, reuseGates = false): Int32Array {
+const dimsBlock = new Int32Array(11);
+function dims(a: RecurrentForwardArgs, save: boolean, reuseGates = false, yStride = 0): Int32Array {
   const d = dimsBlock;
-  d[0] = CELLS[a.kind].kernel, d[1] = a.T, d[2] = a.N, d[3] = a.I, d[4] = a.H, d[5] = a.P, d[6] = a.reverse ? 1 : 0, d[7] = save ? 1 : 0, d[8] = a.batchFirst ? 1 : 0, d[9] = reuseGates ? 1 : 0;
+  d[0] = CELLS[a.kind].kernel, d[1] = a.T, d[2] = a.N, d[3] = a.I, d[4] = a.H, d[5] = a.P, d[6] = a.reverse ? 1 : 0, d[7] = save ? 1 : 0, d[8] = a.batchFirst ? 1 : 0, d[9] = reuseGates ? 1 : 0, d[10] = yStride;
   return d;
 }
 
@@ -268,7 +268,7 @@ function nativeRecurrent(native: NativeAddon, budget: () => void, backend: Pick<
         }
       }
       budget();
-      native.recurrentForward(dims(a, a.save), a.slope ?? 0, a.lengths, ...forwardBuffers(a, { y, hN, cN, ...written }));
+      native.recurrentForward(dims(a, a.save, false, given?.yStride ?? 0), a.slope ?? 0, a.lengths, ...forwardBuffers(a, { y, hN, cN, ...written }));
       const kept: NativeSaved | null = a.save ? { kind: a.kind, native: saved, owned } : null;
       return { y, hN: hN!, cN: lstm ? cN! : null, saved: kept };
     },

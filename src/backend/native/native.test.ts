@@ -6,6 +6,7 @@ import { fileURLToPath } from "node:url";
 import { afterEach, describe, expect, test } from "vitest";
 import { cpuBackend, getBackend, registerBackend, setBackend } from "../index.js";
 import { Generator } from "../../random.js";
+import { CELLS } from "../../cells/spec.js";
 import { tensor, type Tensor } from "../../tensor.js";
 import { Adam, AdamW } from "../../optim/adam.js";
 import { expectAllClose } from "../../../test/helpers.js";
@@ -213,6 +214,27 @@ describe.skipIf(!native)("native recurrent layers", () => {
     const again = rec.forward({ ...base, T: 40, x: r(40 * N * I), h0: r(N * H), c0: r(N * H), lengths: null });
     const kept = Object.values((again.saved as unknown as Native).native);
     expect(kept.some((b) => b.length === 40 * N * 4 * H && b.buffer === first.saved.gates!.buffer)).toBe(true);
+  });
+
+  test("a forward writes y rows a given stride apart (each direction's half of a shared output), and refuses a stride below a row", () => {
+    const rec = createNativeBackend(native!).recurrent!;
+    const { T, N, I, H } = { T: 4, N: 3, I: 5, H: 6 };
+    const gen = new Generator(9);
+    const r = (n: number): Float32Array => Float32Array.from({ length: n }, () => gen.random() - 0.5);
+    const args = { kind: "gru" as const, T, N, I, H, P: 0, x: r(T * N * I), h0: r(N * H), c0: null, wIh: r(3 * H * I), wHh: r(3 * H * H), bIh: r(3 * H), bHh: r(3 * H), wHr: null, reverse: true, lengths: Int32Array.from([4, 2, 1]), slope: 0, save: false };
+    const plain = rec.forward(args);
+    const wide = new Float32Array(T * N * 2 * H).fill(7);
+    const hN = new Float32Array(N * H);
+    const res = rec.forward({ ...args, out: { y: wide.subarray(H), hN, cN: null, yStride: 2 * H } });
+    expect(res.y.buffer).toBe(wide.buffer);
+    for (let row = 0; row < T * N; row++) {
+      expect(Array.from(wide.subarray(row * 2 * H, row * 2 * H + H)), `row ${row}, the other half`).toEqual(new Array(H).fill(7));
+      expect(Array.from(wide.subarray(row * 2 * H + H, (row + 1) * 2 * H)), `row ${row}`).toEqual(Array.from(plain.y.subarray(row * H, (row + 1) * H)));
+    }
+    expect(Array.from(hN)).toEqual(Array.from(plain.hN));
+    const dims = new Int32Array([CELLS.gru.kernel, T, N, I, H, 0, 0, 0, 0, 0, H - 1]);
+    const bufs = [args.x, args.h0, null, args.wIh, args.wHh, args.bIh, args.bHh, null, wide, hN, null, null, null, null, null, null, null];
+    expect(() => native!.recurrentForward(dims, 0, null, ...bufs)).toThrow(/y's row stride 5 is below its row of 6 floats/);
   });
 
   test("a small layer's saved buffers are one block, kept by its exact length for the next forward of that size, with the same results", () => {

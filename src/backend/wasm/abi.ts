@@ -7,7 +7,7 @@
  */
 export const STRUCTS = {
   st_rec_forward_args: [
-    "kind", "T", "N", "I", "H", "P", "reverse", "save", "batch_first", "slope:f32", "lengths",
+    "kind", "T", "N", "I", "H", "P", "reverse", "save", "batch_first", "y_ld", "slope:f32", "lengths",
     "x", "h0", "c0", "wIh", "wHh", "bIh", "bHh", "wHr", "y", "hN", "cN", "gates", "hPrev", "cPrev", "c", "m", "ghn",
   ],
   st_rec_backward_args: ["f:st_rec_forward_args", "dy", "dhN", "dcN", "dx", "dh0", "dc0", "dwIh", "dwHh", "dbIh", "dbHh", "dwHr", "reuse_gates"],

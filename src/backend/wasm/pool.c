@@ -108,7 +108,7 @@ typedef struct {
 #define ADAM(f) FIELD(st_adam_args, f)
 static const st_field fields[] = {
     {"st_rec_forward_args", 0, (int)sizeof(st_rec_forward_args)},
-    FWD(kind), FWD(T), FWD(N), FWD(I), FWD(H), FWD(P), FWD(reverse), FWD(save), FWD(batch_first), FWD(slope), FWD(lengths),
+    FWD(kind), FWD(T), FWD(N), FWD(I), FWD(H), FWD(P), FWD(reverse), FWD(save), FWD(batch_first), FWD(y_ld), FWD(slope), FWD(lengths),
     FWD(x), FWD(h0), FWD(c0), FWD(wIh), FWD(wHh), FWD(bIh), FWD(bHh), FWD(wHr), FWD(y), FWD(hN), FWD(cN),
     FWD(gates), FWD(hPrev), FWD(cPrev), FWD(c), FWD(m), FWD(ghn),
     {"st_rec_backward_args", 0, (int)sizeof(st_rec_backward_args)},
