@@ -67,6 +67,7 @@ typedef struct {
   int H, Hr, GH, rows, per;
   float *g, *c, *m, *h;                     /* forward: the step's gates (activated in place), cell, output */
   const float *bias;                        /* forward: added to the gates first (NULL: none) */
+  int keep;                                 /* forward: store the activated gates back (backward reads them) */
   const float *gates, *cs, *cPrev, *dmh;    /* backward: saved gates, cell and previous cell, d output (m or h) */
   float *dG, *dc;                           /* backward: gate gradients, cell gradient (updated in place) */
 } lstm_rows;
@@ -74,17 +75,25 @@ typedef struct {
 static void lstm_forward_rows(void *ctx, int task, float *scratch) {
   const lstm_rows *r = (const lstm_rows *)ctx;
   const int H = r->H, GH = r->GH, end = (task + 1) * r->per < r->rows ? (task + 1) * r->per : r->rows;
+  const float *bias = r->bias;
   (void)scratch;
+  /* One pass over each row: the four gates of VW units, activated, then the cell and the output. */
   for (int b = task * r->per; b < end; b++) {
     float *gb = r->g + (size_t)b * GH, *cb = r->c + (size_t)b * H, *out = r->m ? r->m + (size_t)b * H : r->h + (size_t)b * r->Hr;
-    if (r->bias) FOR_LANES(j, w, GH) vstore_n(gb + j, vload_n(gb + j, w) + vload_n(r->bias + j, w), w);
-    vsigmoid_n(gb, 2 * H); /* i, f */
-    vtanh_n(gb + 2 * H, H); /* g */
-    vsigmoid_n(gb + 3 * H, H); /* o */
     FOR_LANES(j, w, H) {
-      vf cv = vfma(vload_n(gb + H + j, w), vload_n(cb + j, w), vload_n(gb + j, w) * vload_n(gb + 2 * H + j, w));
+      vf iv = vload_n(gb + j, w), fv = vload_n(gb + H + j, w), gv = vload_n(gb + 2 * H + j, w), ov = vload_n(gb + 3 * H + j, w);
+      if (bias) {
+        iv += vload_n(bias + j, w), fv += vload_n(bias + H + j, w);
+        gv += vload_n(bias + 2 * H + j, w), ov += vload_n(bias + 3 * H + j, w);
+      }
+      iv = vsigmoid(iv), fv = vsigmoid(fv), gv = vtanh(gv), ov = vsigmoid(ov);
+      if (r->keep) {
+        vstore_n(gb + j, iv, w), vstore_n(gb + H + j, fv, w);
+        vstore_n(gb + 2 * H + j, gv, w), vstore_n(gb + 3 * H + j, ov, w);
+      }
+      vf cv = vfma(fv, vload_n(cb + j, w), iv * gv);
       vstore_n(cb + j, cv, w);
-      vstore_n(out + j, vload_n(gb + 3 * H + j, w) * vtanh(cv), w);
+      vstore_n(out + j, ov * vtanh(cv), w);
     }
   }
 }
@@ -305,7 +314,8 @@ void ST_NAME(st_rec_forward)(const st_rec_forward_args *a, float *scratch) {
       float *gstep = gx + o * GH;
       GEMM_PACKED(h, wHhP, gstep, nt, Hr, GH, 0, 1, gs);
       if (lstm) {
-        lstm_rows r = {.H = H, .Hr = Hr, .GH = GH, .rows = nt, .g = gstep, .c = c, .m = m, .h = h, .bias = biased ? bias : NULL};
+        lstm_rows r = {.H = H, .Hr = Hr, .GH = GH, .rows = nt, .g = gstep, .c = c, .m = m, .h = h, .bias = biased ? bias : NULL,
+                     .keep = a->save};
         run_rows(lstm_forward_rows, &r);
       } else {
         for (int b = 0; b < nt; b++) {
