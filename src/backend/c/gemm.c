@@ -71,6 +71,17 @@ static void pack_a_whole(const float *A, size_t lda, int transA, int m, int k, f
 static void pack_b(const float *B, size_t ldb, int transB, int p0, int kc, int j0, int nc, float *out) {
   for (int j = 0; j < nc; j += NR) {
     int cols = nc - j < NR ? nc - j : NR;
+    if (transB) {
+      /* op(B)'s columns are B's rows: each read along its row, written down the panel (which stays in L1). */
+      float *o = out + (size_t)j * kc;
+      for (int c = 0; c < cols; c++) {
+        const float *src = B + (size_t)(j0 + j + c) * ldb + (size_t)p0;
+        for (int p = 0; p < kc; p++) o[(size_t)p * NR + c] = src[p];
+      }
+      for (int p = 0; p < kc && cols < NR; p++)
+        for (int c = cols; c < NR; c++) o[(size_t)p * NR + c] = 0;
+      continue;
+    }
     for (int p = 0; p < kc; p++) {
       float *o = out + (size_t)j * kc + (size_t)p * NR;
       size_t row = (size_t)(p0 + p);
