@@ -95,12 +95,15 @@ let pooledFloats = 0;
 /** The whole kept buffer behind each piece handed out. */
 const wholeOf = new WeakMap<Float32Array, Float32Array>();
 /**
- * Smaller saved blocks (one call's saved buffers in one allocation), kept by exact length: a cell
- * loop saves the same sizes at every step (W7: 2 cells × 999 steps × 80 KB), and an allocation of
- * that size cost about 25 us, as much as the step's kernel. They share the 256 MB.
+ * Smaller saved blocks (one call's saved buffers in one allocation, or one buffer under the pool's
+ * floor), kept by exact length: a cell loop saves the same sizes at every step (W7: 2 cells × 999
+ * steps × 80 KB), and an allocation of that size cost about 25 us, as much as the step's kernel.
+ * They share the 256 MB, and only the 8 lengths used last are kept (batches of text vary in length,
+ * and a length not asked for again would only hold memory).
  */
 const blocks = new Map<number, Float32Array[]>();
 const BLOCK_MIN_FLOATS = 1 << 10;
+const BLOCK_LENGTHS = 8;
 
 /** A saved block of exactly n floats: a kept one (its old contents are written over), or a fresh one. */
 function savedBlock(n: number): Float32Array {
@@ -111,6 +114,8 @@ function savedBlock(n: number): Float32Array {
 }
 
 function pooledBuffer(n: number): Float32Array {
+  // Below the pool's floor, a buffer kept by its exact length (what keepForReuse keeps there).
+  if (n < POOL_MIN_FLOATS) return savedBlock(n);
   let best = -1;
   if (n >= POOL_MIN_FLOATS) {
     pool.forEach((b, i) => {
@@ -130,9 +135,15 @@ function keepForReuse(piece: Float32Array): void {
   if (pooledFloats + b.length > POOL_MAX_FLOATS) return;
   if (b.length < POOL_MIN_FLOATS) {
     if (b.length < BLOCK_MIN_FLOATS) return;
-    const list = blocks.get(b.length);
-    if (list) list.push(b);
-    else blocks.set(b.length, [b]);
+    const list = blocks.get(b.length) ?? [];
+    blocks.delete(b.length); // re-inserted last: the lengths are kept in the order of their last use
+    if (list.length === 0 && blocks.size >= BLOCK_LENGTHS) {
+      const [oldest, dropped] = blocks.entries().next().value as [number, Float32Array[]];
+      blocks.delete(oldest);
+      pooledFloats -= oldest * dropped.length;
+    }
+    list.push(b);
+    blocks.set(b.length, list);
     pooledFloats += b.length;
     return;
   }

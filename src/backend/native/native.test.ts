@@ -216,6 +216,53 @@ describe.skipIf(!native)("native recurrent layers", () => {
     expect(kept.some((b) => b.length === 40 * N * 4 * H && b.buffer === first.saved.gates!.buffer)).toBe(true);
   });
 
+  test("with large gates, a layer's smaller saved buffers (each under the pool's floor) are taken back by the next forward, so nothing piles up", () => {
+    const rec = createNativeBackend(native!).recurrent!;
+    const { T, N, I, H } = { T: 64, N: 32, I: 4, H: 256 }; // gates 2M floats (pooled alone); c, cPrev, hPrev 512K each
+    const gen = new Generator(3);
+    const r = (n: number): Float32Array => Float32Array.from({ length: n }, () => gen.random() - 0.5);
+    const args = { kind: "lstm" as const, T, N, I, H, P: 0, x: r(T * N * I), h0: r(N * H), c0: r(N * H), wIh: r(4 * H * I), wHh: r(4 * H * H).map((v) => v / 16), bIh: null, bHh: null, wHr: null, reverse: false, lengths: null, slope: 0, save: true };
+    type Native = { native: Record<string, Float32Array> };
+    const step = () => {
+      const f = rec.forward(args);
+      const saved = { ...(f.saved as unknown as Native).native };
+      rec.backward({ forward: args, saved: f.saved!, dy: null, dhN: r(N * H), dcN: null });
+      return saved;
+    };
+    releaseFreedMemory();
+    const first = step();
+    const second = step();
+    // Same-length buffers may come back in another order: the same memory, whichever name it serves.
+    const memory = (saved: Record<string, Float32Array>): Set<ArrayBufferLike> => new Set(["gates", "c", "cPrev", "hPrev"].map((n) => saved[n]!.buffer));
+    const before = memory(first);
+    expect([...memory(second)].every((b) => before.has(b))).toBe(true);
+    expect(before.size).toBe(4);
+    releaseFreedMemory();
+  });
+
+  test("kept blocks are held for the 8 lengths used last: a ninth length drops the oldest", () => {
+    const rec = createNativeBackend(native!).recurrent!;
+    const { N, I, H } = { N: 4, I: 3, H: 16 }; // T · 4 · (64 + 16 · 3) floats: 1792 at T = 4
+    const gen = new Generator(8);
+    const r = (n: number): Float32Array => Float32Array.from({ length: n }, () => gen.random() - 0.5);
+    const w = { wIh: r(4 * H * I), wHh: r(4 * H * H), bIh: r(4 * H), bHh: r(4 * H), wHr: null };
+    type Native = { native: Record<string, Float32Array> };
+    const step = (T: number): ArrayBufferLike => {
+      const args = { kind: "lstm" as const, T, N, I, H, P: 0, x: r(T * N * I), h0: r(N * H), c0: r(N * H), ...w, reverse: false, lengths: null, slope: 0, save: true };
+      const f = rec.forward(args);
+      const block = (f.saved as unknown as Native).native.gates!.buffer;
+      rec.backward({ forward: args, saved: f.saved!, dy: null, dhN: r(N * H), dcN: null });
+      return block;
+    };
+    releaseFreedMemory();
+    const blocksOf = [4, 5, 6, 7, 8, 9, 10, 11].map(step); // eight lengths, all kept
+    expect(step(4)).toBe(blocksOf[0]); // and served again (now the most recent)
+    step(12); // a ninth length: the oldest, T = 5's, is dropped
+    expect(step(6)).toBe(blocksOf[2]);
+    expect(step(5)).not.toBe(blocksOf[1]);
+    releaseFreedMemory();
+  });
+
   test("a forward writes y rows a given stride apart (each direction's half of a shared output), and refuses a stride below a row", () => {
     const rec = createNativeBackend(native!).recurrent!;
     const { T, N, I, H } = { T: 4, N: 3, I: 5, H: 6 };
