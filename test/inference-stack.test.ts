@@ -24,6 +24,22 @@ const cases: [string, Make][] = [
 const flat = (out: Tensor | nn.utils.PackedSequence, state: Tensor | [Tensor, Tensor]): number[][] =>
   [out instanceof nn.utils.PackedSequence ? out.data : out, ...(Array.isArray(state) ? state : [state])].map((t) => [...t.shape, ...t.data]);
 
+/** Runs `fn` counting the backend's fused forward calls made by the stack (the ones handed `out`). */
+function countStacked(fn: (count: () => number) => void): void {
+  const kernels = getBackend().recurrent!;
+  const original = kernels.forward;
+  let stacked = 0;
+  kernels.forward = (a) => {
+    if (a.out) stacked++;
+    return original(a);
+  };
+  try {
+    fn(() => stacked);
+  } finally {
+    kernels.forward = original;
+  }
+}
+
 describe.each(goldenBackends().filter((b) => b !== "primitives"))("%s backend", (backend) => {
   let previous = "";
   beforeAll(() => {
@@ -43,24 +59,15 @@ describe.each(goldenBackends().filter((b) => b !== "primitives"))("%s backend", 
     const unbatched = randn([4, layer.inputSize]);
     const packed = nn.utils.packPaddedSequence(layer.batchFirst ? x.transpose(0, 1) : x, [2, 4, 1], { enforceSorted: false });
     const inputs: [Tensor | nn.utils.PackedSequence, (Tensor | [Tensor, Tensor]) | null][] = [[x, null], [x, hx], [unbatched, null], [packed, null], [packed, hx]];
-    const kernels = getBackend().recurrent!;
-    const original = kernels.forward;
-    let stacked = 0;
-    kernels.forward = (a) => {
-      if (a.out) stacked++;
-      return original(a);
-    };
-    try {
+    countStacked((stacked) => {
       for (const [input, state] of inputs) {
         const [out, last] = layer.forward(input, state); // parameters require grad: layer by layer
-        const before = stacked;
+        const before = stacked();
         const [out2, last2] = noGrad(() => layer.forward(input, state));
-        expect(stacked - before).toBe(layer.numLayers * D);
+        expect(stacked() - before).toBe(layer.numLayers * D);
         expect(flat(out2, last2)).toEqual(flat(out, last));
       }
-    } finally {
-      kernels.forward = original;
-    }
+    });
   });
 });
 
@@ -73,18 +80,9 @@ test("the stack refuses to run where a gradient is needed, and takes no other ro
   expect(() => noGrad(() => recurrentStack("lstm", randn([2, 1, 3]), [null, null], weights, { layers: 2, bidirectional: false }))).toThrow(/expected 2 layer weights/);
   // In training mode with dropout, or with a residual, the layers run one by one (and still match).
   const drop = new nn.LSTM(3, 4, { numLayers: 2, dropout: 0.5 });
-  const kernels = getBackend().recurrent!;
-  const original = kernels.forward;
-  let stacked = 0;
-  kernels.forward = (a) => {
-    if (a.out) stacked++;
-    return original(a);
-  };
-  try {
+  countStacked((stacked) => {
     noGrad(() => drop.forward(randn([2, 1, 3])));
     noGrad(() => new nn.LSTM(3, 3, { numLayers: 2, residual: true }).forward(randn([2, 1, 3])));
-  } finally {
-    kernels.forward = original;
-  }
-  expect(stacked).toBe(0);
+    expect(stacked()).toBe(0);
+  });
 });
