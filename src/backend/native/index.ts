@@ -84,9 +84,8 @@ export function releaseFreedMemory(): boolean {
  * them), kept for the next forward: a fresh buffer's pages must be faulted in and zeroed again,
  * which for W4's 91 MB of saved activations took longer than its gate math. A kept buffer serves
  * any request from half its length up to its length (batches of text vary in length from step to
- * step). At most 256 MB is kept, and only buffers from 4 MiB up (as large as the ones given huge
- * pages): smaller ones mostly come back from the heap, and a small model's training run keeps its
- * memory low between collections.
+ * step). At most 256 MB is kept, in buffers from 4 MiB up (as large as the ones given huge pages)
+ * and small blocks (below).
  */
 const pool: Float32Array[] = [];
 const POOL_MAX_FLOATS = 64 << 20;
@@ -119,11 +118,9 @@ function pooledBuffer(n: number): Float32Array {
   // Below the pool's floor, a fresh buffer, or a small one kept by its exact length.
   if (n < POOL_MIN_FLOATS) return savedBlock(n);
   let best = -1;
-  if (n >= POOL_MIN_FLOATS) {
-    pool.forEach((b, i) => {
-      if (b.length >= n && b.length <= 2 * n && (best < 0 || b.length < pool[best]!.length)) best = i;
-    });
-  }
+  pool.forEach((b, i) => {
+    if (b.length >= n && b.length <= 2 * n && (best < 0 || b.length < pool[best]!.length)) best = i;
+  });
   if (best < 0) return new Float32Array(n);
   const whole = pool.splice(best, 1)[0]!;
   pooledFloats -= whole.length;
@@ -158,13 +155,17 @@ function keepForReuse(piece: Float32Array): void {
  * views of one allocation, null for a size of 0. On the virtual machines this was measured on, each
  * Float32Array past V8's 64-byte on-heap limit costs 1.2–4 us to allocate (calloc racing the garbage
  * collector's background sweeper for the heap lock), against 0.03 us for a view: a small layer's
- * call made four of them. Past `max` floats in all (64 KB for outputs, which callers may keep one
- * of), each buffer gets its own allocation, so that one kept output never holds a large neighbour alive.
+ * call made four of them. Past 64 KB in all (callers may keep one output), each buffer gets its own
+ * allocation, so that one kept output never holds a large neighbour alive.
  */
-function carve(sizes: readonly number[], max = CARVE_MAX_FLOATS, alloc = (n: number): Float32Array => new Float32Array(n)): (Float32Array | null)[] {
+function carve(sizes: readonly number[]): (Float32Array | null)[] {
   const total = carvedLength(sizes);
-  if (total > max) return sizes.map((n) => (n > 0 ? new Float32Array(n) : null));
-  const whole = alloc(total);
+  if (total > CARVE_MAX_FLOATS) return sizes.map((n) => (n > 0 ? new Float32Array(n) : null));
+  return piecesOf(new Float32Array(total), sizes);
+}
+
+/** Views of `whole` (of carvedLength(sizes) floats) of the given sizes, 16-float aligned, null for 0. */
+function piecesOf(whole: Float32Array, sizes: readonly number[]): (Float32Array | null)[] {
   let at = 0;
   return sizes.map((n) => {
     if (n <= 0) return null;
@@ -273,7 +274,7 @@ function nativeRecurrent(native: NativeAddon, budget: () => void, backend: Pick<
         if (total < POOL_MIN_FLOATS) {
           const block = savedBlock(total);
           owned.push(block);
-          const bufs = carve(sizes, total, () => block);
+          const bufs = piecesOf(block, sizes);
           specs.forEach((b, i) => (written[b.name] = saved[b.name] = bufs[i]!));
         } else {
           const bufs = sizes.map(pooledBuffer);
