@@ -213,6 +213,8 @@ async function train(given: TrainArgs, ckptDir: string, newRunId: string): Promi
     releaseFreedMemory();
   };
   let savedEpoch = state?.epoch ?? 0;
+  // Training throughput: examples over the time spent in training batches (validation and saving left out).
+  const speed = { examples: 0, ms: 0, epochExamples: 0, epochMs: 0 };
   let result: tr.FitResult;
   try {
     result = await tr.fit(model, trainSet, valSet, {
@@ -236,12 +238,16 @@ async function train(given: TrainArgs, ckptDir: string, newRunId: string): Promi
         reclaim();
         if (p.batch === 1 || p.batch < lastBatch) bar.start(p.epoch, args.epochs, p.batches);
         lastBatch = p.batch;
+        speed.epochExamples = p.examples;
+        speed.epochMs = p.elapsedMs;
         bar.update(p.batch, p.batches, p.loss, p.accuracy, p.examples, p.elapsedMs);
       },
       onValBatch: reclaim,
       onEpoch: async (e, snapshot) => {
         bar.stop();
         lastBatch = 0;
+        speed.examples += speed.epochExamples;
+        speed.ms += speed.epochMs;
         curves.record(e);
         const better = keeper.shouldSave(e);
         const files = { ...stateFiles(run, snapshot()), [CURVES_FILE]: curves.svg() };
@@ -278,7 +284,8 @@ async function train(given: TrainArgs, ckptDir: string, newRunId: string): Promi
   const kept = keeper.kept!.config.training ?? {};
   const bestEpoch = kept.epoch as number;
   const fromThisRun = kept.runId === runId;
-  const summary: Record<string, unknown> = { backend: args.backend, checkpoint: ckptDir, curves: curvesPath, runId, bestRunId: kept.runId ?? null, bestEpoch, epochs: result.history.length, seconds, stopped: result.stopped, task };
+  const summary: Record<string, unknown> = { backend: args.backend, checkpoint: ckptDir, curves: curvesPath, runId, bestRunId: kept.runId ?? null, bestEpoch, epochs: result.history.length, seconds, stopped: result.stopped, task,
+    examplesPerSecond: speed.ms > 0 ? (speed.examples / speed.ms) * 1000 : null };
   if (args.scheduler !== "none") summary.lrs = result.history.map((e) => e.lr);
   log("");
   log(fromThisRun
