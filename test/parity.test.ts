@@ -5,6 +5,7 @@
  * packed lengths.
  */
 import { describe, expect, test } from "vitest";
+import { availableParallelism } from "node:os";
 import { cpuBackend, getBackend, listBackends, setBackend, type Backend, type RecurrentKernels } from "../src/backend/index.js";
 import { FUSED_KINDS, gateCount, type FusedCellKind } from "../src/cells/spec.js";
 import { Generator } from "../src/random.js";
@@ -192,6 +193,7 @@ describe.each(fast)("%s backend against the reference", (name) => {
     const variant = name.replace(/^wasm-/, "").replace(/ 2 threads$/, "");
     const info = (made.get(variant) as ReturnType<typeof createWasmBackend>).info();
     expect(info.sharedMemory).toBe(true);
+    expect(info.maxThreads).toBe(availableParallelism());
     expect(info.workers).toBe(1);
   });
 

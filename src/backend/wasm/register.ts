@@ -3,7 +3,7 @@
  * package entry (`seqtorch`) calls `registerWasmBackend()` once, and code that imports only
  * `seqtorch/core` calls it (or `initWasmBackend()`) when it wants the backend.
  */
-import { listBackends, registerBackend, setBackend } from "../index.js";
+import { getBackend, listBackends, registerBackend, setBackend } from "../index.js";
 import { createWasmBackend, createWasmBackendAsync, supportedVariants, type WasmBackend, type WasmBackendInfo } from "./index.js";
 
 let unavailable: string | null = null;
@@ -36,20 +36,21 @@ export function registerWasmBackend(options: { select?: boolean } = {}): boolean
 /**
  * Makes sure the wasm backend is registered and active, compiling it asynchronously where a
  * synchronous compile was refused (a browser's main thread). Resolves to false where WebAssembly
- * SIMD is missing; the reference backend then stays active.
+ * SIMD is missing; the reference backend then stays active. With `threads`, also starts worker
+ * threads up to that many in all where memory can be shared (a browser worker of a cross-origin
+ * isolated page, or Node); `setNumThreads` then chooses how many each call uses.
  */
-export async function initWasmBackend(): Promise<boolean> {
-  if (listBackends().includes("wasm")) {
-    setBackend("wasm");
-    return true;
+export async function initWasmBackend(options: { threads?: number } = {}): Promise<boolean> {
+  if (!listBackends().includes("wasm")) {
+    if (supportedVariants().length === 0) {
+      unavailable = "this engine does not support WebAssembly SIMD";
+      return false;
+    }
+    registerBackend(await createWasmBackendAsync());
+    unavailable = null;
   }
-  if (supportedVariants().length === 0) {
-    unavailable = "this engine does not support WebAssembly SIMD";
-    return false;
-  }
-  registerBackend(await createWasmBackendAsync());
   setBackend("wasm");
-  unavailable = null;
+  if (options.threads && options.threads > 1) await (getBackend() as WasmBackend).startThreads(options.threads);
   return true;
 }
 

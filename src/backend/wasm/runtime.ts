@@ -5,7 +5,7 @@
  */
 import { threadsFor } from "../index.js";
 import * as binaries from "./kernels-wasm.js";
-import { allowRelaxedSimd, hostCores, startWorkers, threadsSupported } from "./host.js";
+import { allowRelaxedSimd, canWaitForWorkers, hostCores, startWorkers, startWorkersAsync, threadsSupported } from "./host.js";
 import { layoutOf, readStruct, writeStruct, type StructName, type Values } from "./abi.js";
 import type { FloatBuf } from "../../dtype.js";
 
@@ -132,9 +132,24 @@ export class WasmRuntime {
     return this.shared ? hostCores() : 1;
   }
 
-  /** Threads the next call will use: the seam's thread budget, capped by `maxThreads`. */
+  /**
+   * Threads the next call will use: the seam's thread budget, capped by `maxThreads`, and in a
+   * browser (which cannot wait for a worker to start) by the workers `startThreads` started.
+   */
   get threads(): number {
-    return threadsFor(this);
+    const budget = threadsFor(this);
+    return canWaitForWorkers() ? budget : Math.min(budget, this.workers + 1);
+  }
+
+  /** Starts worker threads up to `threads` in all (capped by `maxThreads`) without blocking; resolves to the threads available. */
+  async startThreads(threads: number): Promise<number> {
+    const want = Math.min(threads, this.maxThreads) - 1;
+    if (want > this.workers) {
+      const stacks = Array.from({ length: want - this.workers }, () => this.allocPersistent(WORKER_STACK) + WORKER_STACK);
+      await startWorkersAsync(this.module, this.memory, this.workers + 1, stacks, () => this.kernels.st_wasm_ready_workers());
+      this.workers = want;
+    }
+    return this.workers + 1;
   }
 
   private refresh(): void {
