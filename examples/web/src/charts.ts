@@ -25,7 +25,7 @@ export function lineChart(series: Series[], o: LineOptions): HTMLElement | SVGSV
     marginLeft: 60,
     grid: true,
     x: { label: o.xLabel },
-    y: { label: o.yLabel, type: o.logY ? "log" : "linear" },
+    y: { label: o.yLabel, type: o.logY ? "log" : "linear", tickFormat: o.logY ? ".0e" : undefined },
     color: { legend: series.length > 1, domain: series.map((s) => s.name) },
     marks: [Plot.line(points, { x: "x", y: "y", stroke: "series" }), Plot.dot(points.slice(-series.length), { x: "x", y: "y", fill: "series", r: 2 })],
   });
@@ -56,9 +56,9 @@ export function heatmap(matrix: ArrayLike<number>[], o: HeatmapOptions): HTMLEle
     height: 40 + keys.length * 20,
     marginLeft: 80,
     padding: 0.05,
-    x: { label: o.xLabel, ticks: cols > 24 ? 8 : undefined },
+    x: { label: o.xLabel, tickFormat: (d: number) => (cols <= 24 || d % 8 === 0 ? String(d) : "") },
     y: { label: null, domain: keys, tickFormat: (k: string) => k.slice(k.indexOf(":") + 1) },
-    color: signed ? { type: "diverging", scheme: "RdBu", domain: [-extent, extent], legend: true } : { type: "linear", scheme: "viridis", domain: [0, 1], legend: true },
+    color: signed ? { type: "diverging", scheme: "RdBu", domain: [-extent, extent], legend: true, label: "value" } : { type: "linear", scheme: "viridis", domain: [0, 1], legend: true, label: "activation" },
     marks: [Plot.cell(cells, { x: "col", y: "row", fill: "v", tip: true })],
   });
 }
