@@ -8,6 +8,7 @@ export {
   type NestedArray, type TensorLike, type TensorOptions, type RandomOptions,
 } from "./tensor.js";
 export type { DType, DTypeName } from "./dtype.js";
+export { setSlabAllocation } from "./dtype.js";
 export { noGrad, enableGrad, isGradEnabled } from "./autograd.js";
 export { manualSeed, getRngState, setRngState, Generator, defaultGenerator, type GeneratorState } from "./random.js";
 export { ShapeError, fmtShape, type Shape } from "./shape.js";

@@ -1,6 +1,7 @@
 import { describe, expect, test } from "vitest";
 import { thrown } from "../test/helpers.js";
-import { DTYPE_NAMES, resolveDType } from "./dtype.js";
+import { allocBuf, allocLike, DTYPE_NAMES, resolveDType, setSlabAllocation } from "./dtype.js";
+import { manualSeed } from "./random.js";
 import * as nn from "./nn/index.js";
 import { arange, full, randn, tensor, zeros } from "./tensor.js";
 
@@ -116,5 +117,54 @@ describe("index tensors", () => {
     const e = new nn.Embedding(4, 2);
     expect(thrown(() => e.forward(tensor([1, 2]))).message).toMatch(/must be an int32 tensor, got float32 \(int32 is PyTorch's long here: convert with \.long\(\)\)/);
     expect(e.forward(tensor([1, 2]).long()).shape).toEqual([2, 2]);
+  });
+});
+
+describe("slab allocation (the default outside Node)", () => {
+  test("small buffers are zeroed, 16-byte aligned, disjoint views of shared slabs; large ones own their memory", () => {
+    const was = setSlabAllocation(true);
+    try {
+      const bufs = [allocBuf("float32", 3), allocBuf("int32", 1000), allocBuf("float64", 5), allocLike(new Float32Array(1), 16384), allocBuf("float32", 16385)];
+      for (const b of bufs) {
+        expect(b.byteOffset % 16).toBe(0);
+        expect(Array.from(b).every((v) => v === 0)).toBe(true);
+        b.fill(7);
+      }
+      expect(bufs[0]!.buffer).toBe(bufs[1]!.buffer);
+      expect(bufs[4]!.buffer.byteLength).toBe(16385 * 4); // over 64 KB: its own ArrayBuffer
+      expect(bufs[3]).toBeInstanceOf(Float32Array);
+      // Disjoint: the fill of each left the others' values alone.
+      for (const b of bufs) expect(Array.from(b).every((v) => v === 7)).toBe(true);
+      const shared = bufs.slice(0, 4).filter((b) => b.buffer === bufs[0]!.buffer).map((b) => [b.byteOffset, b.byteOffset + b.byteLength] as const).sort((a, b) => a[0] - b[0]);
+      for (let i = 1; i < shared.length; i++) expect(shared[i]![0]).toBeGreaterThanOrEqual(shared[i - 1]![1]);
+      // A slab is cut once: past its 1 MB, a new one starts, zeroed.
+      const many = Array.from({ length: 40 }, () => allocBuf("float32", 8192));
+      expect(new Set(many.map((b) => b.buffer)).size).toBeGreaterThan(1);
+      expect(many.every((b) => b.every((v) => v === 0))).toBe(true);
+      setSlabAllocation(false);
+      expect(allocBuf("float32", 3).buffer.byteLength).toBe(12);
+    } finally {
+      setSlabAllocation(was);
+    }
+  });
+
+  test("training gives the same numbers with slabs as without", () => {
+    const run = (slabs: boolean): number[] => {
+      const was = setSlabAllocation(slabs);
+      try {
+        manualSeed(3);
+        const lstm = new nn.LSTM(5, 7, { bidirectional: true });
+        const x = randn([4, 3, 5]);
+        const [y] = lstm.forward(x);
+        y.square().sum().backward();
+        return [...Array.from(y.data), ...Array.from(lstm.getParameter("weight_hh_l0_reverse")!.grad!.data)];
+      } finally {
+        setSlabAllocation(was);
+      }
+    };
+    const off = run(false);
+    const on = run(true);
+    expect(on.length).toBe(off.length);
+    expect(on.every((v, i) => v === off[i])).toBe(true);
   });
 });

@@ -79,7 +79,7 @@ function axisIndex(op: string, x: Tensor, dim: number, index: Tensor | Int32Arra
 /** Index tensor for the gather kernel: `idx` repeated over `outer` and `inner`. */
 function expandIndex(idx: Int32Array, outer: number, inner: number): Int32Array {
   const k = idx.length;
-  const full = new Int32Array(outer * k * inner);
+  const full = allocBuf("int32", outer * k * inner) as Int32Array;
   for (let o = 0; o < outer; o++) for (let j = 0; j < k; j++) full.fill(idx[j]!, (o * k + j) * inner, (o * k + j + 1) * inner);
   return full;
 }

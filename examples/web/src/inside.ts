@@ -68,11 +68,16 @@ function render(): void {
   $("inside").querySelector(".model-line")!.textContent = m ? t("modelFrom", { what: m.what }) : t("modelNone");
   const maps = $("inside-maps");
   if (!m) return void maps.replaceChildren();
+  const rnn = m.bundle.model.encoder.rnn;
+  if (!(rnn instanceof nn.LSTM)) {
+    $("inside-check").textContent = t("notLstm", { kind: rnn.toString() });
+    return void maps.replaceChildren();
+  }
   const r = lstmInternals(m, $<HTMLInputElement>("inside-text").value);
   if (!r) return void maps.replaceChildren();
   $("inside-check").textContent = `max |h_t (equations) − h_t (nn.LSTM)| = ${r.maxDiff.toExponential(2)}`;
   $("inside-check").dataset.maxDiff = String(r.maxDiff);
-  const map = (rows: number[][], title: string, range: "unit" | "signed"): HTMLElement | SVGSVGElement => heatmap(rows, { rows: r.tokens, xLabel: "hidden unit", title, range });
+  const map = (rows: number[][], title: string, range: "unit" | "signed"): HTMLElement | SVGSVGElement => heatmap(rows, { rows: r.tokens, xLabel: t("hiddenUnit"), title, range });
   maps.replaceChildren(map(r.i, t("gateI"), "unit"), map(r.f, t("gateF"), "unit"), map(r.g, t("gateG"), "signed"), map(r.o, t("gateO"), "unit"), map(r.c, t("cellC"), "signed"));
 }
 

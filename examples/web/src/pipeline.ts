@@ -37,12 +37,12 @@ function render(): void {
     const vectors = embedding.forward(input).select(0, 0); // [maxLen, dim]
     const rows = padded.map((id) => vocab.itos(id));
     const matrix = vectors.tolist() as number[][];
-    $("pipe-embedding").replaceChildren(heatmap(matrix, { rows, xLabel: "dimension" }));
+    $("pipe-embedding").replaceChildren(heatmap(matrix, { rows, xLabel: t("dimension") }));
     const [output, [hN, cN]] = lstm.forward(vectors.unsqueeze(1)); // time-major [maxLen, 1, dim]
     const out = $("pipe-lstm");
     out.replaceChildren(
       Object.assign(document.createElement("p"), { className: "mono", textContent: t("shapeOutput", { shape: fmt(output.shape) }) }),
-      heatmap(output.select(1, 0).tolist() as number[][], { rows, xLabel: "hidden unit" }),
+      heatmap(output.select(1, 0).tolist() as number[][], { rows, xLabel: t("hiddenUnit") }),
       Object.assign(document.createElement("p"), { className: "mono", textContent: `${t("shapeH", { shape: fmt(hN!.shape) })}  ${fmtRow(hN!.data)}` }),
       Object.assign(document.createElement("p"), { className: "mono", textContent: `${t("shapeC", { shape: fmt(cN!.shape) })}  ${fmtRow(cN!.data)}` }),
     );

@@ -7,7 +7,7 @@ import { threadsFor } from "../index.js";
 import * as binaries from "./kernels-wasm.js";
 import { allowRelaxedSimd, canWaitForWorkers, hostCores, startWorkers, startWorkersAsync, threadsSupported } from "./host.js";
 import { layoutOf, readStruct, writeStruct, type StructName, type Values } from "./abi.js";
-import type { FloatBuf } from "../../dtype.js";
+import { allocBuf, type FloatBuf } from "../../dtype.js";
 
 /**
  * The kernels' exports: the C functions of src/backend/c (pointers are byte offsets, booleans 0/1,
@@ -318,7 +318,7 @@ export class WasmRuntime {
   /** A fresh copy of `n` floats at `ptr` (never a view of shared memory). */
   /** n floats from ptr, copied into `into` (of n floats) or a new array. */
   read(ptr: number, n: number, into?: FloatBuf | null): Float32Array {
-    const out = into instanceof Float32Array && into.length === n ? into : new Float32Array(n);
+    const out = into instanceof Float32Array && into.length === n ? into : (allocBuf("float32", n) as Float32Array);
     out.set(this.f32.subarray(ptr >> 2, (ptr >> 2) + n));
     return out;
   }
