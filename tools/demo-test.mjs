@@ -83,10 +83,31 @@ try {
       check((await page.locator("#pipe-embedding svg").count()) > 0, "pipeline: embedding heat map drawn");
       check((await page.textContent("#pipe-lstm")).includes("[12, 1, 6]"), "pipeline: output shape [12, 1, 6] spelled out");
       await page.screenshot({ path: join(artifacts, "pipeline.png"), fullPage: true });
+      // Truncation, and the English example with character tokens.
+      await page.fill("#pipe-len", "5");
+      check((await page.textContent("#pipe-padded")).startsWith("[1, 5]  [2, 3, 4, 5, 6]"), `pipeline: truncated to 5: ${await page.textContent("#pipe-padded")}`);
+      await page.click("#pipe-en");
+      await page.selectOption("#pipe-tok", "char");
+      const chars = await page.locator("#pipe-tokens span").allTextContents();
+      check(chars.slice(0, 3).join("") === "Ime", `pipeline: the English example in characters: ${chars.slice(0, 8).join("/")}`);
+      await page.fill("#pipe-len", "12");
+      await page.click("#pipe-zh");
+      await page.selectOption("#pipe-tok", "word");
       await page.click("#lang-zh");
       check((await page.textContent("nav button[data-tab=pipeline]")) === "处理流程", "Chinese interface text");
       await page.screenshot({ path: join(artifacts, "pipeline-zh.png") });
       await page.click("#lang-en");
+    }
+
+    if (!isolated) {
+      // The stop button: a long run stops after the batch in flight.
+      await page.click("nav button[data-tab=train]");
+      await page.fill("#train-epochs", "20");
+      await page.click("#train-start");
+      await page.waitForFunction(() => Number(document.getElementById("train-rate").dataset.rate) > 0, null, { timeout: 60_000 });
+      await page.click("#train-stop");
+      await page.waitForSelector("#train-status:is([data-state=stopped], [data-state=finished])", { timeout: 60_000 });
+      check((await page.getAttribute("#train-status", "data-state")) === "stopped", `stop: a 20-epoch run stopped (${await page.textContent("#train-status")})`);
     }
 
     // Train one epoch with every thread the page has.
