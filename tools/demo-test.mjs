@@ -119,7 +119,7 @@ try {
     check((await page.getAttribute("#train-status", "data-state")) === "finished", `${tag}: training finished (${await page.textContent("#train-status")})`);
     const trainLoss = Number(await page.getAttribute("#train-epochs-log li", "data-train-loss"));
     const rate = Number(await page.getAttribute("#train-rate", "data-rate"));
-    rates[tag] = { threads: Number(await page.getAttribute("#train-rate", "data-threads")), rate };
+    rates[tag] = { threads: Number(await page.getAttribute("#train-rate", "data-threads")), rate, trainLoss };
     const workers = Number(await page.getAttribute("#train-rate", "data-workers"));
     check(isolated ? rates[tag].threads === 2 && workers === 1 : workers === 0, `${tag}: training ran with ${rates[tag].threads} thread(s), ${workers} wasm worker thread(s) started`);
     check(trainLoss < Math.log(2) - 0.02, `${tag}: one epoch's mean training loss ${trainLoss.toFixed(4)} is below ln 2 (an untrained model's)`);
@@ -164,6 +164,8 @@ try {
   await browser.close();
   rmSync(ckpt, { recursive: true, force: true });
 }
+check(rates.plain === undefined || rates.isolated === undefined || rates.plain.trainLoss === rates.isolated.trainLoss,
+  `the same epoch on one thread and on two (after a stopped run on the first page): loss ${rates.plain?.trainLoss} and ${rates.isolated?.trainLoss}`);
 const summary = { cli: cliRates, browser: rates };
 writeFileSync(join(artifacts, "speed.json"), `${JSON.stringify(summary, null, 2)}\n`);
 console.log(`training speed, examples/s: CLI (Node, one thread) wasm ${cliRates.wasm.toFixed(0)}, native ${cliRates.native?.toFixed(0)}; page ${Object.entries(rates).map(([k, v]) => `${k} ${v.threads} thread(s) ${v.rate.toFixed(0)}`).join("; ")}`);

