@@ -153,7 +153,25 @@ try {
       await page.fill("#predict-text", "Bob");
       const after = await page.getAttribute("#predict-out", "data-label");
       check(after === "female" || after === "male", `load: the CLI's model predicts "Bob": ${await page.textContent("#predict-out")}`);
+      // Dropped files: a damaged config.json is refused with the file named, and the good files load.
       await page.click("nav button[data-tab=load]");
+      const drop = async (files) => {
+        await page.evaluate(() => document.getElementById("load-out").removeAttribute("data-state"));
+        const transfer = await page.evaluateHandle((fs) => {
+          const dt = new DataTransfer();
+          for (const f of fs) dt.items.add(new File([Uint8Array.from(atob(f.b64), (c) => c.charCodeAt(0))], f.name));
+          return dt;
+        }, files);
+        await page.dispatchEvent("#drop", "drop", { dataTransfer: transfer });
+        await page.waitForSelector("#load-out[data-state]");
+        return [await page.getAttribute("#load-out", "data-state"), await page.textContent("#load-out")];
+      };
+      const fileOf = (name, bytes = readFileSync(join(ckpt, name))) => ({ name, b64: Buffer.from(bytes).toString("base64") });
+      const good = ["model.safetensors", "config.json", "vocab.json"].map((f) => fileOf(f));
+      const [badState, badText] = await drop([good[0], fileOf("config.json", Buffer.from("{ not json")), good[2]]);
+      check(badState === "error" && badText.includes("config.json"), `load: a damaged config.json is refused: ${badText}`);
+      const [dropState, dropText] = await drop(good);
+      check(dropState === "loaded", `load: dropped files load: ${dropText}`);
       await page.screenshot({ path: join(artifacts, "load.png"), fullPage: true });
     }
     check(errors.length === 0, `${tag}: no console errors${errors.length ? `: ${errors.join(" | ")}` : ""}`);

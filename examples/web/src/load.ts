@@ -5,8 +5,9 @@ import { setModel } from "./model";
 
 const $ = <E extends HTMLElement>(id: string): E => document.getElementById(id) as E;
 
-/** The files under a dropped directory (or the dropped files themselves). */
-async function filesOf(items: DataTransferItemList): Promise<File[]> {
+/** The files under a dropped directory, or the dropped files themselves. */
+async function filesOf(transfer: DataTransfer): Promise<File[]> {
+  const items = transfer.items;
   const out: File[] = [];
   const walk = async (entry: FileSystemEntry): Promise<void> => {
     if (entry.isFile) out.push(await new Promise<File>((resolve, reject) => (entry as FileSystemFileEntry).file(resolve, reject)));
@@ -16,7 +17,10 @@ async function filesOf(items: DataTransferItemList): Promise<File[]> {
       for (const e of entries) await walk(e);
     }
   };
-  for (const entry of Array.from(items, (i) => i.webkitGetAsEntry()).filter((e): e is FileSystemEntry => e !== null)) await walk(entry);
+  const entries = Array.from(items, (i) => i.webkitGetAsEntry?.() ?? null).filter((e): e is FileSystemEntry => e !== null);
+  // Without entries (a browser that gives none, or files handed over by a script), the plain file list.
+  if (entries.length === 0) return Array.from(transfer.files);
+  for (const entry of entries) await walk(entry);
   return out;
 }
 
@@ -61,7 +65,7 @@ export function setupLoad(): void {
   drop.addEventListener("drop", (e) => {
     e.preventDefault();
     drop.classList.remove("over");
-    if (e.dataTransfer) void filesOf(e.dataTransfer.items).then(load);
+    if (e.dataTransfer) void filesOf(e.dataTransfer).then(load);
   });
   $<HTMLInputElement>("load-files").addEventListener("change", (e) => void load(Array.from((e.target as HTMLInputElement).files ?? [])));
 }
