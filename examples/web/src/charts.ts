@@ -38,6 +38,8 @@ export interface HeatmapOptions {
   xLabel: string;
   /** [0, 1] activations get a sequential scheme; anything signed a diverging one around 0. */
   range?: "unit" | "signed";
+  /** The colour legend's label. */
+  legend?: string;
   title?: string;
   width?: number;
 }
@@ -58,7 +60,7 @@ export function heatmap(matrix: ArrayLike<number>[], o: HeatmapOptions): HTMLEle
     padding: 0.05,
     x: { label: o.xLabel, tickFormat: (d: number) => (cols <= 24 || d % 8 === 0 ? String(d) : "") },
     y: { label: null, domain: keys, tickFormat: (k: string) => k.slice(k.indexOf(":") + 1) },
-    color: signed ? { type: "diverging", scheme: "RdBu", domain: [-extent, extent], legend: true, label: "value" } : { type: "linear", scheme: "viridis", domain: [0, 1], legend: true, label: "activation" },
+    color: signed ? { type: "diverging", scheme: "RdBu", domain: [-extent, extent], legend: true, label: o.legend ?? "value" } : { type: "linear", scheme: "viridis", domain: [0, 1], legend: true, label: o.legend ?? "activation" },
     marks: [Plot.cell(cells, { x: "col", y: "row", fill: "v", tip: true })],
   });
 }

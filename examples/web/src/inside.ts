@@ -77,7 +77,7 @@ function render(): void {
   if (!r) return void maps.replaceChildren();
   $("inside-check").textContent = `max |h_t (equations) − h_t (nn.LSTM)| = ${r.maxDiff.toExponential(2)}`;
   $("inside-check").dataset.maxDiff = String(r.maxDiff);
-  const map = (rows: number[][], title: string, range: "unit" | "signed"): HTMLElement | SVGSVGElement => heatmap(rows, { rows: r.tokens, xLabel: t("hiddenUnit"), title, range });
+  const map = (rows: number[][], title: string, range: "unit" | "signed"): HTMLElement | SVGSVGElement => heatmap(rows, { rows: r.tokens, xLabel: t("hiddenUnit"), title, range, legend: t(range === "unit" ? "activation" : "value") });
   maps.replaceChildren(map(r.i, t("gateI"), "unit"), map(r.f, t("gateF"), "unit"), map(r.g, t("gateG"), "signed"), map(r.o, t("gateO"), "unit"), map(r.c, t("cellC"), "signed"));
 }
 

@@ -37,12 +37,12 @@ function render(): void {
     const vectors = embedding.forward(input).select(0, 0); // [maxLen, dim]
     const rows = padded.map((id) => vocab.itos(id));
     const matrix = vectors.tolist() as number[][];
-    $("pipe-embedding").replaceChildren(heatmap(matrix, { rows, xLabel: t("dimension") }));
+    $("pipe-embedding").replaceChildren(heatmap(matrix, { rows, xLabel: t("dimension"), legend: t("value") }));
     const [output, [hN, cN]] = lstm.forward(vectors.unsqueeze(1)); // time-major [maxLen, 1, dim]
     const out = $("pipe-lstm");
     out.replaceChildren(
       Object.assign(document.createElement("p"), { className: "mono", textContent: t("shapeOutput", { shape: fmt(output.shape) }) }),
-      heatmap(output.select(1, 0).tolist() as number[][], { rows, xLabel: t("hiddenUnit") }),
+      heatmap(output.select(1, 0).tolist() as number[][], { rows, xLabel: t("hiddenUnit"), legend: t("value") }),
       Object.assign(document.createElement("p"), { className: "mono", textContent: `${t("shapeH", { shape: fmt(hN!.shape) })}  ${fmtRow(hN!.data)}` }),
       Object.assign(document.createElement("p"), { className: "mono", textContent: `${t("shapeC", { shape: fmt(cN!.shape) })}  ${fmtRow(cN!.data)}` }),
     );
