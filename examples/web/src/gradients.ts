@@ -3,8 +3,8 @@
 import { lineChart } from "./charts";
 import { t } from "./i18n";
 import type { FromWorker, GradflowReport, ToWorker } from "./protocol";
+import { $ } from "./dom";
 
-const $ = <E extends HTMLElement>(id: string): E => document.getElementById(id) as E;
 
 export function setupGradients(send: (m: ToWorker) => void): { onMessage: (m: FromWorker) => void; redraw: () => void } {
   let last: GradflowReport | null = null;

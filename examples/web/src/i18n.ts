@@ -162,10 +162,6 @@ export function t(key: Key, vars: Record<string, string | number> = {}): string 
   return tables[lang][key].replace(/\{(\w+)\}/g, (_, name: string) => String(vars[name] ?? `{${name}}`));
 }
 
-export function getLang(): Lang {
-  return lang;
-}
-
 /** Switches the language: static text is rewritten, and each `onLangChange` callback runs. */
 export function setLang(next: Lang): void {
   lang = next;

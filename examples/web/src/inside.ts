@@ -1,12 +1,12 @@
 // Inside the LSTM: the first layer's gates and cell state at every step for a text, computed from
 // the model's own weights with the equations of the LSTM (as PyTorch writes them), and checked
 // against what the layer itself returns.
-import { cat, nn, noGrad, text, type Tensor } from "seqtorch";
+import { cat, nn, noGrad, text, zeros, type Tensor } from "seqtorch";
 import { heatmap } from "./charts";
 import { t } from "./i18n";
 import { currentModel, onModel, type CurrentModel } from "./model";
+import { $ } from "./dom";
 
-const $ = <E extends HTMLElement>(id: string): E => document.getElementById(id) as E;
 
 export interface LstmInternals {
   tokens: string[];
@@ -41,7 +41,7 @@ export function lstmInternals(m: CurrentModel, textIn: string): LstmInternals | 
     let xp = x.matmul(wIh.transpose(0, 1));
     if (bIh) xp = xp.add(bIh);
     if (bHh) xp = xp.add(bHh);
-    let h = xp.select(0, 0).unsqueeze(0).mul(0).narrow(1, 0, H);
+    let h = zeros([1, H]);
     let c = h;
     const out: LstmInternals = { tokens, i: [], f: [], g: [], o: [], c: [], maxDiff: 0 };
     const hs: Tensor[] = [];

@@ -2,8 +2,8 @@
 // model.safetensors, config.json and vocab.json. Checked as `seqtorch predict` checks it.
 import { t } from "./i18n";
 import { setModel } from "./model";
+import { $ } from "./dom";
 
-const $ = <E extends HTMLElement>(id: string): E => document.getElementById(id) as E;
 
 /** The files under a dropped directory, or the dropped files themselves. */
 async function filesOf(transfer: DataTransfer): Promise<File[]> {

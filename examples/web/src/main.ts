@@ -2,14 +2,14 @@
 import { getBackend, setNumThreads } from "seqtorch";
 import { initWasmBackend } from "seqtorch/wasm";
 import { setupGradients } from "./gradients";
-import { getLang, onLangChange, setLang, t, type Lang } from "./i18n";
+import { onLangChange, setLang, t, type Lang } from "./i18n";
 import { setupInside } from "./inside";
 import { setupLoad } from "./load";
 import { setupPipeline } from "./pipeline";
 import type { FromWorker, ToWorker } from "./protocol";
 import { setupTrain } from "./trainpanel";
+import { $ } from "./dom";
 
-const $ = <E extends HTMLElement>(id: string): E => document.getElementById(id) as E;
 
 function showTab(name: string): void {
   for (const b of document.querySelectorAll<HTMLButtonElement>("nav button")) b.classList.toggle("active", b.dataset.tab === name);
@@ -26,7 +26,7 @@ async function main(): Promise<void> {
 
   const worker = new Worker(new URL("./worker.ts", import.meta.url), { type: "module" });
   const send = (m: ToWorker): void => worker.postMessage(m);
-  const train = setupTrain(worker, send);
+  const train = setupTrain(send);
   const gradients = setupGradients(send);
   let backend = { name: getBackend().name, threads: 1, isolated: false };
   const backendLine = (): void => {
@@ -70,7 +70,6 @@ async function main(): Promise<void> {
   $("lang-zh").addEventListener("click", () => setLang("zh"));
   for (const b of document.querySelectorAll<HTMLButtonElement>("nav button")) b.addEventListener("click", () => showTab(b.dataset.tab!));
   showTab(location.hash.slice(1) || "pipeline");
-  void getLang;
 }
 
 main().catch((e: unknown) => {

@@ -4,13 +4,13 @@
 import { manualSeed, nn, noGrad, text } from "seqtorch";
 import { heatmap } from "./charts";
 import { t } from "./i18n";
+import { $ } from "./dom";
 
 export const EXAMPLE_ZH = "接触LSTM模型不久，简单看了一些相关的论文";
 export const EXAMPLE_EN = "I met the LSTM model not long ago and read a few related papers";
 const EMBEDDING_DIM = 8;
 const HIDDEN = 6;
 
-const $ = <E extends HTMLElement>(id: string): E => document.getElementById(id) as E;
 const fmt = (shape: readonly number[]): string => `[${shape.join(", ")}]`;
 
 function render(): void {

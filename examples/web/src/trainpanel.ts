@@ -4,11 +4,11 @@ import { lineChart } from "./charts";
 import { t } from "./i18n";
 import { currentModel, onModel, predict, setModel } from "./model";
 import type { FromWorker, ToWorker } from "./protocol";
+import { $ } from "./dom";
 
-const $ = <E extends HTMLElement>(id: string): E => document.getElementById(id) as E;
 const pct = (x: number | null): string => (x === null ? "–" : `${(x * 100).toFixed(1)}%`);
 
-export function setupTrain(worker: Worker, send: (m: ToWorker) => void): { onMessage: (m: FromWorker) => void; setThreads: (max: number) => void; redraw: () => void } {
+export function setupTrain(send: (m: ToWorker) => void): { onMessage: (m: FromWorker) => void; setThreads: (max: number) => void; redraw: () => void } {
   const loss: { x: number[]; y: number[] } = { x: [], y: [] };
   const acc: { x: number[]; y: number[] } = { x: [], y: [] };
   let status: "idle" | "training" | "stopped" | "finished" = "idle";
@@ -47,7 +47,6 @@ export function setupTrain(worker: Worker, send: (m: ToWorker) => void): { onMes
   $("train-stop").addEventListener("click", () => send({ type: "stop" }));
   $("predict-text").addEventListener("input", showPrediction);
   onModel(showPrediction);
-  void worker;
   setStatus("idle");
   showPrediction();
 
