@@ -5,6 +5,7 @@
  * order, micrograd-style, checking those versions (in-place ops bump them) and freeing closures
  * unless asked to retain the graph.
  */
+import { releaseBuf } from "./dtype.js";
 import type { Tensor } from "./tensor.js";
 
 /**
@@ -31,7 +32,11 @@ export interface VersionCounter {
 interface Edge {
   node: Node | null;
   index: number;
-  leaf: Tensor;
+  /** The input itself where it is a leaf; null where a node produced it (the graph keeps no activations of its own). */
+  leaf: Tensor | null;
+  /** The input's shape and dtype, which its gradient is summed back to. */
+  shape: readonly number[];
+  dtype: Tensor["dtype"];
 }
 
 export class Node {
@@ -44,15 +49,18 @@ export class Node {
   saved: [Tensor, number, Node | null, number][];
   /** Null once a backward without `retainGraph` has used (and so freed) it. */
   backward: BackwardFn | null;
+  readonly outputCount: number;
   constructor(
     readonly name: string,
-    readonly inputs: readonly Tensor[],
-    readonly outputs: Tensor[],
+    inputs: readonly Tensor[],
+    outputs: readonly Tensor[],
     backward: BackwardFn,
     saves: readonly (Tensor | null)[],
   ) {
     this.backward = backward;
-    this.edges = inputs.map((t) => (t.requiresGrad ? { node: t._node, index: t._outputIndex, leaf: t } : null));
+    this.outputCount = outputs.length;
+    // Edges keep shapes, not tensors: an activation stays alive only while a backward has saved it.
+    this.edges = inputs.map((t) => (t.requiresGrad ? { node: t._node, index: t._outputIndex, leaf: t._node ? null : t, shape: t.shape, dtype: t.dtype } : null));
     // Only facts are kept here (this runs for every recorded op); the message is built on error.
     this.saved = saves.filter((t): t is Tensor => t !== null).map((t) => {
       const out = outputs.indexOf(t);
@@ -177,7 +185,7 @@ export function runBackward(root: Tensor, grad: Tensor, retainGraph = false): vo
   }
   const rootNode = root._node;
   const pending = new Map<Node, (Tensor | null)[]>();
-  const dys0: (Tensor | null)[] = rootNode.outputs.map(() => null);
+  const dys0: (Tensor | null)[] = new Array<Tensor | null>(rootNode.outputCount).fill(null);
   dys0[root._outputIndex] = grad;
   pending.set(rootNode, dys0);
   noGrad(() => {
@@ -188,8 +196,16 @@ export function runBackward(root: Tensor, grad: Tensor, retainGraph = false): vo
       const backward = checkNode(node);
       const dxs = backward(dys, retainGraph, (i) => {
         const edge = node.edges[i];
-        return edge && !edge.node ? ownGrad(edge.leaf) : null;
+        return edge?.leaf ? ownGrad(edge.leaf) : null;
       });
+      // An upstream gradient only this walk held is dead now, unless the node passed it on: then
+      // the one gradient that took it over whole (a reshape) is as much this walk's own.
+      for (const dy of dys) {
+        if (!dy || !adoptable.delete(dy)) continue;
+        const heirs = dxs.filter((d) => d?.data.buffer === dy.data.buffer);
+        if (heirs.length === 0) releaseBuf(dy.data);
+        else if (heirs.length === 1 && heirs[0]!.data === dy.data) adoptable.add(heirs[0]!);
+      }
       if (!retainGraph && node.saved.length > 0) {
         // Free the closure and what it saved, as PyTorch frees saved tensors.
         node.backward = null;
@@ -198,15 +214,20 @@ export function runBackward(root: Tensor, grad: Tensor, retainGraph = false): vo
       node.edges.forEach((edge, i) => {
         let dx = dxs[i];
         if (!dx || !edge) return;
-        const inp = node.inputs[i]!;
-        dx = dx.sumToShape(inp.shape);
-        if (dx.dtype !== inp.dtype) dx = dx.to(inp.dtype);
+        dx = dx.sumToShape(edge.shape);
+        if (dx.dtype !== edge.dtype) dx = dx.to(edge.dtype);
         if (edge.node) {
           let buf = pending.get(edge.node);
-          if (!buf) pending.set(edge.node, (buf = edge.node.outputs.map(() => null)));
+          if (!buf) pending.set(edge.node, (buf = new Array<Tensor | null>(edge.node.outputCount).fill(null)));
+          // Sums are made in place in a gradient only this walk holds, and the other one given back.
           const prev = buf[edge.index];
-          buf[edge.index] = prev ? prev.add(dx) : dx;
-        } else {
+          if (!prev) buf[edge.index] = dx;
+          else if (adoptable.has(prev)) {
+            prev.add_(dx);
+            if (adoptable.delete(dx)) releaseBuf(dx.data);
+          } else if (adoptable.has(dx)) buf[edge.index] = dx.add_(prev);
+          else buf[edge.index] = adoptableGradient(prev.add(dx));
+        } else if (edge.leaf) {
           accumulateLeaf(edge.leaf, dx);
         }
       });
@@ -236,9 +257,13 @@ export function adoptableGradient(t: Tensor): Tensor {
 
 /** Adds into `.grad` in place, as PyTorch's AccumulateGrad does outside grad mode (a grad of another shape or dtype is replaced by the sum). */
 function accumulateLeaf(leaf: Tensor, dx: Tensor): void {
-  if (!leaf.requiresGrad) return;
   const g = leaf.grad;
-  if (!g) leaf.grad = adoptable.delete(dx) && !dx.requiresGrad ? dx : dx.contiguousCopy();
-  else if (ownGrad(leaf) && g.dtype === dx.dtype) g.add_(dx);
-  else leaf.grad = g.add(dx);
+  if (!leaf.requiresGrad) {
+    if (adoptable.delete(dx)) releaseBuf(dx.data);
+  } else if (!g) leaf.grad = adoptable.delete(dx) && !dx.requiresGrad ? dx : dx.contiguousCopy();
+  else {
+    if (ownGrad(leaf) && g.dtype === dx.dtype) g.add_(dx);
+    else leaf.grad = g.add(dx);
+    if (adoptable.delete(dx)) releaseBuf(dx.data);
+  }
 }

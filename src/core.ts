@@ -13,7 +13,7 @@ export { noGrad, enableGrad, isGradEnabled } from "./autograd.js";
 export { manualSeed, getRngState, setRngState, Generator, defaultGenerator, type GeneratorState } from "./random.js";
 export { ShapeError, fmtShape, type Shape } from "./shape.js";
 export { setBackend, getBackend, listBackends, registerBackend, setNumThreads, getNumThreads, cpuBackend, type Backend, type RecurrentKernels } from "./backend/index.js";
-export { cat, stack, matmul, softmax, logSoftmax } from "./ops/index.js";
+export { cat, stack, matmul, softmax, logSoftmax, setCellRecomputeWidth } from "./ops/index.js";
 export { slice, ellipsis, type Slice, type IndexEntry } from "./ops/index-helper.js";
 export { gradcheck, type GradcheckOptions, type GradcheckResult } from "./gradcheck.js";
 export * as cells from "./cells/index.js";

@@ -73,9 +73,39 @@ function fresh<B extends Buf>(Ctor: { new (n: number): B; new (b: ArrayBuffer, o
   return new Ctor(slab, at, size);
 }
 
+/*
+ * Gradients a backward pass is done with. Autograd hands back the buffers of upstream gradients
+ * that only it held (`releaseBuf`), and the next float32 buffer of the same length is that one,
+ * zeroed: a cell loop's backward makes several state-sized gradients per step, and left to the
+ * garbage collector they piled up faster than it ran (W7's peak grew by more than its graph).
+ * Only lengths from 1K to 64K floats are kept, at most 8 MB in all.
+ */
+const SPARE_MIN = 1 << 10;
+const SPARE_MAX = 64 << 10;
+const SPARE_MAX_FLOATS = 2 << 20;
+const spare = new Map<number, Float32Array[]>();
+let spareFloats = 0;
+
+/** Takes back `buf`, which nothing else refers to any more, for the next allocation of its length. */
+export function releaseBuf(buf: Buf): void {
+  const n = buf.length;
+  if (!(buf instanceof Float32Array) || n < SPARE_MIN || n > SPARE_MAX || spareFloats + n > SPARE_MAX_FLOATS) return;
+  const list = spare.get(n);
+  if (list) list.push(buf);
+  else spare.set(n, [buf]);
+  spareFloats += n;
+}
+
+function float32(size: number): Float32Array {
+  const kept = size >= SPARE_MIN && size <= SPARE_MAX ? spare.get(size)?.pop() : undefined;
+  if (!kept) return fresh(Float32Array, size);
+  spareFloats -= size;
+  return kept.fill(0);
+}
+
 export function allocBuf(dtype: DType, size: number): Buf {
   switch (dtype) {
-    case "float32": return fresh(Float32Array, size);
+    case "float32": return float32(size);
     case "float64": return fresh(Float64Array, size);
     case "int32": return fresh(Int32Array, size);
     default: return allocBuf(resolveDType("allocBuf", dtype), size);

@@ -158,7 +158,7 @@ describe.each(goldenBackends().filter((b) => setBackend(b).recurrent))("cells st
           [...first, ...second].forEach((t, i) => (loss = loss.add(t.mul(t.mul(0.3 + i).sin()).sum())));
           loss.backward();
           // Unbatched, the step's output is squeezed: its op is the one before the reshape.
-          const op = v.N ? second[0]!.gradFn : second[0]!._node!.inputs[0]!.gradFn;
+          const op = v.N ? second[0]!.gradFn : second[0]!._node!.edges[0]!.node!.name;
           return { gradFn: op, values: [...first, ...second, ...leaves.map((t) => t.grad!)].map((t) => Array.from(t.data)) };
         };
         const fused = run(backend);

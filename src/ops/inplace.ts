@@ -41,7 +41,6 @@ function inplace(op: string, t: Tensor, operands: readonly Tensor[], readsSelf: 
     t._node = y._node;
     t._outputIndex = y._outputIndex;
     t.requiresGrad = y.requiresGrad;
-    if (y._node) y._node.outputs[y._outputIndex] = t;
     (t._version.graphWrites ??= []).push([t._version.value + 1, t]);
     t._historyVersion = t._version.value + 1;
   } else {

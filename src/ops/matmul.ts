@@ -1,5 +1,5 @@
 /** Matrix products. `bmm` is the primitive; `matmul` adds PyTorch's 1-D and broadcasting rules. */
-import { record } from "../autograd.js";
+import { adoptableGradient, record } from "../autograd.js";
 import { getBackend } from "../backend/index.js";
 import { allocBuf, type FloatBuf } from "../dtype.js";
 import { broadcastShapes, fmtShape, numel, ShapeError } from "../shape.js";
@@ -24,9 +24,10 @@ export function bmm(a: Tensor, b: Tensor, transA = false, transB = false): Tenso
   const out = allocBuf(a.dtype, batch * m * n) as FloatBuf;
   getBackend().matmul(a.data as FloatBuf, b.data as FloatBuf, out, m, k, n, transA, transB, batch, ba === 1 ? 0 : m * k, bb === 1 ? 0 : k * n);
   const y = new Tensor(out, [batch, m, n]);
+  // The gradients are fresh products that nothing else holds.
   return record("bmm", [a, b], [y], ([dy]) => [
-    a.requiresGrad ? (transA ? bmm(b, dy!, transB, true) : bmm(dy!, b, false, !transB)) : null,
-    b.requiresGrad ? (transB ? bmm(dy!, a, true, transA) : bmm(a, dy!, !transA, false)) : null,
+    a.requiresGrad ? adoptableGradient(transA ? bmm(b, dy!, transB, true) : bmm(dy!, b, false, !transB)) : null,
+    b.requiresGrad ? adoptableGradient(transB ? bmm(dy!, a, true, transA) : bmm(a, dy!, !transA, false)) : null,
   ], [a.requiresGrad ? b : null, b.requiresGrad ? a : null])[0];
 }
 

@@ -154,14 +154,18 @@ export function recurrentCell(kind: FusedCellKind, x: Tensor, h: Tensor, c: Tens
   const inputs = [x, h, c, w.wIh, w.wHh, w.bIh, w.bHh, null];
   const args: RecurrentForwardArgs = { ...forwardArgs(kind, { T: 1, N, I, H, P: 0 }, inputs, slope), cell: true };
   const kernels = kernelsFor(op, "run the cell's composed step (cells.cellStep)");
-  const res = kernels.forward(args);
+  const recompute = args.save && I + H <= recomputeWidth;
+  const res = kernels.forward(recompute ? { ...args, save: false } : args);
   const h1 = new Tensor(res.hN, [N, H]);
   const c1 = res.cN ? new Tensor(res.cN, [N, H]) : null;
   const present = inputs.filter((t): t is Tensor => t !== null);
   // Saved: the inputs and outputs, whose storage the backend may keep for backward.
   record(`${kind}Cell`, present, c1 ? [h1, c1] : [h1], ([dh, dc], retainGraph, into) => {
+    // A narrow cell's gates are computed again from the saved inputs, by the same kernel (so to the
+    // same bits), with the step's outputs written over a scratch copy.
+    const saved = recompute ? kernels.forward({ ...args, out: recomputeOut(args, N * H, c1 !== null) }).saved! : res.saved!;
     const g = kernels.backward({
-      forward: args, saved: res.saved!, retain: retainGraph, dy: null,
+      forward: args, saved, retain: retainGraph, dy: null,
       dhN: dh ? (dh.data as FloatBuf) : null,
       dcN: dc ? (dc.data as FloatBuf) : null,
       into: gradTargets(inputs, into),
@@ -169,6 +173,32 @@ export function recurrentCell(kind: FusedCellKind, x: Tensor, h: Tensor, c: Tens
     return gradTensors(g, inputs, into);
   });
   return [h1, c1];
+}
+
+/**
+ * A cell step whose I + H is at most `recomputeWidth` keeps no gates for backward (an LSTM's are twice its
+ * outputs' size): backward computes them again, at I + H multiply-adds per float kept, which for
+ * such cells costs less than the memory. A loop of small cells over long sequences (a thousand
+ * steps of LSTMCell(51, 51)) otherwise keeps most of its memory in gates.
+ */
+let recomputeWidth = 256;
+
+/**
+ * Sets the widest cell (I + H) whose steps recompute their gates in backward (256 by default; 0
+ * keeps every cell's gates, as the layers do). Returns the previous setting.
+ */
+export function setCellRecomputeWidth(width: number): number {
+  if (!(Number.isInteger(width) && width >= 0)) throw new RangeError(`setCellRecomputeWidth: expected a whole number >= 0, got ${width}`);
+  const was = recomputeWidth;
+  recomputeWidth = width;
+  return was;
+}
+
+/** Where a recomputed step writes the outputs nobody reads: one scratch buffer, in two halves. */
+function recomputeOut(a: RecurrentForwardArgs, n: number, cell: boolean): NonNullable<RecurrentForwardArgs["out"]> {
+  const scratch = tempOf(a.x instanceof Float64Array ? Float64Array : Float32Array, 2 * n);
+  const hN = scratch.subarray(0, n);
+  return { y: hN, hN, cN: cell ? scratch.subarray(n, 2 * n) : null };
 }
 
 let zeroF32 = new Float32Array(0);

@@ -14,6 +14,7 @@ import { fileURLToPath } from "node:url";
 import { CELLS, gateCount, savedBuffers } from "../../cells/spec.js";
 import type { Backend, BinaryOp, Buf, FloatBuf, RecurrentBackwardArgs, RecurrentBackwardResult, RecurrentForwardArgs, RecurrentForwardResult, RecurrentSaved } from "../backend.js";
 import { SAVED_FREED } from "../backend.js";
+import { allocBuf } from "../../dtype.js";
 import { availableParallelism } from "node:os";
 import { cpuBackend, listBackends, registerBackend, setBackend, threadsFor } from "../index.js";
 
@@ -226,6 +227,7 @@ function cellAliases(a: RecurrentForwardArgs, cN: Float32Array | null): Partial<
   if (a.kind === "lstm") return f32(a.c0) && cN ? { hPrev: a.h0, cPrev: a.c0, c: cN } : null;
   return { hPrev: a.h0 };
 }
+const f32alloc = (n: number): Float32Array => allocBuf("float32", n) as Float32Array;
 let sink = new Float32Array(0);
 let scratch = new Float32Array(0);
 /** Reused for weight gradients that are added into a `.grad` right after the kernel writes them. */
@@ -249,7 +251,7 @@ function nativeRecurrent(native: NativeAddon, budget: () => void, backend: Pick<
       const lstm = a.kind === "lstm";
       // A cell's step reads hN only, so y (the same values) may be hN itself.
       const cellStep = a.save && a.cell === true && a.T === 1 && !a.lengths;
-      const given = a.out && !cellStep && [a.out.y, a.out.hN, a.out.cN].every((b) => b === null || f32(b)) ? a.out : null;
+      const given = a.out && [a.out.y, a.out.hN, a.out.cN].every((b) => b === null || f32(b)) ? a.out : null;
       const [hN, cN, yOwn] = given
         ? [given.hN as Float32Array, given.cN as Float32Array | null, given.y as Float32Array]
         : carve([a.N * Hr, lstm ? a.N * a.H : 0, cellStep ? 0 : a.T * a.N * Hr]);
@@ -304,7 +306,8 @@ function nativeRecurrent(native: NativeAddon, budget: () => void, backend: Pick<
       const weight = (k: keyof typeof sizes): Float32Array | null =>
         sizes[k] === 0 ? null : added.includes(k) ? scratch.subarray(at, (at += sizes[k])) : new Float32Array(sizes[k]);
       const out = {
-        dx: new Float32Array(a.T * a.N * a.I), dh0: new Float32Array(a.N * Hr), dc0: a.kind === "lstm" ? new Float32Array(a.N * a.H) : null,
+        // State-sized gradients come from the buffers autograd gives back (dtype.ts releaseBuf).
+        dx: f32alloc(a.T * a.N * a.I), dh0: f32alloc(a.N * Hr), dc0: a.kind === "lstm" ? f32alloc(a.N * a.H) : null,
         dwIh: weight("dwIh")!, dwHh: weight("dwHh")!, dbIh: weight("dbIh"), dbHh: weight("dbHh"), dwHr: weight("dwHr"),
       };
       const grads = { dy: args.dy, dhN: args.dhN, dcN: args.dcN, ...out } as Record<string, FloatBuf | null>;
