@@ -115,6 +115,8 @@ describe.each(fast)("%s backend against the reference", (name) => {
     { T: 8, N: 6, I: 5, H: 7, P: 0, bias: true, reverse: true, lengths: [1, 8, 0, 3, 1, 8] },
     // Large enough for the products to be split across threads.
     { T: 3, N: 20, I: 40, H: 64, P: 0, bias: true, reverse: true, lengths: null },
+    // Enough gate gradients (rows x G·H) for the bias sums to split their columns across threads.
+    { T: 3, N: 40, I: 6, H: 200, P: 0, bias: true, reverse: false, lengths: null },
     // Batch-first rows read and written in place, padded and packed.
     { T: 7, N: 3, I: 17, H: 5, P: 0, bias: true, reverse: false, lengths: null, batchFirst: true },
     { T: 6, N: 4, I: 9, H: 7, P: 0, bias: true, reverse: true, lengths: [6, 2, 5, 1], batchFirst: true },

@@ -128,6 +128,33 @@ static void run_rows(void (*fn)(void *, int, float *), lstm_rows *r) {
   else fn(r, 0, NULL);
 }
 
+/*
+ * The bias gradients: each column of the gate gradients summed over the rows, in row order. Columns
+ * split across threads; where both biases see the same gradients (all but the GRU), the second is
+ * a copy of the first.
+ */
+typedef struct {
+  const float *dG, *dGh;
+  float *bi, *bh;
+  int R, GH, per;
+} bias_sums;
+
+static void bias_sum_columns(void *ctx, int task, float *scratch) {
+  const bias_sums *b = (const bias_sums *)ctx;
+  const int from = task * b->per, to = from + b->per < b->GH ? from + b->per : b->GH;
+  const int same = b->dG == b->dGh && b->bi && b->bh;
+  (void)scratch;
+  if (from >= to) return;
+  if (b->bi) st_memset(b->bi + from, 0, sizeof(float) * (size_t)(to - from));
+  if (b->bh && !same) st_memset(b->bh + from, 0, sizeof(float) * (size_t)(to - from));
+  for (size_t r = 0; r < (size_t)b->R; r++) {
+    const float *g = b->dG + r * (size_t)b->GH, *gh = b->dGh + r * (size_t)b->GH;
+    if (b->bi) for (int j = from; j < to; j++) b->bi[j] += g[j];
+    if (b->bh && !same) for (int j = from; j < to; j++) b->bh[j] += gh[j];
+  }
+  if (same) st_memcpy(b->bh + from, b->bi + from, sizeof(float) * (size_t)(to - from));
+}
+
 /* Int buffers in the float scratch: order [N], n [T], off [T + 1]. */
 static size_t int_floats(const st_rec_forward_args *a) { return align16((size_t)a->N + 2 * (size_t)a->T + 1); }
 
@@ -442,13 +469,13 @@ void ST_NAME(st_rec_backward)(const st_rec_backward_args *bw, float *scratch) {
   GEMM(dG, x, bw->dwIh, GH, R, I, 1, 0, 0, gs);
   GEMM(dGh, a->hPrev, bw->dwHh, GH, R, Hr, 1, 0, 0, gs);
   if (bw->dbIh || bw->dbHh) {
-    float *bi = bw->dbIh, *bh = bw->dbHh;
-    if (bi) st_memset(bi, 0, sizeof(float) * GH);
-    if (bh) st_memset(bh, 0, sizeof(float) * GH);
-    for (size_t r = 0; r < (size_t)R; r++) {
-      if (bi) for (int j = 0; j < GH; j++) bi[j] += dG[r * GH + j];
-      if (bh) for (int j = 0; j < GH; j++) bh[j] += dGh[r * GH + j];
-    }
+    bias_sums b = {.dG = dG, .dGh = dGh, .bi = bw->dbIh, .bh = bw->dbHh, .R = R, .GH = GH};
+    int tasks = st_threads() > 1 && (size_t)R * (size_t)GH >= ((size_t)1 << 16) ? 2 * st_threads() : 1;
+    b.per = (GH + tasks - 1) / tasks;
+    b.per = (b.per + 15) & ~15;
+    tasks = (GH + b.per - 1) / b.per;
+    if (tasks > 1) st_parallel(tasks, bias_sum_columns, &b, 0);
+    else bias_sum_columns(&b, 0, NULL);
   }
   if (P) GEMM(dHall, a->m, bw->dwHr, P, R, H, 1, 0, 0, gs);
 }
