@@ -31,7 +31,8 @@ void st_pool_stats(int *threads, long *tasks);
   extern "C" void st_rec_forward_##sfx(const st_rec_forward_args *a, float *scratch);                      \
   extern "C" void st_rec_backward_##sfx(const st_rec_backward_args *a, float *scratch);                     \
   extern "C" void st_adam_##sfx(const st_adam_args *a);                                                     \
-  extern "C" void st_binary_##sfx(int op, const float *a, int strideA, const float *b, int strideB, float *out, size_t n);
+  extern "C" void st_binary_##sfx(int op, const float *a, int strideA, const float *b, int strideB, float *out, size_t n); \
+  extern "C" void st_rows_##sfx(const float *x, size_t width, const int32_t *index, size_t n, float *out, int add, int32_t skip);
 
 ST_DECLARE(generic)
 #if defined(ST_X86)
@@ -52,11 +53,12 @@ struct Kernels {
   void (*recBackward)(const st_rec_backward_args *, float *);
   void (*adam)(const st_adam_args *);
   void (*binary)(int, const float *, int, const float *, int, float *, size_t);
+  void (*rows)(const float *, size_t, const int32_t *, size_t, float *, int, int32_t);
 };
 
 #define ST_TABLE(sfx, w)                                                                                        \
   Kernels{#sfx, w, st_gemm_scratch_floats_##sfx, st_gemm_##sfx, st_rec_forward_layout_##sfx, st_rec_backward_layout_##sfx, \
-          st_rec_forward_##sfx, st_rec_backward_##sfx, st_adam_##sfx, st_binary_##sfx}
+          st_rec_forward_##sfx, st_rec_backward_##sfx, st_adam_##sfx, st_binary_##sfx, st_rows_##sfx}
 
 std::vector<Kernels> available() {
   std::vector<Kernels> out{ST_TABLE(generic, 4)};
@@ -336,6 +338,42 @@ Napi::Value Binary(const Napi::CallbackInfo &info) {
   return env.Undefined();
 }
 
+// rows(x, width, index, out, add, skip): row i of out = row index[i] of x; with add, row i of x is
+// added into row index[i] of out (except where index[i] == skip). Every index is checked first.
+Napi::Value Rows(const Napi::CallbackInfo &info) {
+  Napi::Env env = info.Env();
+  if (info.Length() != 6) throw Napi::TypeError::New(env, "rows: 6 arguments expected");
+  int32_t width = intArg(info, 1, "width", "rows");
+  bool add = info[4].ToBoolean();
+  int32_t skip = info[5].As<Napi::Number>().Int32Value();
+  if (!info[2].IsTypedArray() || info[2].As<Napi::TypedArray>().TypedArrayType() != napi_int32_array) {
+    throw Napi::TypeError::New(env, "rows: index must be an Int32Array");
+  }
+  auto index = info[2].As<Napi::Int32Array>();
+  size_t n = index.ElementLength();
+  for (int i : {0, 3}) {
+    if (!info[i].IsTypedArray() || info[i].As<Napi::TypedArray>().TypedArrayType() != napi_float32_array) {
+      throw Napi::TypeError::New(env, "rows: x and out must be Float32Arrays");
+    }
+  }
+  auto x = info[0].As<Napi::Float32Array>(), out = info[3].As<Napi::Float32Array>();
+  // The side indexed by the table: x without add, out with it.
+  size_t tableLen = add ? out.ElementLength() : x.ElementLength(), denseLen = add ? x.ElementLength() : out.ElementLength();
+  if (width == 0 || denseLen != n * static_cast<size_t>(width) || tableLen % static_cast<size_t>(width) != 0) {
+    throw Napi::RangeError::New(env, "rows: " + std::to_string(n) + " rows of " + std::to_string(width) + " do not fit arrays of " +
+                                         std::to_string(x.ElementLength()) + " and " + std::to_string(out.ElementLength()) + " floats");
+  }
+  const size_t rows = tableLen / static_cast<size_t>(width);
+  const int32_t *idx = index.Data();
+  for (size_t i = 0; i < n; i++) {
+    if (idx[i] < 0 || static_cast<size_t>(idx[i]) >= rows) {
+      throw Napi::RangeError::New(env, "rows: index " + std::to_string(idx[i]) + " is out of range [0, " + std::to_string(rows) + ")");
+    }
+  }
+  if (n > 0) active->rows(x.Data(), static_cast<size_t>(width), idx, n, out.Data(), add ? 1 : 0, skip);
+  return env.Undefined();
+}
+
 Napi::Value Isas(const Napi::CallbackInfo &info) {
   auto out = Napi::Array::New(info.Env(), kAvailable.size());
   for (size_t i = 0; i < kAvailable.size(); i++) out.Set(i, kAvailable[i].isa);
@@ -394,6 +432,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("bufferNames", Napi::Function::New(env, BufferNames));
   exports.Set("adam", Napi::Function::New(env, Adam));
   exports.Set("binary", Napi::Function::New(env, Binary));
+  exports.Set("rows", Napi::Function::New(env, Rows));
   exports.Set("isas", Napi::Function::New(env, Isas));
   exports.Set("isa", Napi::Function::New(env, Isa));
   exports.Set("setThreads", Napi::Function::New(env, SetThreads));

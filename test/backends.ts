@@ -19,6 +19,8 @@ export const primitivesOnly: Backend = {
   argReduce: cpuBackend.argReduce,
   permute: cpuBackend.permute,
   copyAxis: cpuBackend.copyAxis,
+  takeRows: cpuBackend.takeRows,
+  addRows: cpuBackend.addRows,
   gather: cpuBackend.gather,
   scatterAdd: cpuBackend.scatterAdd,
   cast: cpuBackend.cast,

@@ -84,6 +84,25 @@ describe.each(fast)("%s backend against the reference", (name) => {
     return be.recurrent;
   };
 
+  test("row lookups and their adjoint: an embedding's forward and backward, padding row skipped", () => {
+    for (const width of [1, 7, 64, 130]) {
+      const rows = 50, n = 300;
+      const table = rand(rows * width);
+      const index = Int32Array.from({ length: n }, (_, i) => (i * 37 + (i >> 3)) % rows);
+      const want = new Float32Array(n * width), got = new Float32Array(n * width);
+      cpuBackend.takeRows(table, width, index, want);
+      be.takeRows(table, width, index, got);
+      expect(Array.from(got)).toEqual(Array.from(want));
+      const dy = rand(n * width);
+      for (const skip of [-1, 3]) {
+        const wantG = rand(rows * width), gotG = wantG.slice();
+        cpuBackend.addRows(dy, width, index, wantG, skip);
+        be.addRows(dy, width, index, gotG, skip);
+        expect(Array.from(gotG)).toEqual(Array.from(wantG));
+      }
+    }
+  });
+
   const shapes: [number, number, number][] = [
     [1, 1, 1], [1, 3, 17], [3, 17, 5], [17, 33, 9], [33, 1, 65], [65, 300, 17], [130, 20, 33], [5, 513, 8], [129, 64, 129], [70, 90, 260],
   ];

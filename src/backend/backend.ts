@@ -157,6 +157,10 @@ export interface Backend {
    * block `[srcStart, srcStart+len)` of src goes to `[dstStart, dstStart+len)` of dst (added when `accumulate`).
    */
   copyAxis(src: Buf, srcSize: number, srcStart: number, dst: Buf, dstSize: number, dstStart: number, outer: number, len: number, inner: number, accumulate: boolean): void;
+  /** Rows `width` long: row i of `out` is row `index[i]` of `x` (an embedding's lookup, index_select over rows). */
+  takeRows(x: Buf, width: number, index: Int32Array, out: Buf): void;
+  /** The adjoint of takeRows: row i of `src` is added into row `index[i]` of `out`, except where index[i] is `skip`. */
+  addRows(src: FloatBuf, width: number, index: Int32Array, out: FloatBuf, skip: number): void;
   /** For `x` `[outer, size, inner]` and `index` `[outer, k, inner]`: `out[o, j, i] = x[o, index[o, j, i], i]`. */
   gather(x: Buf, outer: number, size: number, inner: number, index: Int32Array, k: number, out: Buf): void;
   /** The adjoint of gather: `out[o, index[o, j, i], i] += src[o, j, i]`. */

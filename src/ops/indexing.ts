@@ -45,10 +45,9 @@ export function embedding(indices: Tensor, weight: Tensor, paddingIdx: number | 
   const [V, E] = weight.shape as [number, number];
   const idx = checkIndex("embedding", indices, V, "index");
   const n = idx.length;
-  // Row i of the output is row idx[i] of the weight: one block copy each way.
+  // Row i of the output is row idx[i] of the weight.
   const out = allocBuf(weight.dtype, n * E);
-  const backend = getBackend();
-  for (let i = 0; i < n; i++) backend.copyAxis(weight.data, V, idx[i]!, out, n, i, 1, 1, E, false);
+  getBackend().takeRows(weight.data, E, idx, out);
   const y = new Tensor(out, [...indices.shape, E]);
   return record("embedding", [weight], [y], ([dy], _retain, into) => {
     const b = getBackend();
@@ -56,13 +55,12 @@ export function embedding(indices: Tensor, weight: Tensor, paddingIdx: number | 
     // gradient is the largest buffer of a text model's step.
     const grad = into(0);
     if (grad) {
-      for (let i = 0; i < n; i++) if (idx[i] !== paddingIdx) b.copyAxis(dy!.data, n, i, grad.data, V, idx[i]!, 1, 1, E, true);
+      b.addRows(dy!.data as FloatBuf, E, idx, grad.data as FloatBuf, paddingIdx ?? -1);
       grad._version.value++;
       return [null];
     }
     const dw = allocBuf(dy!.dtype, V * E) as FloatBuf;
-    for (let i = 0; i < n; i++) b.copyAxis(dy!.data, n, i, dw, V, idx[i]!, 1, 1, E, true);
-    if (paddingIdx !== null) dw.fill(0, paddingIdx * E, (paddingIdx + 1) * E);
+    b.addRows(dy!.data as FloatBuf, E, idx, dw, paddingIdx ?? -1);
     return [new Tensor(dw, weight.shape)];
   }, [])[0];
 }

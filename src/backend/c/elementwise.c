@@ -79,3 +79,28 @@ void ST_NAME(st_binary)(int op, const float *a, int strideA, const float *b, int
   }
   binary_range(op, a, strideA, b, strideB, out, n);
 }
+
+/* Rows are fetched this many ahead: a table's rows are scattered, and each one read from memory
+ * would otherwise wait out its own latency. */
+#define ROWS_AHEAD 4
+
+static void prefetch_row(const float *row, size_t width, int write) {
+  const char *p = (const char *)row;
+  for (size_t b = 0; b < width * sizeof(float); b += 64) {
+    if (write) __builtin_prefetch(p + b, 1);
+    else __builtin_prefetch(p + b, 0);
+  }
+}
+
+void ST_NAME(st_rows)(const float *x, size_t width, const int32_t *index, size_t n, float *out, int add, int32_t skip) {
+  for (size_t i = 0; i < n; i++) {
+    if (i + ROWS_AHEAD < n) prefetch_row((add ? out : x) + (size_t)index[i + ROWS_AHEAD] * width, width, add);
+    if (!add) {
+      st_memcpy(out + i * width, x + (size_t)index[i] * width, width * sizeof(float));
+    } else if (index[i] != skip) {
+      float *dst = out + (size_t)index[i] * width;
+      const float *src = x + i * width;
+      for (size_t j = 0; j < width; j++) dst[j] += src[j];
+    }
+  }
+}

@@ -208,6 +208,20 @@ function copyAxis(src: Buf, srcSize: number, srcStart: number, dst: Buf, dstSize
   }
 }
 
+function takeRows(x: Buf, width: number, index: Int32Array, out: Buf): void {
+  // One dispatch for all rows: per row, a call through copyAxis cost more than the copy.
+  if (x instanceof Float32Array && out instanceof Float32Array && width >= 64) {
+    for (let i = 0; i < index.length; i++) out.set(x.subarray(index[i]! * width, (index[i]! + 1) * width), i * width);
+  } else {
+    for (let i = 0; i < index.length; i++) copyRun(out, i * width, x, index[i]! * width, width);
+  }
+}
+
+function addRows(src: FloatBuf, width: number, index: Int32Array, out: FloatBuf, skip: number): void {
+  const add = src instanceof Float32Array && out instanceof Float32Array ? addF32 : addAny;
+  for (let i = 0; i < index.length; i++) if (index[i] !== skip) add(out as Float32Array, index[i]! * width, src as Float32Array, i * width, width);
+}
+
 function gather(x: Buf, outer: number, size: number, inner: number, index: Int32Array, k: number, out: Buf): void {
   for (let o = 0; o < outer; o++) {
     for (let j = 0; j < k; j++) {
@@ -249,6 +263,8 @@ export const cpuBackend: Backend = {
   argReduce,
   permute,
   copyAxis,
+  takeRows,
+  addRows,
   gather,
   scatterAdd,
   cast,

@@ -35,6 +35,7 @@ export interface NativeAddon {
   adam(x: Float32Array, g: Float32Array, m: Float32Array, v: Float32Array, vMax: Float32Array | null, hyper: Float64Array): void;
   /** `out = a op b` (op: 0 add, 1 sub, 2 mul, 3 div) over Float32Arrays; a and b hold out's length or one value; out may be a or b. */
   binary(op: number, a: Float32Array, b: Float32Array, out: Float32Array): void;
+  rows(x: Float32Array, width: number, index: Int32Array, out: Float32Array, add: boolean, skip: number): void;
   /** The thread budget of the kernels that follow (a pool inside the addon; the caller works too). */
   setThreads(n: number): void;
   /** Pool threads started and the tasks they have run, to see that threads ran. */
@@ -363,6 +364,15 @@ export function createNativeBackend(native: NativeAddon): Backend {
       } else {
         cpuBackend.binary(op, a, aShape, b, bShape, out, outShape);
       }
+    },
+    // Row lookups in C, which reads the scattered rows of a table ahead of their copies.
+    takeRows(x, width, index, out) {
+      if (f32(x) && f32(out) && index.length * width >= NATIVE_BINARY_MIN) native.rows(x, width, index, out, false, -1);
+      else cpuBackend.takeRows(x, width, index, out);
+    },
+    addRows(src, width, index, out, skip) {
+      if (f32(src) && f32(out) && index.length * width >= NATIVE_BINARY_MIN) native.rows(src, width, index, out, true, skip);
+      else cpuBackend.addRows(src, width, index, out, skip);
     },
     matmul(a, b, out, m, k, n, transA, transB, batch, aStride, bStride) {
       if (!(a instanceof Float32Array && b instanceof Float32Array && out instanceof Float32Array)) {

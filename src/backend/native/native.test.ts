@@ -8,6 +8,7 @@ import { cpuBackend, getBackend, registerBackend, setBackend } from "../index.js
 import { Generator } from "../../random.js";
 import { CELLS } from "../../cells/spec.js";
 import { tensor, type Tensor } from "../../tensor.js";
+import { embedding } from "../../ops/indexing.js";
 import { Adam, AdamW } from "../../optim/adam.js";
 import { expectAllClose } from "../../../test/helpers.js";
 import * as ids from "../../cells/kernel-ids.js";
@@ -352,6 +353,37 @@ describe.skipIf(!native)("native binary ops", () => {
       expect(native!.poolStats().tasks).toBeGreaterThan(before);
     } finally {
       native!.setThreads(1);
+    }
+  });
+
+  test("row lookups of an embedding run in C from 512 floats, with every index checked there too", () => {
+    const before = getBackend().name;
+    const calls: boolean[] = [];
+    const counting = { ...native!, rows: (...args: Parameters<NativeAddon["rows"]>) => (calls.push(args[4]), native!.rows(...args)) };
+    try {
+      const weight = tensor(Array.from(rand(40 * 16)), [40, 16]);
+      const ids = tensor(Array.from({ length: 8 }, () => [3, 0, 39, 3, 7, 7, 1, 2]), { dtype: "int32" });
+      setBackend("cpu");
+      const want = embedding(ids, weight.detach().requiresGrad_(), 7);
+      registerBackend(createNativeBackend(counting));
+      setBackend("native");
+      const leaf = weight.detach().requiresGrad_();
+      const got = embedding(ids, leaf, 7);
+      expect(Array.from(got.data)).toEqual(Array.from(want.data));
+      got.sum().backward();
+      expect(calls).toEqual([false, true]);
+      // Row 7 (padding) gets no gradient; row 3 one per use, 16 uses.
+      expect(Array.from(leaf.grad!.data.subarray(7 * 16, 8 * 16)).every((v) => v === 0)).toBe(true);
+      expect(Array.from(leaf.grad!.data.subarray(3 * 16, 4 * 16)).every((v) => v === 16)).toBe(true);
+      expect(Array.from(leaf.grad!.data.subarray(5 * 16, 6 * 16)).every((v) => v === 0)).toBe(true);
+      const table = new Float32Array(40);
+      expect(() => native!.rows(table, 4, Int32Array.from([9, 10]), new Float32Array(8), false, -1)).toThrow("rows: index 10 is out of range [0, 10)");
+      expect(() => native!.rows(table, 4, Int32Array.from([-1]), new Float32Array(4), false, -1)).toThrow("rows: index -1 is out of range [0, 10)");
+      expect(() => native!.rows(table, 4, Int32Array.from([1, 2]), new Float32Array(5), false, -1)).toThrow("rows: 2 rows of 4 do not fit arrays of 40 and 5 floats");
+      expect(() => native!.rows(table, 4, new Float32Array(2) as never, new Float32Array(8), false, -1)).toThrow("rows: index must be an Int32Array");
+    } finally {
+      registerBackend(createNativeBackend(native!));
+      setBackend(before);
     }
   });
 

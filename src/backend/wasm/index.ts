@@ -220,6 +220,8 @@ export function createWasmBackend(variant?: Variant, module?: WebAssembly.Module
     argReduce: ref.argReduce,
     permute: ref.permute,
     copyAxis: ref.copyAxis,
+    takeRows: ref.takeRows,
+    addRows: ref.addRows,
     gather: ref.gather,
     scatterAdd: ref.scatterAdd,
     cast: ref.cast,
