@@ -42,6 +42,55 @@ size_t ST_NAME(st_gemm_scratch_floats)(int m, int k, int n) {
 /* op(A)[i, p] for i in [i0, i0 + mc), p in [p0, p0 + kc) into MR-row panels, zero-padded; A's
  * rows (columns when transA) are lda apart. Both are read along their rows, where memory is
  * contiguous. */
+#if defined(__clang__)
+#define SHUF(a, b, ...) __builtin_shufflevector(a, b, __VA_ARGS__)
+#else
+#define SHUF(a, b, ...) __builtin_shuffle(a, b, (pack_mask){__VA_ARGS__})
+#endif
+
+#if MR == 8 || MR == 4
+/* MR rows of MR floats each, as MR vectors of MR lanes. */
+typedef float pack_v __attribute__((vector_size(MR * 4)));
+typedef float pack_v_mem __attribute__((vector_size(MR * 4), aligned(4), may_alias));
+typedef int pack_mask __attribute__((vector_size(MR * 4)));
+
+/* A full panel of rows (not transposed) in MR x MR blocks: MR loads along the rows, a transpose in
+ * registers, MR stores of one step of k each. The scalar loop wrote one float per store, MR apart. */
+static int pack_a_rows_vec(const float *A, size_t lda, int kc, float *o) {
+  int p = 0;
+  for (; p + MR <= kc; p += MR) {
+    pack_v r[MR];
+    for (int i = 0; i < MR; i++) r[i] = *(const pack_v_mem *)(A + (size_t)i * lda + (size_t)p);
+#if MR == 8
+    pack_v a[8], b[8];
+    for (int k = 0; k < 4; k++) {
+      a[2 * k] = SHUF(r[2 * k], r[2 * k + 1], 0, 8, 1, 9, 2, 10, 3, 11);
+      a[2 * k + 1] = SHUF(r[2 * k], r[2 * k + 1], 4, 12, 5, 13, 6, 14, 7, 15);
+    }
+    for (int h = 0; h < 2; h++) {     /* rows 0-3, then 4-7 */
+      for (int q = 0; q < 2; q++) {   /* k 0-3, then 4-7 */
+        pack_v lo = a[4 * h + q], hi = a[4 * h + 2 + q];
+        b[4 * h + 2 * q] = SHUF(lo, hi, 0, 1, 8, 9, 2, 3, 10, 11);
+        b[4 * h + 2 * q + 1] = SHUF(lo, hi, 4, 5, 12, 13, 6, 7, 14, 15);
+      }
+    }
+    for (int j = 0; j < 4; j++) {
+      *(pack_v_mem *)(o + (size_t)(p + 2 * j) * MR) = SHUF(b[j], b[4 + j], 0, 1, 2, 3, 8, 9, 10, 11);
+      *(pack_v_mem *)(o + (size_t)(p + 2 * j + 1) * MR) = SHUF(b[j], b[4 + j], 4, 5, 6, 7, 12, 13, 14, 15);
+    }
+#else
+    pack_v a0 = SHUF(r[0], r[1], 0, 4, 1, 5), a1 = SHUF(r[0], r[1], 2, 6, 3, 7);
+    pack_v a2 = SHUF(r[2], r[3], 0, 4, 1, 5), a3 = SHUF(r[2], r[3], 2, 6, 3, 7);
+    *(pack_v_mem *)(o + (size_t)p * MR) = SHUF(a0, a2, 0, 1, 4, 5);
+    *(pack_v_mem *)(o + (size_t)(p + 1) * MR) = SHUF(a0, a2, 2, 3, 6, 7);
+    *(pack_v_mem *)(o + (size_t)(p + 2) * MR) = SHUF(a1, a3, 0, 1, 4, 5);
+    *(pack_v_mem *)(o + (size_t)(p + 3) * MR) = SHUF(a1, a3, 2, 3, 6, 7);
+#endif
+  }
+  return p;
+}
+#endif
+
 static void pack_a(const float *A, size_t lda, int transA, int i0, int mc, int p0, int kc, float *out) {
   for (int i = 0; i < mc; i += MR) {
     int rows = mc - i < MR ? mc - i : MR;
@@ -49,10 +98,19 @@ static void pack_a(const float *A, size_t lda, int transA, int i0, int mc, int p
     if (transA) {
       for (int p = 0; p < kc; p++) {
         const float *src = A + (size_t)(p0 + p) * lda + (size_t)(i0 + i);
-        for (int r = 0; r < MR; r++) o[(size_t)p * MR + r] = r < rows ? src[r] : 0;
+        if (rows == MR) st_memcpy(o + (size_t)p * MR, src, MR * sizeof(float));
+        else for (int r = 0; r < MR; r++) o[(size_t)p * MR + r] = r < rows ? src[r] : 0;
       }
       continue;
     }
+#if MR == 8 || MR == 4
+    if (rows == MR) {
+      const float *src = A + (size_t)(i0 + i) * lda + (size_t)p0;
+      for (int p = pack_a_rows_vec(src, lda, kc, o); p < kc; p++)
+        for (int r = 0; r < MR; r++) o[(size_t)p * MR + r] = src[(size_t)r * lda + (size_t)p];
+      continue;
+    }
+#endif
     for (int r = 0; r < MR; r++) {
       const float *src = A + (size_t)(i0 + i + r) * lda + (size_t)p0;
       for (int p = 0; p < kc; p++) o[(size_t)p * MR + r] = r < rows ? src[p] : 0;
