@@ -191,6 +191,24 @@ describe.each(fast)("%s backend against the reference", (name) => {
     expectAllClose(gotH.dwHh, refH.dwHh, "dwHh (hN only)", near(5e-5));
   });
 
+  test("a NaN in the input reaches every later output of its sequence, and no other", () => {
+    for (const kind of ["lstm", "gru", "rnn"] as const) {
+      const G = gateCount(kind), T = 3, N = 2, I = 20, H = 33;
+      const x = rand(T * N * I);
+      x[0] = NaN; // step 0, sequence 0
+      const args = {
+        kind, T, N, I, H, P: 0, x, h0: rand(N * H), c0: kind === "lstm" ? rand(N * H) : null,
+        wIh: rand(G * H * I, 0.2), wHh: rand(G * H * H, 0.2), bIh: null, bHh: null, wHr: null, reverse: false, lengths: null, save: false,
+      };
+      const y = rec().forward(args).y;
+      for (let t = 0; t < T; t++) {
+        const row = (n: number) => Array.from(y.subarray((t * N + n) * H, (t * N + n + 1) * H));
+        expect(row(0).every(Number.isNaN), `${kind} step ${t}`).toBe(true);
+        expect(row(1).every(Number.isFinite), `${kind} step ${t}`).toBe(true);
+      }
+    }
+  });
+
   test("a second backward over the same saved activations is refused or right, never wrong", () => {
     if (name === "cpu") return;
     const args = {

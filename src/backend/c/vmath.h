@@ -17,7 +17,35 @@ static inline vi vsplat_i(int x) { return (vi){0} + x; }
 static inline vf vselect(vi mask, vf a, vf b) { return (vf)((mask & (vi)a) | (~mask & (vi)b)); }
 static inline vf vabs(vf x) { return (vf)((vi)x & vsplat_i(0x7fffffff)); }
 
+/*
+ * The clamp and floor of vexp. With AVX-512, AVX2 or WebAssembly SIMD they are single
+ * instructions: x86's min and max with the constant first return x itself where x is NaN (so NaN
+ * still propagates), and floor is exact, so the results are the same bits as the portable lines.
+ */
+#if (VW == 16 && defined(__AVX512F__)) || (VW == 8 && defined(__AVX2__))
+#include <immintrin.h>
+#if VW == 16
+static inline vf vclamp_exp(vf x) { return (vf)_mm512_max_ps(_mm512_set1_ps(-87.33654f), _mm512_min_ps(_mm512_set1_ps(88.0f), (__m512)x)); }
+static inline vf vfloor(vf t) { return (vf)_mm512_roundscale_ps((__m512)t, _MM_FROUND_TO_NEG_INF | _MM_FROUND_NO_EXC); }
+#else
+static inline vf vclamp_exp(vf x) { return (vf)_mm256_max_ps(_mm256_set1_ps(-87.33654f), _mm256_min_ps(_mm256_set1_ps(88.0f), (__m256)x)); }
+static inline vf vfloor(vf t) { return (vf)_mm256_round_ps((__m256)t, _MM_FROUND_TO_NEG_INF | _MM_FROUND_NO_EXC); }
+#endif
+#define ST_VFLOOR 1
+#elif VW == 4 && defined(__wasm_simd128__)
+/* WebAssembly's f32x4.min and max return NaN where either operand is NaN; floor is exact. */
+static inline vf vclamp_exp(vf x) { return __builtin_wasm_max_f32x4(vsplat(-87.33654f), __builtin_wasm_min_f32x4(vsplat(88.0f), x)); }
+static inline vf vfloor(vf t) { return __builtin_wasm_floor_f32x4(t); }
+#define ST_VFLOOR 1
+#endif
+
 static inline vf vexp(vf x) {
+#ifdef ST_VFLOOR
+  x = vclamp_exp(x);
+  vf t = x * 1.44269504088896341f + 0.5f;
+  vf nf = vfloor(t);
+  vi n = __builtin_convertvector(nf, vi);
+#else
   x = vselect(x < vsplat(-87.33654f), vsplat(-87.33654f), x);
   x = vselect(x > vsplat(88.0f), vsplat(88.0f), x);
   vf t = x * 1.44269504088896341f + 0.5f;
@@ -26,6 +54,7 @@ static inline vf vexp(vf x) {
   vi over = nf > t; /* floor for negative t */
   n += over;        /* over is -1 where nf > t */
   nf = __builtin_convertvector(n, vf);
+#endif
   vf r = x - nf * 0.693359375f + nf * 2.12194440e-4f;
   vf p = vsplat(1.9875691500e-4f);
   p = vfma(p, r, vsplat(1.3981999507e-3f));
