@@ -345,6 +345,7 @@ Napi::Value Rows(const Napi::CallbackInfo &info) {
   if (info.Length() != 6) throw Napi::TypeError::New(env, "rows: 6 arguments expected");
   int32_t width = intArg(info, 1, "width", "rows");
   bool add = info[4].ToBoolean();
+  if (!info[5].IsNumber()) throw Napi::TypeError::New(env, "rows: skip must be a number");
   int32_t skip = info[5].As<Napi::Number>().Int32Value();
   if (!info[2].IsTypedArray() || info[2].As<Napi::TypedArray>().TypedArrayType() != napi_int32_array) {
     throw Napi::TypeError::New(env, "rows: index must be an Int32Array");

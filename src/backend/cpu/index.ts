@@ -209,12 +209,7 @@ function copyAxis(src: Buf, srcSize: number, srcStart: number, dst: Buf, dstSize
 }
 
 function takeRows(x: Buf, width: number, index: Int32Array, out: Buf): void {
-  // One dispatch for all rows: per row, a call through copyAxis cost more than the copy.
-  if (x instanceof Float32Array && out instanceof Float32Array && width >= 64) {
-    for (let i = 0; i < index.length; i++) out.set(x.subarray(index[i]! * width, (index[i]! + 1) * width), i * width);
-  } else {
-    for (let i = 0; i < index.length; i++) copyRun(out, i * width, x, index[i]! * width, width);
-  }
+  for (let i = 0; i < index.length; i++) copyRun(out, i * width, x, index[i]! * width, width);
 }
 
 function addRows(src: FloatBuf, width: number, index: Int32Array, out: FloatBuf, skip: number): void {
