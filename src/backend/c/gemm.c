@@ -23,6 +23,9 @@
 #define MC (MR * 20)
 #define NC (NR * 64)
 
+/* Packed weights from this many floats (4 MB) on are fetched ahead (see gemm_block). */
+#define PREFETCH_FLOATS ((size_t)1 << 20)
+
 static inline size_t round_up(size_t x, size_t m) { return (x + m - 1) / m * m; }
 
 /* A short product (m <= MC rows: a recurrent step's) packs op(A) whole, all k deep, once: its
@@ -158,13 +161,16 @@ static void pack_b(const float *B, size_t ldb, int transB, int p0, int kc, int j
 
 /*
  * C[MR, NR] (+)= Ap[kc, MR]ᵀ-panel · Bp[kc, NR]-panel, C with row stride ldc. The loops over the
- * tile's rows are unrolled, so that the MR x 2 accumulators live in registers.
+ * tile's rows are unrolled, so that the MR x 2 accumulators live in registers. With pf, each step
+ * of k also fetches pf + p * pfStride into L2 (see gemm_block).
  */
-static inline void micro_kernel(int kc, const float *restrict Ap, const float *restrict Bp, float *restrict C, size_t ldc, int add) {
+static inline void micro_kernel(int kc, const float *restrict Ap, const float *restrict Bp, float *restrict C, size_t ldc, int add, const float *pf,
+                                size_t pfStride) {
   vf c[MR][2];
 #pragma GCC unroll 16
   for (int r = 0; r < MR; r++) c[r][0] = c[r][1] = vsplat(0);
   for (int p = 0; p < kc; p++) {
+    if (pf) __builtin_prefetch(pf + (size_t)p * pfStride, 0, 2);
     vf b0 = vload(Bp), b1 = vload(Bp + VW);
 #pragma GCC unroll 16
     for (int r = 0; r < MR; r++) {
@@ -197,16 +203,31 @@ size_t ST_NAME(st_gemm_packed_b_floats)(int k, int n) {
   return total;
 }
 
+/* One KC-deep block of one NC-wide block of columns a task: blocks before column j0 take j0 * k
+ * floats, and the block's KC-deep parts before p0 take round_up(nc, NR) * p0. */
+typedef struct {
+  const float *B;
+  float *out;
+  int k, n, transB, kblocks;
+} pack_b_split;
+
+static void pack_b_task(void *ctx, int task, float *scratch) {
+  const pack_b_split *s = (const pack_b_split *)ctx;
+  (void)scratch;
+  int j0 = task / s->kblocks * NC, p0 = task % s->kblocks * KC;
+  int nc = s->n - j0 < NC ? s->n - j0 : NC, kc = s->k - p0 < KC ? s->k - p0 : KC;
+  float *out = s->out + (size_t)j0 * (size_t)s->k + round_up((size_t)nc, NR) * (size_t)p0;
+  pack_b(s->B, s->transB ? (size_t)s->k : (size_t)s->n, s->transB, p0, kc, j0, nc, out);
+}
+
 void ST_NAME(st_gemm_pack_b)(const float *B, int k, int n, int transB, float *out) {
-  size_t ldb = transB ? (size_t)k : (size_t)n;
-  for (int j0 = 0; j0 < n; j0 += NC) {
-    int nc = n - j0 < NC ? n - j0 : NC;
-    for (int p0 = 0; p0 < k; p0 += KC) {
-      int kc = k - p0 < KC ? k - p0 : KC;
-      pack_b(B, ldb, transB, p0, kc, j0, nc, out);
-      out += round_up((size_t)nc, NR) * (size_t)kc;
-    }
-  }
+  if (k <= 0 || n <= 0) return;
+  pack_b_split s = {B, out, k, n, transB, (k + KC - 1) / KC};
+  int tasks = (n + NC - 1) / NC * s.kblocks;
+  /* A layer's W_hh (megabytes, packed once a pass) on every thread; small ones on the caller. */
+  if (st_threads() > 1 && tasks > 1 && (size_t)k * (size_t)n >= ((size_t)1 << 18)) st_parallel(tasks, pack_b_task, &s, 0);
+  else
+    for (int t = 0; t < tasks; t++) pack_b_task(&s, t, NULL);
 }
 
 /* In op(B) packed whole (st_gemm_pack_b) with preN columns, k deep: the panel of NR columns that
@@ -246,6 +267,15 @@ static void gemm_block(const float *A, size_t lda, const float *Apre, const floa
         int mc = m - i0 < MC ? m - i0 : MC;
         const float *Ablk = Apre ? Apre + (size_t)p0 * mpad : Ap;
         if (!Apre) pack_a(A, lda, transA, i0, mc, p0, kc, Ap);
+        /* A packed op(B) too big to stay in a core's L2 (a large recurrent step's W_hh) comes from
+         * memory, a panel at a time, once per product: each row tile's pass over a panel fetches a
+         * slice of the next one into L2, pfStride floats of each of its kc rows, so that the next
+         * panel's first tile does not wait on memory. A small one stays in cache between steps. */
+        size_t pfStride = 0;
+#if !defined(__wasm__)
+        size_t tiles = ((size_t)mc + MR - 1) / MR;
+        if (Bpre && tiles >= 2 && (size_t)preN * (size_t)k >= PREFETCH_FLOATS) pfStride = (NR + tiles - 1) / tiles;
+#endif
         for (int j = 0; j < nc; j += NR) {
           int cols = nc - j < NR ? nc - j : NR;
           for (int i = 0; i < mc; i += MR) {
@@ -253,12 +283,13 @@ static void gemm_block(const float *A, size_t lda, const float *Apre, const floa
             float *c = C + (size_t)(i0 + i) * ldc + (size_t)(j0 + j);
             const float *a = Ablk + (size_t)i * (size_t)kc;
             const float *b = Bpre ? prepacked_panel(Bpre, k, preN, preCol0 + j0 + j, p0, kc) : own + (size_t)j * (size_t)kc;
+            const float *pf = pfStride ? b + (size_t)NR * (size_t)kc + (size_t)(i / MR) * (size_t)kc * pfStride : NULL;
             if (rows == MR && cols == NR) {
-              micro_kernel(kc, a, b, c, ldc, add);
+              micro_kernel(kc, a, b, c, ldc, add, pf, pfStride);
               continue;
             }
             /* An edge tile: computed whole into a scratch tile, then the valid part added. */
-            micro_kernel(kc, a, b, edge, NR, 0);
+            micro_kernel(kc, a, b, edge, NR, 0, NULL, 0);
             for (int r = 0; r < rows; r++)
               for (int q = 0; q < cols; q++) {
                 float v = edge[r * NR + q];
@@ -277,11 +308,40 @@ typedef struct {
   float *C;
   int m, k, n, transA, transB, accumulate;
   int byRows, step; /* block height (byRows) or width */
+  /* Split by columns, op(A) is packed whole into Apre first, by the tasks themselves: each takes
+   * KC-deep blocks until none is left, then waits until all are packed (a block taken is being
+   * packed by a running thread, so the wait ends even when the pool joins late). */
+  int packBlocks, packNext, packDone;
 } gemm_split;
 
+#if defined(__wasm__) && !defined(__wasm_atomics__)
+/* Without threads, st_parallel runs the tasks in order on the caller. */
+#define FETCH_ADD(p, v) ((*(p) += (v)) - (v))
+#define LOAD_ACQ(p) (*(p))
+#else
+#define FETCH_ADD(p, v) __atomic_fetch_add(p, v, __ATOMIC_ACQ_REL)
+#define LOAD_ACQ(p) __atomic_load_n(p, __ATOMIC_ACQUIRE)
+#endif
+
+static void pack_a_shared(gemm_split *g, size_t lda) {
+  size_t mpad = round_up((size_t)g->m, MR);
+  float *Ap = (float *)g->Apre;
+  for (int u; (u = FETCH_ADD(&g->packNext, 1)) < g->packBlocks;) {
+    int p0 = u * KC;
+    pack_a(g->A, lda, g->transA, 0, g->m, p0, g->k - p0 < KC ? g->k - p0 : KC, Ap + (size_t)p0 * mpad);
+    FETCH_ADD(&g->packDone, 1);
+  }
+  while (LOAD_ACQ(&g->packDone) < g->packBlocks) {
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_ia32_pause();
+#endif
+  }
+}
+
 static void gemm_task(void *ctx, int task, float *scratch) {
-  const gemm_split *g = (const gemm_split *)ctx;
+  gemm_split *g = (gemm_split *)ctx;
   size_t lda = g->transA ? (size_t)g->m : (size_t)g->k, ldb = g->transB ? (size_t)g->k : (size_t)g->n;
+  if (g->packBlocks) pack_a_shared(g, lda);
   int start = task * g->step, total = g->byRows ? g->m : g->n;
   if (start >= total) return;
   int len = total - start < g->step ? total - start : g->step;
@@ -312,7 +372,7 @@ static void gemm(const float *A, const float *B, const float *Bpre, float *C, in
   int threads = st_threads();
   double work = (double)m * (double)n * (double)k;
   if (threads > 1 && work >= 1e6) {
-    gemm_split g = {A, NULL, B, Bpre, C, m, k, n, transA, transB, accumulate, 0, 0};
+    gemm_split g = {A, NULL, B, Bpre, C, m, k, n, transA, transB, accumulate, 0, 0, 0, 0, 0};
     g.byRows = m >= n;
     int total = g.byRows ? m : n, unit = g.byRows ? MR : NR;
     int units = (total + unit - 1) / unit;
@@ -321,10 +381,9 @@ static void gemm(const float *A, const float *B, const float *Bpre, float *C, in
     if (tasks > 1) {
       g.step = (units + tasks - 1) / tasks * unit;
       if (!g.byRows && whole_a(m)) {
-        /* Split by columns, every task reads all of op(A): packed once here, in the caller's scratch. */
-        float *Ap = (float *)(((size_t)scratch + 63) & ~(size_t)63);
-        pack_a_whole(A, transA ? (size_t)m : (size_t)k, transA, m, k, Ap);
-        g.Apre = Ap;
+        /* Split by columns, every task reads all of op(A): packed once, into the caller's scratch. */
+        g.Apre = (float *)(((size_t)scratch + 63) & ~(size_t)63);
+        g.packBlocks = (k + KC - 1) / KC;
       }
       int bm = g.byRows ? g.step : m, bn = g.byRows ? n : g.step;
       st_parallel((total + g.step - 1) / g.step, gemm_task, &g, ST_NAME(st_gemm_scratch_floats)(bm, k, bn));

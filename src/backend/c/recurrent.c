@@ -70,6 +70,17 @@ typedef struct {
   int keep;                                 /* forward: store the activated gates back (backward reads them) */
   const float *gates, *cs, *cPrev, *dmh;    /* backward: saved gates, cell and previous cell, d output (m or h) */
   float *dG, *dc;                           /* backward: gate gradients, cell gradient (updated in place) */
+  /* Without a projection, each row's copies in and out of the step go with its gate math, so that
+   * they (and the first writes to fresh output pages) split across threads too. Forward: h and c
+   * before the step to hSave and cPrevSave, c after it to cSave (NULL: not saved), h to its row of
+   * y (y NULL: copied by the caller). Backward: dy's row added to dh's (dy NULL: none, or added by
+   * the caller). Rows of y and dy are found from the step t and the sequence order. */
+  const st_rec_forward_args *fa;
+  const int *order;
+  int t;
+  size_t ldy;
+  float *hSave, *cPrevSave, *cSave, *y;
+  const float *dy;
 } lstm_rows;
 
 static void lstm_forward_rows(void *ctx, int task, float *scratch) {
@@ -80,6 +91,8 @@ static void lstm_forward_rows(void *ctx, int task, float *scratch) {
   /* One pass over each row: the four gates of VW units, activated, then the cell and the output. */
   for (int b = task * r->per; b < end; b++) {
     float *gb = r->g + (size_t)b * GH, *cb = r->c + (size_t)b * H, *out = r->m ? r->m + (size_t)b * H : r->h + (size_t)b * r->Hr;
+    if (r->hSave) st_memcpy(r->hSave + (size_t)b * r->Hr, r->h + (size_t)b * r->Hr, sizeof(float) * (size_t)r->Hr);
+    if (r->cPrevSave) st_memcpy(r->cPrevSave + (size_t)b * H, cb, sizeof(float) * (size_t)H);
     FOR_LANES(j, w, H) {
       vf iv = vload_n(gb + j, w), fv = vload_n(gb + H + j, w), gv = vload_n(gb + 2 * H + j, w), ov = vload_n(gb + 3 * H + j, w);
       if (bias) {
@@ -95,6 +108,8 @@ static void lstm_forward_rows(void *ctx, int task, float *scratch) {
       vstore_n(cb + j, cv, w);
       vstore_n(out + j, ov * vtanh(cv), w);
     }
+    if (r->cSave) st_memcpy(r->cSave + (size_t)b * H, cb, sizeof(float) * (size_t)H);
+    if (r->y) st_memcpy(r->y + row_of(r->fa, r->t, r->order[b]) * r->ldy, out, sizeof(float) * (size_t)r->Hr);
   }
 }
 
@@ -105,10 +120,12 @@ static void lstm_backward_rows(void *ctx, int task, float *scratch) {
   for (int b = task * r->per; b < end; b++) {
     const float *gt = r->gates + (size_t)b * GH, *ct = r->cs + (size_t)b * H, *cp = r->cPrev + (size_t)b * H;
     const float *dmb = r->dmh + (size_t)b * H; /* d m (projection) or d h: H wide either way */
+    const float *dyb = r->dy ? r->dy + row_of(r->fa, r->t, r->order[b]) * (size_t)r->Hr : NULL;
     float *d = r->dG + (size_t)b * GH, *dcb = r->dc + (size_t)b * H;
     FOR_LANES(j, w, H) {
       vf ig = vload_n(gt + j, w), fg = vload_n(gt + H + j, w), gg = vload_n(gt + 2 * H + j, w), og = vload_n(gt + 3 * H + j, w);
       vf tc = vtanh(vload_n(ct + j, w)), dmv = vload_n(dmb + j, w);
+      if (dyb) dmv += vload_n(dyb + j, w);
       vf dct = vload_n(dcb + j, w) + dmv * og * (1.0f - tc * tc);
       vstore_n(d + j, dct * gg * ig * (1.0f - ig), w);
       vstore_n(d + H + j, dct * vload_n(cp + j, w) * fg * (1.0f - fg), w);
@@ -315,7 +332,8 @@ void ST_NAME(st_rec_forward)(const st_rec_forward_args *a, float *scratch) {
     const size_t o = (size_t)off[t]; /* the step's first packed row */
     ST_ASSERT(nt <= N && o + (size_t)nt <= (size_t)R);
     if (nt == 0) continue;
-    if (a->save) {
+    const int rowCopies = lstm && !m; /* the step's copies go with its rows' gate math */
+    if (a->save && !rowCopies) {
       st_memcpy(a->hPrev + o * Hr, h, sizeof(float) * nt * Hr);
       if (c) st_memcpy(a->cPrev + o * H, c, sizeof(float) * nt * H);
     }
@@ -342,7 +360,11 @@ void ST_NAME(st_rec_forward)(const st_rec_forward_args *a, float *scratch) {
       GEMM_PACKED(h, wHhP, gstep, nt, Hr, GH, 0, 1, gs);
       if (lstm) {
         lstm_rows r = {.H = H, .Hr = Hr, .GH = GH, .rows = nt, .g = gstep, .c = c, .m = m, .h = h, .bias = biased ? bias : NULL,
-                     .keep = a->save};
+                     .keep = a->save, .fa = a, .order = order, .t = t, .ldy = ldy};
+        if (rowCopies) {
+          r.y = a->y;
+          if (a->save) r.hSave = a->hPrev + o * Hr, r.cPrevSave = a->cPrev + o * H, r.cSave = a->c + o * H;
+        }
         run_rows(lstm_forward_rows, &r);
       } else {
         for (int b = 0; b < nt; b++) {
@@ -360,10 +382,11 @@ void ST_NAME(st_rec_forward)(const st_rec_forward_args *a, float *scratch) {
         st_memcpy(h, hp, sizeof(float) * nt * P);
       }
     }
-    for (int b = 0; b < nt; b++) st_memcpy(a->y + row_of(a, t, order[b]) * ldy, h + (size_t)b * Hr, sizeof(float) * Hr);
+    if (!rowCopies)
+      for (int b = 0; b < nt; b++) st_memcpy(a->y + row_of(a, t, order[b]) * ldy, h + (size_t)b * Hr, sizeof(float) * Hr);
     if (a->save) {
       if (gru) st_memcpy(a->gates + o * GH, g, sizeof(float) * nt * GH);
-      if (c) st_memcpy(a->c + o * H, c, sizeof(float) * nt * H);
+      if (c && !rowCopies) st_memcpy(a->c + o * H, c, sizeof(float) * nt * H);
       if (m) st_memcpy(a->m + o * H, m, sizeof(float) * nt * H);
     }
   }
@@ -398,13 +421,13 @@ void ST_NAME(st_rec_backward)(const st_rec_backward_args *bw, float *scratch) {
   /* Every step multiplies by W_hh (and W_hr) as they are stored: packed once here. */
   PACK_B(a->wHh, GH, Hr, 0, wHhP);
   if (P) PACK_B(a->wHr, P, H, 0, wHrP);
-
   for (int s = T - 1; s >= 0; s--) {
     const int t = a->reverse ? T - 1 - s : s, nt = n[t];
     const size_t o = (size_t)off[t];
     ST_ASSERT(nt <= N && o + (size_t)nt <= (size_t)R);
     if (nt == 0) continue;
-    if (bw->dy) {
+    const int rowDy = lstm && !dm; /* dy's rows are added with the gate gradients' */
+    if (bw->dy && !rowDy) {
       for (int b = 0; b < nt; b++) {
         const float *d = bw->dy + row_of(a, t, order[b]) * Hr;
         float *dst = dh + (size_t)b * Hr;
@@ -417,7 +440,8 @@ void ST_NAME(st_rec_backward)(const st_rec_backward_args *bw, float *scratch) {
         GEMM_PACKED(dh, wHrP, dm, nt, P, H, 0, 0, gs);
       }
       lstm_rows r = {.H = H, .Hr = Hr, .GH = GH, .rows = nt, .gates = a->gates + o * GH, .cs = a->c + o * H,
-                     .cPrev = a->cPrev + o * H, .dmh = dm ? dm : dh, .dG = dG + o * GH, .dc = dc};
+                     .cPrev = a->cPrev + o * H, .dmh = dm ? dm : dh, .dG = dG + o * GH, .dc = dc,
+                     .fa = a, .order = order, .t = t, .dy = rowDy ? bw->dy : NULL};
       run_rows(lstm_backward_rows, &r);
       GEMM_PACKED(dG + o * GH, wHhP, dhNext, nt, GH, Hr, 0, 0, gs);
     } else if (gru) {
@@ -451,8 +475,12 @@ void ST_NAME(st_rec_backward)(const st_rec_backward_args *bw, float *scratch) {
       }
       GEMM_PACKED(dG + o * GH, wHhP, dhNext, nt, GH, Hr, 0, 0, gs);
     }
-    /* Sequences already finished at this step (rows n_t and on) pass their state gradient through untouched. */
-    st_memcpy(dh, dhNext, sizeof(float) * nt * Hr);
+    /* dhNext becomes dh. Sequences already finished at this step (rows n_t and on) pass their
+     * state gradient through untouched. */
+    if (nt < N) st_memcpy(dhNext + (size_t)nt * Hr, dh + (size_t)nt * Hr, sizeof(float) * (size_t)(N - nt) * Hr);
+    float *swap = dh;
+    dh = dhNext;
+    dhNext = swap;
   }
   permute_rows(dh, bw->dh0, N, (size_t)Hr, order, 0);
   if (dc) permute_rows(dc, bw->dc0, N, (size_t)H, order, 0);
