@@ -57,9 +57,11 @@ typedef float pack_v __attribute__((vector_size(MR * 4)));
 typedef float pack_v_mem __attribute__((vector_size(MR * 4), aligned(4), may_alias));
 typedef int pack_mask __attribute__((vector_size(MR * 4)));
 
-/* A full panel of rows (not transposed) in MR x MR blocks: MR loads along the rows, a transpose in
- * registers, MR stores of one step of k each. The scalar loop wrote one float per store, MR apart. */
-static int pack_a_rows_vec(const float *A, size_t lda, int kc, float *o) {
+/* MR rows of A (lda apart), kc long, transposed in MR x MR blocks: MR loads along the rows, a
+ * transpose in registers, MR stores of MR floats, one step of k each, ostride apart (MR for an
+ * op(A) panel; NR for MR of the NR columns of a transposed op(B) panel). The scalar loop wrote one
+ * float per store. Returns how far it got (a multiple of MR); the caller copies the rest. */
+static int pack_a_rows_vec(const float *A, size_t lda, int kc, float *o, size_t ostride) {
   int p = 0;
   for (; p + MR <= kc; p += MR) {
     pack_v r[MR];
@@ -78,16 +80,16 @@ static int pack_a_rows_vec(const float *A, size_t lda, int kc, float *o) {
       }
     }
     for (int j = 0; j < 4; j++) {
-      *(pack_v_mem *)(o + (size_t)(p + 2 * j) * MR) = SHUF(b[j], b[4 + j], 0, 1, 2, 3, 8, 9, 10, 11);
-      *(pack_v_mem *)(o + (size_t)(p + 2 * j + 1) * MR) = SHUF(b[j], b[4 + j], 4, 5, 6, 7, 12, 13, 14, 15);
+      *(pack_v_mem *)(o + (size_t)(p + 2 * j) * ostride) = SHUF(b[j], b[4 + j], 0, 1, 2, 3, 8, 9, 10, 11);
+      *(pack_v_mem *)(o + (size_t)(p + 2 * j + 1) * ostride) = SHUF(b[j], b[4 + j], 4, 5, 6, 7, 12, 13, 14, 15);
     }
 #else
     pack_v a0 = SHUF(r[0], r[1], 0, 4, 1, 5), a1 = SHUF(r[0], r[1], 2, 6, 3, 7);
     pack_v a2 = SHUF(r[2], r[3], 0, 4, 1, 5), a3 = SHUF(r[2], r[3], 2, 6, 3, 7);
-    *(pack_v_mem *)(o + (size_t)p * MR) = SHUF(a0, a2, 0, 1, 4, 5);
-    *(pack_v_mem *)(o + (size_t)(p + 1) * MR) = SHUF(a0, a2, 2, 3, 6, 7);
-    *(pack_v_mem *)(o + (size_t)(p + 2) * MR) = SHUF(a1, a3, 0, 1, 4, 5);
-    *(pack_v_mem *)(o + (size_t)(p + 3) * MR) = SHUF(a1, a3, 2, 3, 6, 7);
+    *(pack_v_mem *)(o + (size_t)p * ostride) = SHUF(a0, a2, 0, 1, 4, 5);
+    *(pack_v_mem *)(o + (size_t)(p + 1) * ostride) = SHUF(a0, a2, 2, 3, 6, 7);
+    *(pack_v_mem *)(o + (size_t)(p + 2) * ostride) = SHUF(a1, a3, 0, 1, 4, 5);
+    *(pack_v_mem *)(o + (size_t)(p + 3) * ostride) = SHUF(a1, a3, 2, 3, 6, 7);
 #endif
   }
   return p;
@@ -109,7 +111,7 @@ static void pack_a(const float *A, size_t lda, int transA, int i0, int mc, int p
 #if MR == 8 || MR == 4
     if (rows == MR) {
       const float *src = A + (size_t)(i0 + i) * lda + (size_t)p0;
-      for (int p = pack_a_rows_vec(src, lda, kc, o); p < kc; p++)
+      for (int p = pack_a_rows_vec(src, lda, kc, o, MR); p < kc; p++)
         for (int r = 0; r < MR; r++) o[(size_t)p * MR + r] = src[(size_t)r * lda + (size_t)p];
       continue;
     }
@@ -133,8 +135,19 @@ static void pack_b(const float *B, size_t ldb, int transB, int p0, int kc, int j
   for (int j = 0; j < nc; j += NR) {
     int cols = nc - j < NR ? nc - j : NR;
     if (transB) {
-      /* op(B)'s columns are B's rows: each read along its row, written down the panel (which stays in L1). */
+      /* op(B)'s columns are B's rows: each read along its row, written down the panel (which stays
+       * in L1); a full panel MR rows at a time, transposed in registers. */
       float *o = out + (size_t)j * kc;
+#if (MR == 8 || MR == 4) && (2 * VW) % MR == 0
+      if (cols == NR) {
+        for (int c0 = 0; c0 < NR; c0 += MR) {
+          const float *src = B + (size_t)(j0 + j + c0) * ldb + (size_t)p0;
+          for (int p = pack_a_rows_vec(src, ldb, kc, o + c0, NR); p < kc; p++)
+            for (int c = 0; c < MR; c++) o[(size_t)p * NR + c0 + c] = src[(size_t)c * ldb + (size_t)p];
+        }
+        continue;
+      }
+#endif
       for (int c = 0; c < cols; c++) {
         const float *src = B + (size_t)(j0 + j + c) * ldb + (size_t)p0;
         for (int p = 0; p < kc; p++) o[(size_t)p * NR + c] = src[p];
