@@ -96,6 +96,30 @@ export function releaseBuf(buf: Buf): void {
   spareFloats += n;
 }
 
+/*
+ * Large outputs that a kernel writes whole need not be zeroed first: zeroing a fresh 4 MB buffer
+ * (and the page faults of its first touch) took 2% of a 2-layer bidirectional LSTM's forward. Where
+ * the host can hand out memory without clearing it (Node's Buffer.allocUnsafeSlow; the native
+ * backend sets this when it registers), `float32ForOverwrite` takes buffers from there.
+ */
+const OVERWRITE_MIN = 64 << 10;
+let uncleared: ((size: number) => Float32Array) | null = null;
+
+/** Sets (or with null, clears) the source of uncleared float32 buffers; returns the previous one. Node-only hosts set it; core never does. */
+export function setUnclearedFloat32(source: ((size: number) => Float32Array) | null): ((size: number) => Float32Array) | null {
+  const was = uncleared;
+  uncleared = source;
+  return was;
+}
+
+/**
+ * A float32 buffer of `size` for a caller that writes every element before anything reads it: from
+ * 64K floats on, where an uncleared source is set, its contents are whatever the memory held.
+ */
+export function float32ForOverwrite(size: number): Float32Array {
+  return uncleared && size >= OVERWRITE_MIN ? uncleared(size) : float32(size);
+}
+
 function float32(size: number): Float32Array {
   const kept = size >= SPARE_MIN && size <= SPARE_MAX ? spare.get(size)?.pop() : undefined;
   if (!kept) return fresh(Float32Array, size);

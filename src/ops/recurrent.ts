@@ -6,7 +6,7 @@
 import { adoptableGradient, isGradEnabled, record } from "../autograd.js";
 import { getBackend, type RecurrentBackwardArgs, type RecurrentBackwardResult, type RecurrentForwardArgs, type RecurrentKernels } from "../backend/index.js";
 import { carriesCell, gateCount, type FusedCellKind } from "../cells/spec.js";
-import type { FloatBuf } from "../dtype.js";
+import { float32ForOverwrite, type FloatBuf } from "../dtype.js";
 import { fmtShape, ShapeError, shapesEqual } from "../shape.js";
 import { Tensor } from "../tensor.js";
 
@@ -264,7 +264,8 @@ export function recurrentStack(kind: FusedCellKind, x: Tensor, initial: readonly
   const rows = T * N, outSize = rows * D * Hr, hSize = L * D * N * Hr, cSize = lstm ? L * D * N * H : 0;
   const Ctor = x.data.constructor as Float32ArrayConstructor | Float64ArrayConstructor;
   const kept = outSize + hSize + cSize <= 16 << 10 ? new Ctor(outSize + hSize + cSize) : null;
-  const output = kept ? kept.subarray(0, outSize) : new Ctor(outSize);
+  // Every row of the output is written (by the kernels, or copied from what they return), so it needs no clearing.
+  const output = kept ? kept.subarray(0, outSize) : Ctor === Float32Array ? float32ForOverwrite(outSize) : new Ctor(outSize);
   const finalH = kept ? kept.subarray(outSize, outSize + hSize) : new Ctor(hSize);
   const finalC = !lstm ? null : kept ? kept.subarray(outSize + hSize) : new Ctor(cSize);
   // Temporaries: the inputs of layers 1 .. L-1 (two, alternating).

@@ -14,7 +14,7 @@ import { fileURLToPath } from "node:url";
 import { CELLS, gateCount, savedBuffers } from "../../cells/spec.js";
 import type { Backend, BinaryOp, Buf, FloatBuf, RecurrentBackwardArgs, RecurrentBackwardResult, RecurrentForwardArgs, RecurrentForwardResult, RecurrentSaved } from "../backend.js";
 import { SAVED_FREED } from "../backend.js";
-import { allocBuf } from "../../dtype.js";
+import { allocBuf, float32ForOverwrite, setUnclearedFloat32 } from "../../dtype.js";
 import { availableParallelism } from "node:os";
 import { cpuBackend, listBackends, registerBackend, setBackend, threadsFor } from "../index.js";
 
@@ -253,9 +253,12 @@ function nativeRecurrent(native: NativeAddon, budget: () => void, backend: Pick<
       // A cell's step reads hN only, so y (the same values) may be hN itself.
       const cellStep = a.save && a.cell === true && a.T === 1 && !a.lengths;
       const given = a.out && [a.out.y, a.out.hN, a.out.cN].every((b) => b === null || f32(b)) ? a.out : null;
+      // A large y of its own is not cleared first: the kernel writes every row (zeros past a sequence's length).
+      const ySize = cellStep ? 0 : a.T * a.N * Hr;
       const [hN, cN, yOwn] = given
         ? [given.hN as Float32Array, given.cN as Float32Array | null, given.y as Float32Array]
-        : carve([a.N * Hr, lstm ? a.N * a.H : 0, cellStep ? 0 : a.T * a.N * Hr]);
+        : ySize > CARVE_MAX_FLOATS ? [...carve([a.N * Hr, lstm ? a.N * a.H : 0]), float32ForOverwrite(ySize)]
+        : carve([a.N * Hr, lstm ? a.N * a.H : 0, ySize]);
       const aliases = a.save ? cellAliases(a, lstm ? cN! : null) : null;
       const y = aliases ? hN! : (yOwn ?? new Float32Array(0));
       const saved: Partial<Record<SavedName, Float32Array>> = {};
@@ -391,6 +394,11 @@ export function registerNativeBackend(options: { select?: boolean } = {}): boole
   const native = loadNativeAddon();
   if (!native) return false;
   if (!listBackends().includes("native")) registerBackend(createNativeBackend(native));
+  // Outputs that kernels write whole come from memory Node does not clear first (dtype.ts).
+  setUnclearedFloat32((n) => {
+    const bytes = Buffer.allocUnsafeSlow(n * 4);
+    return new Float32Array(bytes.buffer, bytes.byteOffset, n);
+  });
   if (options.select ?? true) setBackend("native");
   return true;
 }
