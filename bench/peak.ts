@@ -15,6 +15,7 @@ import v8 from "node:v8";
 import { cpuModel, simdFlags } from "./machine.js";
 
 const source = fileURLToPath(new URL("peak/fma.c", import.meta.url));
+const microSource = fileURLToPath(new URL("peak/microkernel.c", import.meta.url));
 
 export interface PeakRow { target: string; gflops: number | null; note?: string }
 
@@ -125,8 +126,62 @@ export async function measurePeak(): Promise<PeakRow[]> {
   return rows;
 }
 
+/**
+ * The ceiling of seqtorch's own products (bench/peak/microkernel.c): its GEMM micro-kernel, built
+ * with the flags the library's builds use, on panels that stay in L1, natively (the widest
+ * instruction set this CPU has) and in WebAssembly with relaxed SIMD. Read next to the FMA loop:
+ * a product can reach at most this much of it, however little packing and memory cost.
+ */
+/** Refuses a probe whose micro-kernel tile differs from plain loops (it would not be timing products). */
+function checkTile(target: string, worst: number): void {
+  if (!(worst <= 1e-6)) throw new Error(`${target}: the micro-kernel's tile differs from plain loops by ${worst}`);
+}
+
+export async function measureMicroKernel(): Promise<PeakRow[]> {
+  const dir = mkdtempSync(join(os.tmpdir(), "seqtorch-microkernel-"));
+  const flags = simdFlags();
+  const rows: PeakRow[] = [];
+  const common = ["-std=c11", "-O3", "-ffp-contract=fast", "-fno-math-errno"];
+  try {
+    if (!has("gcc")) rows.push({ target: "micro-kernel, native", gflops: null, note: "no gcc" });
+    else {
+      // As binding.gyp builds each instruction set.
+      const [target, isa] = flags.includes("avx512f") && flags.includes("avx512bw") && flags.includes("avx512vl")
+        ? ["micro-kernel, native AVX-512", ["-DVW=16", "-DST_SUFFIX=_avx512", "-mavx512f", "-mavx512vl", "-mavx512bw", "-mavx512dq", "-mfma"]]
+        : flags.includes("avx2") && flags.includes("fma") ? ["micro-kernel, native AVX2 + FMA", ["-DVW=8", "-DST_SUFFIX=_avx2", "-mavx2", "-mfma"]]
+        : ["micro-kernel, native SSE", ["-DVW=4", "-DST_SUFFIX=_generic"]];
+      const exe = join(dir, "microkernel");
+      execFileSync("gcc", [...common, ...isa, microSource, "-o", exe]);
+      checkTile(target, Number(execFileSync(exe, ["check"], { encoding: "utf8" }).trim()));
+      rows.push({ target, gflops: Number(execFileSync(exe, ["400000"], { encoding: "utf8" }).trim()) });
+    }
+    if (!has("clang-16")) rows.push({ target: "micro-kernel, wasm relaxed SIMD", gflops: null, note: "no clang-16" });
+    else {
+      // The compile flags of tools/build-wasm.mjs's relaxed variant, without its link flags.
+      const { variants } = (await import("../tools/build-wasm.mjs")) as { variants: Record<string, string[]> };
+      const out = join(dir, "microkernel.wasm");
+      execFileSync("clang-16", [...variants.relaxed!.filter((f) => !f.startsWith("-Wl,")), "-Wl,--no-entry", microSource, "-o", out]);
+      if (Number(process.versions.node.split(".")[0]) < 22) v8.setFlagsFromString("--experimental-wasm-relaxed-simd");
+      const { instance } = await WebAssembly.instantiate(readFileSync(out));
+      const { run, check, flopsPerCall } = instance.exports as { run(reps: number): number; check(): number; flopsPerCall(): number };
+      checkTile("micro-kernel, wasm relaxed SIMD", check());
+      const reps = 100_000;
+      let best = 0;
+      for (let r = 0; r < 5; r++) {
+        const t0 = performance.now();
+        run(reps);
+        best = Math.max(best, (reps * flopsPerCall()) / ((performance.now() - t0) / 1000) / 1e9);
+      }
+      rows.push({ target: "micro-kernel, wasm relaxed SIMD", gflops: best });
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+  return rows;
+}
+
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
-  const rows = await measurePeak();
+  const rows = [...(await measurePeak()), ...(await measureMicroKernel())];
   if (process.argv.includes("--json")) {
     console.log(JSON.stringify({ cpu: cpuModel(), simd: simdFlags(), rows }));
   } else {

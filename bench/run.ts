@@ -14,7 +14,7 @@ import os from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { cpuModel, simdFlags } from "./machine.js";
-import { measurePeak, peakProbe } from "./peak.js";
+import { measureMicroKernel, measurePeak, peakProbe } from "./peak.js";
 import {
   FULL_PROTOCOL, PHASE_LABEL, QUICK_PROTOCOL, SINGLE_THREADED_BACKENDS, WORKLOADS, allCases, caseFlops, onnxCase,
   type Case, type ChildArgs, type MeasureArgs, type MeasureResult, type Protocol,
@@ -208,12 +208,14 @@ async function main(): Promise<void> {
   // The limit: the register-only FMA loop on one thread, at the start, and again beside each kernel row.
   log("measuring the FMA peak (bench/peak.ts)");
   const peaks = await measurePeak();
+  const micro = await measureMicroKernel();
   const peakNow = await peakProbe();
   const coretype = process.env.OPENBLAS_CORETYPE;
   const env = [
     `date: ${new Date().toISOString()}`,
     `CPU: ${cpuModel()}, ${os.cpus().length} logical CPUs, load average ${os.loadavg()[0]!.toFixed(2)} at start; SIMD flags: ${simdFlags().join(" ") || "unknown"}`,
     `peak at the start (one thread, a register-only FMA loop): ${peaks.map((p) => `${p.target} ${p.gflops === null ? `- (${p.note})` : p.gflops.toFixed(1)}`).join("; ")} GFLOP/s`,
+    `the products' ceiling (one thread, seqtorch's GEMM micro-kernel on panels in L1, bench/peak/microkernel.c): ${micro.map((p) => `${p.target} ${p.gflops === null ? `- (${p.note})` : p.gflops.toFixed(1)}`).join("; ")} GFLOP/s`,
     `Node ${process.version}, seqtorch backends: ${backends.join(", ")}`,
     `PyTorch: ${torchVersion ?? "skipped"} (${PYTHON})`,
     `ONNX Runtime: ${ortVersion ? `onnxruntime-node ${ortVersion}, CPU execution provider` : "skipped"}`,
