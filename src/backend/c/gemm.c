@@ -32,13 +32,26 @@ static inline size_t round_up(size_t x, size_t m) { return (x + m - 1) / m * m; 
  * column blocks, and the threads that split its columns, share the one packing. */
 static inline int whole_a(int m) { return m <= MC; }
 
-size_t ST_NAME(st_gemm_scratch_floats)(int m, int k, int n) {
+static int rows_share_b(int m, int k, int n);
+static size_t packed_b_floats(int k, int n);
+
+/* One thread's scratch for a block of a product (gemm_block). */
+static size_t block_scratch(int m, int k, int n) {
   size_t kc = (size_t)(k < KC ? k : KC);
   size_t mc = round_up((size_t)(m < MC ? m : MC), MR);
   size_t nc = round_up((size_t)(n < NC ? n : NC), NR);
   /* Room for op(A) whole at up to MC rows: the sizes are asked for the most rows a caller's products
    * have, and its shorter ones (a packed batch's later steps) may pack whole. */
   return (size_t)k * mc + kc * nc + MR * NR + 64;
+}
+
+/* The caller's scratch: a block's, or, where the product splits by rows and its tasks share one
+ * packing of op(B) (see gemm), room for that packing. */
+size_t ST_NAME(st_gemm_scratch_floats)(int m, int k, int n) {
+  size_t block = block_scratch(m, k, n);
+  if (!rows_share_b(m, k, n)) return block;
+  size_t shared = packed_b_floats(k, n) + 16;
+  return shared > block ? shared : block;
 }
 
 
@@ -210,11 +223,13 @@ static inline void micro_kernel(int kc, const float *restrict Ap, const float *r
  * op(B) packed whole, for a B that many products share (a recurrent layer's W_hh, once per step):
  * for each block of NC columns, its panels for each block of KC rows, one after another.
  */
-size_t ST_NAME(st_gemm_packed_b_floats)(int k, int n) {
+static size_t packed_b_floats(int k, int n) {
   size_t total = 0;
   for (int j0 = 0; j0 < n; j0 += NC) total += round_up((size_t)(n - j0 < NC ? n - j0 : NC), NR) * (size_t)k;
   return total;
 }
+
+size_t ST_NAME(st_gemm_packed_b_floats)(int k, int n) { return packed_b_floats(k, n); }
 
 /* One KC-deep block of one NC-wide block of columns a task: blocks before column j0 take j0 * k
  * floats, and the block's KC-deep parts before p0 take round_up(nc, NR) * p0. */
@@ -325,6 +340,9 @@ typedef struct {
    * KC-deep blocks until none is left, then waits until all are packed (a block taken is being
    * packed by a running thread, so the wait ends even when the pool joins late). */
   int packBlocks, packNext, packDone;
+  /* Split by rows, op(B) is packed whole into Bpre the same way (natively; see gemm): KC-deep
+   * blocks of NC-wide column blocks, kBlocks to a column block. */
+  int packBBlocks, kBlocks, packBNext, packBDone;
 } gemm_split;
 
 #if defined(__wasm__) && !defined(__wasm_atomics__)
@@ -351,10 +369,26 @@ static void pack_a_shared(gemm_split *g, size_t lda) {
   }
 }
 
+static void pack_b_shared(gemm_split *g, size_t ldb) {
+  float *out = (float *)g->Bpre;
+  for (int u; (u = FETCH_ADD(&g->packBNext, 1)) < g->packBBlocks;) {
+    int j0 = u / g->kBlocks * NC, p0 = u % g->kBlocks * KC;
+    int nc = g->n - j0 < NC ? g->n - j0 : NC, kc = g->k - p0 < KC ? g->k - p0 : KC;
+    pack_b(g->B, ldb, g->transB, p0, kc, j0, nc, out + (size_t)j0 * (size_t)g->k + round_up((size_t)nc, NR) * (size_t)p0);
+    FETCH_ADD(&g->packBDone, 1);
+  }
+  while (LOAD_ACQ(&g->packBDone) < g->packBBlocks) {
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_ia32_pause();
+#endif
+  }
+}
+
 static void gemm_task(void *ctx, int task, float *scratch) {
   gemm_split *g = (gemm_split *)ctx;
   size_t lda = g->transA ? (size_t)g->m : (size_t)g->k, ldb = g->transB ? (size_t)g->k : (size_t)g->n;
   if (g->packBlocks) pack_a_shared(g, lda);
+  if (g->packBBlocks) pack_b_shared(g, ldb);
   int start = task * g->step, total = g->byRows ? g->m : g->n;
   if (start >= total) return;
   int len = total - start < g->step ? total - start : g->step;
@@ -371,6 +405,27 @@ static void gemm_task(void *ctx, int task, float *scratch) {
   }
 }
 
+/* How many tasks a product of m x n on `threads` threads splits into along `total` (m or n) in
+ * units of `unit`: a few a thread, so that a thread that starts late still gets work. */
+static int split_tasks(int total, int unit, int threads) {
+  int units = (total + unit - 1) / unit;
+  return units < 4 * threads ? units : 4 * threads;
+}
+
+/* Natively, a product split by rows has its tasks pack op(B) once, together, instead of each task
+ * packing all of it for its rows (4 tasks a thread packed it 8 times over on two threads): the
+ * weight gradients' products after a layer's steps. It needs room for the packing in the caller's
+ * scratch, which st_gemm_scratch_floats adds; WebAssembly keeps every task's own packing. */
+static int rows_share_b(int m, int k, int n) {
+#if defined(__wasm__)
+  (void)m, (void)k, (void)n;
+  return 0;
+#else
+  int threads = st_threads();
+  return threads > 1 && (double)m * (double)n * (double)k >= 1e6 && m >= n && split_tasks(m, MR, threads) > 1;
+#endif
+}
+
 /* The product, on as many threads as pay off: split along the longer of m and n. A recurrent step's
  * product (few rows, op(B) packed once) is split by columns, so that each thread streams only its
  * share of the packed weights: split by rows, every thread would read all of them. */
@@ -385,12 +440,11 @@ static void gemm(const float *A, const float *B, const float *Bpre, float *C, in
   int threads = st_threads();
   double work = (double)m * (double)n * (double)k;
   if (threads > 1 && work >= 1e6) {
-    gemm_split g = {A, NULL, B, Bpre, C, m, k, n, transA, transB, accumulate, 0, 0, 0, 0, 0};
+    gemm_split g = {A, NULL, B, Bpre, C, m, k, n, transA, transB, accumulate, 0, 0, 0, 0, 0, 0, 0, 0, 0};
     g.byRows = m >= n;
     int total = g.byRows ? m : n, unit = g.byRows ? MR : NR;
     int units = (total + unit - 1) / unit;
-    /* A few tasks a thread, so that a thread that starts late still gets work. */
-    int tasks = units < 4 * threads ? units : 4 * threads;
+    int tasks = split_tasks(total, unit, threads);
     if (tasks > 1) {
       g.step = (units + tasks - 1) / tasks * unit;
       if (!g.byRows && whole_a(m)) {
@@ -398,8 +452,13 @@ static void gemm(const float *A, const float *B, const float *Bpre, float *C, in
         g.Apre = (float *)(((size_t)scratch + 63) & ~(size_t)63);
         g.packBlocks = (k + KC - 1) / KC;
       }
+      if (g.byRows && !Bpre && rows_share_b(m, k, n)) {
+        g.Bpre = (float *)(((size_t)scratch + 63) & ~(size_t)63);
+        g.kBlocks = (k + KC - 1) / KC;
+        g.packBBlocks = (n + NC - 1) / NC * g.kBlocks;
+      }
       int bm = g.byRows ? g.step : m, bn = g.byRows ? n : g.step;
-      st_parallel((total + g.step - 1) / g.step, gemm_task, &g, ST_NAME(st_gemm_scratch_floats)(bm, k, bn));
+      st_parallel((total + g.step - 1) / g.step, gemm_task, &g, block_scratch(bm, k, bn));
       return;
     }
   }
