@@ -35,6 +35,17 @@ function native(dir: string, name: string, flags: string[]): number {
   return Number(execFileSync(exe, ["100000000"], { encoding: "utf8" }).trim());
 }
 
+/** The best of five timed calls of `run`, in GFLOP/s for `flops` floating-point operations a call. */
+function bestRate(run: () => unknown, flops: number): number {
+  let best = 0;
+  for (let r = 0; r < 5; r++) {
+    const t0 = performance.now();
+    run();
+    best = Math.max(best, flops / ((performance.now() - t0) / 1000) / 1e9);
+  }
+  return best;
+}
+
 /** Best of five timed calls of the wasm loop, in GFLOP/s. */
 async function wasm(dir: string, name: string, flags: string[]): Promise<number> {
   const out = join(dir, `${name}.wasm`);
@@ -42,13 +53,7 @@ async function wasm(dir: string, name: string, flags: string[]): Promise<number>
   const { instance } = await WebAssembly.instantiate(readFileSync(out));
   const { peak, flopsPerIteration } = instance.exports as { peak(n: number): number; flopsPerIteration(): number };
   const iterations = 50_000_000;
-  let best = 0;
-  for (let r = 0; r < 5; r++) {
-    const t0 = performance.now();
-    peak(iterations);
-    best = Math.max(best, (iterations * flopsPerIteration()) / ((performance.now() - t0) / 1000) / 1e9);
-  }
-  return best;
+  return bestRate(() => peak(iterations), iterations * flopsPerIteration());
 }
 
 /**
@@ -84,15 +89,7 @@ export async function peakProbe(): Promise<PeakProbe> {
     const { peak, flopsPerIteration } = instance.exports as { peak(n: number): number; flopsPerIteration(): number };
     wasmProbe = {
       target: "wasm relaxed SIMD",
-      measure: () => {
-        let best = 0;
-        for (let r = 0; r < 5; r++) {
-          const t0 = performance.now();
-          peak(10_000_000);
-          best = Math.max(best, (10_000_000 * flopsPerIteration()) / ((performance.now() - t0) / 1000) / 1e9);
-        }
-        return best;
-      },
+      measure: () => bestRate(() => peak(10_000_000), 10_000_000 * flopsPerIteration()),
     };
   }
   return { native: nativeProbe, wasm: wasmProbe, close: () => rmSync(dir, { recursive: true, force: true }) };
@@ -166,13 +163,7 @@ export async function measureMicroKernel(): Promise<PeakRow[]> {
       const { run, check, flopsPerCall } = instance.exports as { run(reps: number): number; check(): number; flopsPerCall(): number };
       checkTile("micro-kernel, wasm relaxed SIMD", check());
       const reps = 100_000;
-      let best = 0;
-      for (let r = 0; r < 5; r++) {
-        const t0 = performance.now();
-        run(reps);
-        best = Math.max(best, (reps * flopsPerCall()) / ((performance.now() - t0) / 1000) / 1e9);
-      }
-      rows.push({ target: "micro-kernel, wasm relaxed SIMD", gflops: best });
+      rows.push({ target: "micro-kernel, wasm relaxed SIMD", gflops: bestRate(() => run(reps), reps * flopsPerCall()) });
     }
   } finally {
     rmSync(dir, { recursive: true, force: true });

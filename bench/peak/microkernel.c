@@ -68,25 +68,14 @@ __attribute__((export_name("flopsPerCall"))) int flopsPerCall(void) { return 2 *
 #else
 #include <stdio.h>
 #include <stdlib.h>
-#include <time.h>
+#include "timing.h"
 int main(int argc, char **argv) {
   if (argc > 1 && argv[1][0] == 'c') {
     printf("%g\n", (double)check());
     return 0;
   }
   int reps = argc > 1 ? atoi(argv[1]) : 200000;
-  double best = 0;
-  volatile float sink = 0;
-  for (int r = 0; r < 5; r++) {
-    struct timespec t0, t1;
-    clock_gettime(CLOCK_MONOTONIC, &t0);
-    sink += run(reps);
-    clock_gettime(CLOCK_MONOTONIC, &t1);
-    double s = (t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) * 1e-9;
-    double gflops = (double)reps * 2 * MR * NR * KC / s / 1e9;
-    if (gflops > best) best = gflops;
-  }
-  printf("%.1f\n", best);
-  return sink == 12345.f;
+  printf("%.1f\n", best_gflops(run, reps, (double)reps * 2 * MR * NR * KC));
+  return 0;
 }
 #endif
