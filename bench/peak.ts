@@ -19,7 +19,8 @@ const microSource = fileURLToPath(new URL("peak/microkernel.c", import.meta.url)
 
 export interface PeakRow { target: string; gflops: number | null; note?: string }
 
-function has(command: string): boolean {
+/** Whether `command --version` runs here. */
+export function has(command: string): boolean {
   try {
     execFileSync(command, ["--version"], { stdio: "ignore" });
     return true;

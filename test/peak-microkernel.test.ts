@@ -4,18 +4,8 @@
  * (where they are installed, as `.ci/run` installs them). The probe checks its tile against plain
  * loops before it times anything, so a figure here is the rate of real products.
  */
-import { execFileSync } from "node:child_process";
 import { describe, expect, test } from "vitest";
-import { measureMicroKernel } from "../bench/peak.js";
-
-const has = (command: string): boolean => {
-  try {
-    execFileSync(command, ["--version"], { stdio: "ignore" });
-    return true;
-  } catch {
-    return false;
-  }
-};
+import { has, measureMicroKernel } from "../bench/peak.js";
 
 describe.skipIf(!has("gcc") || !has("clang-16"))("the micro-kernel probe", () => {
   test("computes a correct tile natively and in wasm, and reports a rate for each", async () => {

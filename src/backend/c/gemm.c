@@ -136,10 +136,14 @@ static void pack_a(const float *A, size_t lda, int transA, int i0, int mc, int p
   }
 }
 
-/* op(A) whole, as pack_a lays out each KC-deep block (for a short product: i0 = 0, mc = m). */
+/* op(A) whole, as pack_a lays out each KC-deep block (for a short product: i0 = 0, mc = m): the
+ * block from depth p0, and all of them. */
+static void pack_a_whole_block(const float *A, size_t lda, int transA, int m, int k, int p0, float *out) {
+  pack_a(A, lda, transA, 0, m, p0, k - p0 < KC ? k - p0 : KC, out + (size_t)p0 * round_up((size_t)m, MR));
+}
+
 static void pack_a_whole(const float *A, size_t lda, int transA, int m, int k, float *out) {
-  size_t mpad = round_up((size_t)m, MR);
-  for (int p0 = 0; p0 < k; p0 += KC) pack_a(A, lda, transA, 0, m, p0, k - p0 < KC ? k - p0 : KC, out + (size_t)p0 * mpad);
+  for (int p0 = 0; p0 < k; p0 += KC) pack_a_whole_block(A, lda, transA, m, k, p0, out);
 }
 
 /* op(B)[p, j] for p in [p0, p0 + kc), j in [j0, j0 + nc) into NR-column panels, zero-padded; B's
@@ -231,31 +235,37 @@ static size_t packed_b_floats(int k, int n) {
 
 size_t ST_NAME(st_gemm_packed_b_floats)(int k, int n) { return packed_b_floats(k, n); }
 
-/* One KC-deep block of one NC-wide block of columns a task: blocks before column j0 take j0 * k
- * floats, and the block's KC-deep parts before p0 take round_up(nc, NR) * p0. */
+/* op(B) packed whole, in units that threads can share: unit u is the KC-deep block u % kBlocks of
+ * the NC-wide block of columns u / kBlocks. Column blocks before column j0 take j0 * k floats, and
+ * the block's KC-deep parts before p0 take round_up(nc, NR) * p0. */
 typedef struct {
   const float *B;
   float *out;
-  int k, n, transB, kblocks;
-} pack_b_split;
+  int k, n, transB, kBlocks;
+} pack_b_units;
 
-static void pack_b_task(void *ctx, int task, float *scratch) {
-  const pack_b_split *s = (const pack_b_split *)ctx;
-  (void)scratch;
-  int j0 = task / s->kblocks * NC, p0 = task % s->kblocks * KC;
+static int pack_b_unit_count(const pack_b_units *s) { return (s->n + NC - 1) / NC * s->kBlocks; }
+
+static void pack_b_unit(const pack_b_units *s, int u) {
+  int j0 = u / s->kBlocks * NC, p0 = u % s->kBlocks * KC;
   int nc = s->n - j0 < NC ? s->n - j0 : NC, kc = s->k - p0 < KC ? s->k - p0 : KC;
   float *out = s->out + (size_t)j0 * (size_t)s->k + round_up((size_t)nc, NR) * (size_t)p0;
   pack_b(s->B, s->transB ? (size_t)s->k : (size_t)s->n, s->transB, p0, kc, j0, nc, out);
 }
 
+static void pack_b_task(void *ctx, int task, float *scratch) {
+  (void)scratch;
+  pack_b_unit((const pack_b_units *)ctx, task);
+}
+
 void ST_NAME(st_gemm_pack_b)(const float *B, int k, int n, int transB, float *out) {
   if (k <= 0 || n <= 0) return;
-  pack_b_split s = {B, out, k, n, transB, (k + KC - 1) / KC};
-  int tasks = (n + NC - 1) / NC * s.kblocks;
+  pack_b_units s = {B, out, k, n, transB, (k + KC - 1) / KC};
+  int tasks = pack_b_unit_count(&s);
   /* A layer's W_hh (megabytes, packed once a pass) on every thread; small ones on the caller. */
   if (st_threads() > 1 && tasks > 1 && (size_t)k * (size_t)n >= ((size_t)1 << 18)) st_parallel(tasks, pack_b_task, &s, 0);
   else
-    for (int t = 0; t < tasks; t++) pack_b_task(&s, t, NULL);
+    for (int t = 0; t < tasks; t++) pack_b_unit(&s, t);
 }
 
 /* In op(B) packed whole (st_gemm_pack_b) with preN columns, k deep: the panel of NR columns that
@@ -330,19 +340,22 @@ static void gemm_block(const float *A, size_t lda, const float *Apre, const floa
   }
 }
 
+/* Units of a packing that a product's tasks share: how many, the next to take, how many are done. */
+typedef struct {
+  int units, next, done;
+} shared_pack;
+
 /* A product split into blocks of rows or of columns, one block a task. */
 typedef struct {
   const float *A, *Apre, *B, *Bpre;
   float *C;
   int m, k, n, transA, transB, accumulate;
   int byRows, step; /* block height (byRows) or width */
-  /* Split by columns, op(A) is packed whole into Apre first, by the tasks themselves: each takes
-   * KC-deep blocks until none is left, then waits until all are packed (a block taken is being
-   * packed by a running thread, so the wait ends even when the pool joins late). */
-  int packBlocks, packNext, packDone;
-  /* Split by rows, op(B) is packed whole into Bpre the same way (natively; see gemm): KC-deep
-   * blocks of NC-wide column blocks, kBlocks to a column block. */
-  int packBBlocks, kBlocks, packBNext, packBDone;
+  /* The operand every task reads, packed whole first by the tasks themselves (see pack_shared):
+   * split by columns, op(A) into Apre, a KC-deep block a unit; split by rows (natively; see gemm),
+   * op(B) into Bpre, in pack_b_units' units. */
+  shared_pack packA, packB;
+  pack_b_units bUnits;
 } gemm_split;
 
 #if defined(__wasm__) && !defined(__wasm_atomics__)
@@ -354,41 +367,32 @@ typedef struct {
 #define LOAD_ACQ(p) __atomic_load_n(p, __ATOMIC_ACQUIRE)
 #endif
 
-static void pack_a_shared(gemm_split *g, size_t lda) {
-  size_t mpad = round_up((size_t)g->m, MR);
-  float *Ap = (float *)g->Apre;
-  for (int u; (u = FETCH_ADD(&g->packNext, 1)) < g->packBlocks;) {
-    int p0 = u * KC;
-    pack_a(g->A, lda, g->transA, 0, g->m, p0, g->k - p0 < KC ? g->k - p0 : KC, Ap + (size_t)p0 * mpad);
-    FETCH_ADD(&g->packDone, 1);
+/* Takes units from the counter and packs each (pack(g, u)) until none is left, then waits until
+ * all are packed: a unit taken is being packed by a running thread, so the wait ends even when the
+ * pool joins late. */
+static void pack_shared(gemm_split *g, shared_pack *s, void (*pack)(gemm_split *g, int u)) {
+  for (int u; (u = FETCH_ADD(&s->next, 1)) < s->units;) {
+    pack(g, u);
+    FETCH_ADD(&s->done, 1);
   }
-  while (LOAD_ACQ(&g->packDone) < g->packBlocks) {
+  while (LOAD_ACQ(&s->done) < s->units) {
 #if defined(__x86_64__) || defined(__i386__)
     __builtin_ia32_pause();
 #endif
   }
 }
 
-static void pack_b_shared(gemm_split *g, size_t ldb) {
-  float *out = (float *)g->Bpre;
-  for (int u; (u = FETCH_ADD(&g->packBNext, 1)) < g->packBBlocks;) {
-    int j0 = u / g->kBlocks * NC, p0 = u % g->kBlocks * KC;
-    int nc = g->n - j0 < NC ? g->n - j0 : NC, kc = g->k - p0 < KC ? g->k - p0 : KC;
-    pack_b(g->B, ldb, g->transB, p0, kc, j0, nc, out + (size_t)j0 * (size_t)g->k + round_up((size_t)nc, NR) * (size_t)p0);
-    FETCH_ADD(&g->packBDone, 1);
-  }
-  while (LOAD_ACQ(&g->packBDone) < g->packBBlocks) {
-#if defined(__x86_64__) || defined(__i386__)
-    __builtin_ia32_pause();
-#endif
-  }
+static void pack_a_unit(gemm_split *g, int u) {
+  pack_a_whole_block(g->A, g->transA ? (size_t)g->m : (size_t)g->k, g->transA, g->m, g->k, u * KC, (float *)g->Apre);
 }
+
+static void pack_b_unit_of(gemm_split *g, int u) { pack_b_unit(&g->bUnits, u); }
 
 static void gemm_task(void *ctx, int task, float *scratch) {
   gemm_split *g = (gemm_split *)ctx;
   size_t lda = g->transA ? (size_t)g->m : (size_t)g->k, ldb = g->transB ? (size_t)g->k : (size_t)g->n;
-  if (g->packBlocks) pack_a_shared(g, lda);
-  if (g->packBBlocks) pack_b_shared(g, ldb);
+  if (g->packA.units) pack_shared(g, &g->packA, pack_a_unit);
+  if (g->packB.units) pack_shared(g, &g->packB, pack_b_unit_of);
   int start = task * g->step, total = g->byRows ? g->m : g->n;
   if (start >= total) return;
   int len = total - start < g->step ? total - start : g->step;
@@ -440,7 +444,7 @@ static void gemm(const float *A, const float *B, const float *Bpre, float *C, in
   int threads = st_threads();
   double work = (double)m * (double)n * (double)k;
   if (threads > 1 && work >= 1e6) {
-    gemm_split g = {A, NULL, B, Bpre, C, m, k, n, transA, transB, accumulate, 0, 0, 0, 0, 0, 0, 0, 0, 0};
+    gemm_split g = {.A = A, .B = B, .Bpre = Bpre, .C = C, .m = m, .k = k, .n = n, .transA = transA, .transB = transB, .accumulate = accumulate};
     g.byRows = m >= n;
     int total = g.byRows ? m : n, unit = g.byRows ? MR : NR;
     int units = (total + unit - 1) / unit;
@@ -450,12 +454,13 @@ static void gemm(const float *A, const float *B, const float *Bpre, float *C, in
       if (!g.byRows && whole_a(m)) {
         /* Split by columns, every task reads all of op(A): packed once, into the caller's scratch. */
         g.Apre = (float *)(((size_t)scratch + 63) & ~(size_t)63);
-        g.packBlocks = (k + KC - 1) / KC;
+        g.packA.units = (k + KC - 1) / KC;
       }
       if (g.byRows && !Bpre && rows_share_b(m, k, n)) {
-        g.Bpre = (float *)(((size_t)scratch + 63) & ~(size_t)63);
-        g.kBlocks = (k + KC - 1) / KC;
-        g.packBBlocks = (n + NC - 1) / NC * g.kBlocks;
+        float *Bp = (float *)(((size_t)scratch + 63) & ~(size_t)63);
+        g.bUnits = (pack_b_units){B, Bp, k, n, transB, (k + KC - 1) / KC};
+        g.Bpre = Bp;
+        g.packB.units = pack_b_unit_count(&g.bUnits);
       }
       int bm = g.byRows ? g.step : m, bn = g.byRows ? n : g.step;
       st_parallel((total + g.step - 1) / g.step, gemm_task, &g, block_scratch(bm, k, bn));
