@@ -105,6 +105,8 @@ describe.each(fast)("%s backend against the reference", (name) => {
 
   const shapes: [number, number, number][] = [
     [1, 1, 1], [1, 3, 17], [3, 17, 5], [17, 33, 9], [33, 1, 65], [65, 300, 17], [130, 20, 33], [5, 513, 8], [129, 64, 129], [70, 90, 260],
+    // A recurrent step's 64 rows: in WebAssembly 12 tiles of 5 rows and one of 4, over two KC-deep blocks.
+    [64, 300, 24],
     // Split by rows on two threads, with op(B) wider than one block of columns (2048 with AVX-512).
     [2056, 3, 2050],
   ];

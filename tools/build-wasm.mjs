@@ -34,7 +34,7 @@ export const exported = [
 // INITIAL_PAGES) and may grow to 4 GiB.
 const compile = [
   "--target=wasm32", "-std=c11", "-O3", "-nostdlib", "-ffreestanding", "-fno-math-errno", "-ffp-contract=fast", "-Wall", "-Wextra", "-Werror",
-  "-msimd128", "-mbulk-memory", "-DVW=4", "-DST_MR=4", "-DST_SUFFIX=",
+  "-msimd128", "-mbulk-memory", "-DVW=4", "-DST_MR=5", "-DST_SUFFIX=",
 ];
 const link = [
   "-Wl,--no-entry", "-Wl,--import-memory", "-Wl,--stack-first", "-Wl,-z,stack-size=65536", "-Wl,--initial-memory=131072",

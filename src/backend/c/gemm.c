@@ -8,8 +8,8 @@
 
 /* Rows of the register tile: 8 with AVX-512 (16 accumulators of its 32 registers; a recurrent
  * step's 32 or 64 rows are then whole tiles, where 6 left an edge tile that cost a whole one),
- * 6 with 16 registers (12 accumulators); 4 in WebAssembly, whose engines have 16 vector registers
- * for accumulators, operands and the engine's own temporaries. */
+ * 6 with 16 registers (12 accumulators); 5 in WebAssembly (ST_MR=5 from tools/build-wasm.mjs; see
+ * micro_kernel_rows), whose engines keep one of their 16 vector registers for themselves. */
 #ifndef ST_MR
 #if VW >= 16
 #define ST_MR 8
@@ -64,22 +64,28 @@ size_t ST_NAME(st_gemm_scratch_floats)(int m, int k, int n) {
 #define SHUF(a, b, ...) __builtin_shuffle(a, b, (pack_mask){__VA_ARGS__})
 #endif
 
-#if MR == 8 || MR == 4
-/* MR rows of MR floats each, as MR vectors of MR lanes. */
-typedef float pack_v __attribute__((vector_size(MR * 4)));
-typedef float pack_v_mem __attribute__((vector_size(MR * 4), aligned(4), may_alias));
-typedef int pack_mask __attribute__((vector_size(MR * 4)));
+/* Packing transposes PT x PT blocks in registers: 8 where the tile has 8 rows, else 4 (a tile's
+ * rows past a multiple of 4 are copied one by one). */
+#if MR % 8 == 0
+#define PT 8
+#else
+#define PT 4
+#endif
+/* PT rows of PT floats each, as PT vectors of PT lanes. */
+typedef float pack_v __attribute__((vector_size(PT * 4)));
+typedef float pack_v_mem __attribute__((vector_size(PT * 4), aligned(4), may_alias));
+typedef int pack_mask __attribute__((vector_size(PT * 4)));
 
-/* MR rows of A (lda apart), kc long, transposed in MR x MR blocks: MR loads along the rows, a
- * transpose in registers, MR stores of MR floats, one step of k each, ostride apart (MR for an
- * op(A) panel; NR for MR of the NR columns of a transposed op(B) panel). The scalar loop wrote one
- * float per store. Returns how far it got (a multiple of MR); the caller copies the rest. */
+/* PT rows of A (lda apart), kc long, transposed in PT x PT blocks: PT loads along the rows, a
+ * transpose in registers, PT stores of PT floats, one step of k each, ostride apart (MR for an
+ * op(A) panel; NR for PT of the NR columns of a transposed op(B) panel). The scalar loop wrote one
+ * float per store. Returns how far it got (a multiple of PT); the caller copies the rest. */
 static int pack_a_rows_vec(const float *A, size_t lda, int kc, float *o, size_t ostride) {
   int p = 0;
-  for (; p + MR <= kc; p += MR) {
-    pack_v r[MR];
-    for (int i = 0; i < MR; i++) r[i] = *(const pack_v_mem *)(A + (size_t)i * lda + (size_t)p);
-#if MR == 8
+  for (; p + PT <= kc; p += PT) {
+    pack_v r[PT];
+    for (int i = 0; i < PT; i++) r[i] = *(const pack_v_mem *)(A + (size_t)i * lda + (size_t)p);
+#if PT == 8
     pack_v a[8], b[8];
     for (int k = 0; k < 4; k++) {
       a[2 * k] = SHUF(r[2 * k], r[2 * k + 1], 0, 8, 1, 9, 2, 10, 3, 11);
@@ -107,7 +113,6 @@ static int pack_a_rows_vec(const float *A, size_t lda, int kc, float *o, size_t 
   }
   return p;
 }
-#endif
 
 static void pack_a(const float *A, size_t lda, int transA, int i0, int mc, int p0, int kc, float *out) {
   for (int i = 0; i < mc; i += MR) {
@@ -121,14 +126,18 @@ static void pack_a(const float *A, size_t lda, int transA, int i0, int mc, int p
       }
       continue;
     }
-#if MR == 8 || MR == 4
     if (rows == MR) {
       const float *src = A + (size_t)(i0 + i) * lda + (size_t)p0;
-      for (int p = pack_a_rows_vec(src, lda, kc, o, MR); p < kc; p++)
-        for (int r = 0; r < MR; r++) o[(size_t)p * MR + r] = src[(size_t)r * lda + (size_t)p];
+      int r0 = 0;
+      for (; r0 + PT <= MR; r0 += PT) {
+        const float *s0 = src + (size_t)r0 * lda;
+        for (int p = pack_a_rows_vec(s0, lda, kc, o + r0, MR); p < kc; p++)
+          for (int r = 0; r < PT; r++) o[(size_t)p * MR + r0 + r] = s0[(size_t)r * lda + (size_t)p];
+      }
+      for (int r = r0; r < MR; r++)
+        for (int p = 0; p < kc; p++) o[(size_t)p * MR + r] = src[(size_t)r * lda + (size_t)p];
       continue;
     }
-#endif
     for (int r = 0; r < MR; r++) {
       const float *src = A + (size_t)(i0 + i + r) * lda + (size_t)p0;
       for (int p = 0; p < kc; p++) o[(size_t)p * MR + r] = r < rows ? src[p] : 0;
@@ -153,14 +162,14 @@ static void pack_b(const float *B, size_t ldb, int transB, int p0, int kc, int j
     int cols = nc - j < NR ? nc - j : NR;
     if (transB) {
       /* op(B)'s columns are B's rows: each read along its row, written down the panel (which stays
-       * in L1); a full panel MR rows at a time, transposed in registers. */
+       * in L1); a full panel PT rows at a time, transposed in registers. */
       float *o = out + (size_t)j * kc;
-#if (MR == 8 || MR == 4) && (2 * VW) % MR == 0
+#if NR % PT == 0
       if (cols == NR) {
-        for (int c0 = 0; c0 < NR; c0 += MR) {
+        for (int c0 = 0; c0 < NR; c0 += PT) {
           const float *src = B + (size_t)(j0 + j + c0) * ldb + (size_t)p0;
           for (int p = pack_a_rows_vec(src, ldb, kc, o + c0, NR); p < kc; p++)
-            for (int c = 0; c < MR; c++) o[(size_t)p * NR + c0 + c] = src[(size_t)c * ldb + (size_t)p];
+            for (int c = 0; c < PT; c++) o[(size_t)p * NR + c0 + c] = src[(size_t)c * ldb + (size_t)p];
         }
         continue;
       }
@@ -190,29 +199,50 @@ static void pack_b(const float *B, size_t ldb, int transB, int p0, int kc, int j
 }
 
 /*
- * C[MR, NR] (+)= Ap[kc, MR]ᵀ-panel · Bp[kc, NR]-panel, C with row stride ldc. The loops over the
- * tile's rows are unrolled, so that the MR x 2 accumulators live in registers. With pf, each step
- * of k also fetches pf + p * pfStride into L2 (see gemm_block).
+ * C[rows, NR] (+)= Ap[kc, MR]ᵀ-panel (its first rows) · Bp[kc, NR]-panel, C with row stride ldc.
+ * The loops over the tile's rows run to MR and stop at rows: clang unrolls them before it inlines
+ * this (where rows becomes a constant and the tests fold away), so the rows x 2 accumulators live
+ * in registers. With pf, each step of k also fetches pf + p * pfStride into L2 (see gemm_block).
+ *
+ * In WebAssembly the engine, not clang, allocates registers, and V8 issues a step's loads in
+ * program order ahead of its arithmetic: MR broadcast loads of A would all be live at once, which
+ * leaves room for 8 accumulators. So A's first VW values of the step come in one vector load and
+ * each row's is shuffled out of it, an operation the engine places next to its use; an empty asm
+ * on the vector keeps clang from turning the shuffles back into loads. A second empty asm after
+ * each row's two multiply-adds keeps clang from gathering them at the end of the step. The 5 x 8
+ * tile (10 accumulators) then runs about as fast as the FMA loop (bench/peak/microkernel.c), where
+ * 4 x 8 with broadcast loads ran at 87-88% of it.
  */
-static inline void micro_kernel(int kc, const float *restrict Ap, const float *restrict Bp, float *restrict C, size_t ldc, int add, const float *pf,
-                                size_t pfStride) {
+static inline __attribute__((always_inline)) void micro_kernel_rows(const int rows, int kc, const float *restrict Ap, const float *restrict Bp,
+                                                                    float *restrict C, size_t ldc, int add, const float *pf, size_t pfStride) {
   vf c[MR][2];
 #pragma GCC unroll 16
   for (int r = 0; r < MR; r++) c[r][0] = c[r][1] = vsplat(0);
   for (int p = 0; p < kc; p++) {
     if (pf) __builtin_prefetch(pf + (size_t)p * pfStride, 0, 2);
     vf b0 = vload(Bp), b1 = vload(Bp + VW);
+#if defined(__wasm__)
+    vf a4 = vload(Ap);
+    __asm__("" : "+r"(a4));
+#endif
 #pragma GCC unroll 16
-    for (int r = 0; r < MR; r++) {
+    for (int r = 0; r < MR && r < rows; r++) {
+#if defined(__wasm__)
+      vf a = r < VW ? vsplat(a4[r]) : vsplat(Ap[r]);
+#else
       vf a = vsplat(Ap[r]);
+#endif
       c[r][0] = vfma(b0, a, c[r][0]);
       c[r][1] = vfma(b1, a, c[r][1]);
+#if defined(__wasm__)
+      __asm__ volatile("" : "+r"(c[r][0]), "+r"(c[r][1]) :: "memory");
+#endif
     }
     Ap += MR;
     Bp += NR;
   }
 #pragma GCC unroll 16
-  for (int r = 0; r < MR; r++) {
+  for (int r = 0; r < MR && r < rows; r++) {
     float *row = C + (size_t)r * ldc;
     if (add) {
       c[r][0] += vload(row);
@@ -222,6 +252,23 @@ static inline void micro_kernel(int kc, const float *restrict Ap, const float *r
     vstore(row + VW, c[r][1]);
   }
 }
+
+static void micro_kernel(int kc, const float *restrict Ap, const float *restrict Bp, float *restrict C, size_t ldc, int add, const float *pf,
+                         size_t pfStride) {
+  micro_kernel_rows(MR, kc, Ap, Bp, C, ldc, add, pf, pfStride);
+}
+
+#if defined(__wasm__)
+#if MR < VW || MR > VW + 1
+#error "the WebAssembly micro-kernel shuffles VW rows of A out of one load and broadcasts one more: MR is VW or VW + 1"
+#endif
+/* The tile's first VW rows, for a block's last rows (a recurrent step's 64 are 12 tiles of 5 and
+ * one of 4). */
+#define SHORT_ROWS VW
+static void micro_kernel_short(int kc, const float *restrict Ap, const float *restrict Bp, float *restrict C, size_t ldc, int add) {
+  micro_kernel_rows(SHORT_ROWS, kc, Ap, Bp, C, ldc, add, NULL, 0);
+}
+#endif
 
 /*
  * op(B) packed whole, for a B that many products share (a recurrent layer's W_hh, once per step):
@@ -326,8 +373,18 @@ static void gemm_block(const float *A, size_t lda, const float *Apre, const floa
               micro_kernel(kc, a, b, c, ldc, add, pf, pfStride);
               continue;
             }
+#if defined(SHORT_ROWS)
+            if (rows == SHORT_ROWS && cols == NR) {
+              micro_kernel_short(kc, a, b, c, ldc, add);
+              continue;
+            }
+#endif
             /* An edge tile: computed whole into a scratch tile, then the valid part added. */
-            micro_kernel(kc, a, b, edge, NR, 0, NULL, 0);
+#if defined(SHORT_ROWS)
+            if (rows <= SHORT_ROWS) micro_kernel_short(kc, a, b, edge, NR, 0);
+            else
+#endif
+              micro_kernel(kc, a, b, edge, NR, 0, NULL, 0);
             for (int r = 0; r < rows; r++)
               for (int q = 0; q < cols; q++) {
                 float v = edge[r * NR + q];
