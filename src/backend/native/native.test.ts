@@ -217,9 +217,9 @@ describe.skipIf(!native)("native recurrent layers", () => {
     expect(kept.some((b) => b.length === 40 * N * 4 * H && b.buffer === first.saved.gates!.buffer)).toBe(true);
   });
 
-  test("with large gates, a layer's mid-sized saved buffers (under the pool's floor, over a kept block's ceiling) are not kept: nothing piles up", () => {
+  test("a layer's saved buffers from 1 MiB up are kept and served again at every step (W5's 2 MiB ones), and nothing piles up", () => {
     const rec = createNativeBackend(native!).recurrent!;
-    const { T, N, I, H } = { T: 64, N: 32, I: 4, H: 256 }; // gates 2M floats (pooled alone); c, cPrev, hPrev 512K each
+    const { T, N, I, H } = { T: 64, N: 32, I: 4, H: 256 }; // gates 2M floats; c, cPrev, hPrev 512K each
     const gen = new Generator(3);
     const r = (n: number): Float32Array => Float32Array.from({ length: n }, () => gen.random() - 0.5);
     const args = { kind: "lstm" as const, T, N, I, H, P: 0, x: r(T * N * I), h0: r(N * H), c0: r(N * H), wIh: r(4 * H * I), wHh: r(4 * H * H).map((v) => v / 16), bIh: null, bHh: null, wHr: null, reverse: false, lengths: null, slope: 0, save: true };
@@ -232,10 +232,25 @@ describe.skipIf(!native)("native recurrent layers", () => {
     };
     releaseFreedMemory();
     const first = step();
-    const second = step();
-    expect(second.gates!.buffer === first.gates!.buffer).toBe(true);
-    const before = new Set(["c", "cPrev", "hPrev"].map((n) => first[n]!.buffer));
-    expect(["c", "cPrev", "hPrev"].some((n) => before.has(second[n]!.buffer))).toBe(false);
+    const names = ["gates", "c", "cPrev", "hPrev"];
+    const buffers = new Set(names.map((n) => first[n]!.buffer));
+    expect(buffers.size).toBe(4);
+    for (let i = 0; i < 3; i++) {
+      const next = step();
+      for (const n of names) expect(buffers.has(next[n]!.buffer), n).toBe(true);
+    }
+    // Under the floor (and over a kept block's ceiling): 512 KiB each, not kept.
+    const small = { ...args, H: 64, h0: r(N * 64), c0: r(N * 64), wIh: r(4 * 64 * I), wHh: r(4 * 64 * 64).map((v) => v / 16) };
+    const stepSmall = () => {
+      const f = rec.forward(small);
+      const saved = { ...(f.saved as unknown as Native).native };
+      rec.backward({ forward: small, saved: f.saved!, dy: null, dhN: r(N * 64), dcN: null });
+      return saved;
+    };
+    releaseFreedMemory();
+    const a = stepSmall(), b = stepSmall();
+    expect(b.gates!.buffer === a.gates!.buffer).toBe(true); // 512K floats: kept
+    expect(["c", "cPrev", "hPrev"].some((n) => b[n]!.buffer === a[n]!.buffer)).toBe(false);
     releaseFreedMemory();
   });
 
