@@ -222,13 +222,13 @@ static inline __attribute__((always_inline)) void micro_kernel_rows(const int ro
     if (pf) __builtin_prefetch(pf + (size_t)p * pfStride, 0, 2);
     vf b0 = vload(Bp), b1 = vload(Bp + VW);
 #if defined(__wasm__)
-    vf a4 = vload(Ap);
-    __asm__("" : "+r"(a4));
+    vf lanes = vload(Ap);
+    __asm__("" : "+r"(lanes));
 #endif
 #pragma GCC unroll 16
     for (int r = 0; r < MR && r < rows; r++) {
 #if defined(__wasm__)
-      vf a = r < VW ? vsplat(a4[r]) : vsplat(Ap[r]);
+      vf a = r < VW ? vsplat(lanes[r]) : vsplat(Ap[r]);
 #else
       vf a = vsplat(Ap[r]);
 #endif
@@ -258,17 +258,19 @@ static void micro_kernel(int kc, const float *restrict Ap, const float *restrict
   micro_kernel_rows(MR, kc, Ap, Bp, C, ldc, add, pf, pfStride);
 }
 
+/* The tile's first SHORT_ROWS rows, for a block's last rows. In WebAssembly VW (a recurrent step's
+ * 64 rows are 12 tiles of 5 and one of 4); natively the whole tile. */
 #if defined(__wasm__)
 #if MR < VW || MR > VW + 1
 #error "the WebAssembly micro-kernel shuffles VW rows of A out of one load and broadcasts one more: MR is VW or VW + 1"
 #endif
-/* The tile's first VW rows, for a block's last rows (a recurrent step's 64 are 12 tiles of 5 and
- * one of 4). */
 #define SHORT_ROWS VW
+#else
+#define SHORT_ROWS MR
+#endif
 static void micro_kernel_short(int kc, const float *restrict Ap, const float *restrict Bp, float *restrict C, size_t ldc, int add) {
   micro_kernel_rows(SHORT_ROWS, kc, Ap, Bp, C, ldc, add, NULL, 0);
 }
-#endif
 
 /*
  * op(B) packed whole, for a B that many products share (a recurrent layer's W_hh, once per step):
@@ -373,18 +375,14 @@ static void gemm_block(const float *A, size_t lda, const float *Apre, const floa
               micro_kernel(kc, a, b, c, ldc, add, pf, pfStride);
               continue;
             }
-#if defined(SHORT_ROWS)
             if (rows == SHORT_ROWS && cols == NR) {
               micro_kernel_short(kc, a, b, c, ldc, add);
               continue;
             }
-#endif
-            /* An edge tile: computed whole into a scratch tile, then the valid part added. */
-#if defined(SHORT_ROWS)
+            /* An edge tile: computed into a scratch tile (by the short kernel where it covers the
+             * rows), then the valid part added. */
             if (rows <= SHORT_ROWS) micro_kernel_short(kc, a, b, edge, NR, 0);
-            else
-#endif
-              micro_kernel(kc, a, b, edge, NR, 0, NULL, 0);
+            else micro_kernel(kc, a, b, edge, NR, 0, NULL, 0);
             for (int r = 0; r < rows; r++)
               for (int q = 0; q < cols; q++) {
                 float v = edge[r * NR + q];
